@@ -1,0 +1,8 @@
+#ifndef CCSGB_H
+#define CCSGB_H
+
+// The umbrella header of the C target. Each header below owns one job.
+#include "csgb_system.h"
+#include "csgb_context.h"
+
+#endif

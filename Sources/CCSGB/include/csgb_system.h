@@ -1,0 +1,58 @@
+#ifndef CSGB_SYSTEM_H
+#define CSGB_SYSTEM_H
+
+// Thin shims for what Swift cannot call directly: variadic syscall(2), the CPU_*
+// macros, gettid and futex. They return what the kernel returns and leave errno
+// alone; the Swift wrapper above them turns -1/errno into typed errors.
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/// The calling thread's kernel id.
+pid_t csgb_gettid(void);
+
+/// Pin thread `tid` (0 = caller) to the `count` CPUs in `cpus`. Returns 0 or -1/errno.
+int csgb_set_affinity(pid_t tid, const int32_t *cpus, size_t count);
+
+/// Writes up to `capacity` CPUs of the caller's affinity mask to `cpus` and returns
+/// how many there are, or -1/errno.
+int csgb_get_affinity(int32_t *cpus, size_t capacity);
+
+/// The CPU the caller runs on now.
+int csgb_current_cpu(void);
+
+/// FUTEX_WAIT_PRIVATE: sleep while *word == expected. Returns 0 or -1/errno.
+int csgb_futex_wait(uint32_t *word, uint32_t expected);
+
+/// FUTEX_WAKE_PRIVATE: wake up to `count` waiters. Returns the number woken or -1/errno.
+int csgb_futex_wake(uint32_t *word, int count);
+
+/// Ignore SIGPIPE so that a last write racing the peer's close returns EPIPE.
+void csgb_ignore_sigpipe(void);
+
+/// Install SIGINT and SIGTERM handlers that set the flag returned by
+/// csgb_stop_requested and post a semaphore the coordinator sleeps on.
+/// Returns 0 or -1/errno.
+int csgb_install_stop_handlers(void);
+
+/// 1 once SIGINT or SIGTERM arrived (or csgb_request_stop was called).
+int csgb_stop_requested(void);
+
+/// Which signal stopped the run, 0 if none.
+int csgb_stop_signal(void);
+
+/// Ask for a stop from code (a test, or the end of the duration) and wake the sleeper.
+void csgb_request_stop(void);
+
+/// Clear the stop flag before a new run in the same process.
+void csgb_reset_stop(void);
+
+/// Sleep until a stop is requested or `seconds` pass (a negative value waits for
+/// the stop only). Returns 1 if a stop was requested, 0 on timeout.
+int csgb_sleep_until_stop(double seconds);
+
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t csgb_monotonic_ns(void);
+
+#endif
