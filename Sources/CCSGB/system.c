@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <linux/futex.h>
 #include <sched.h>
 #include <semaphore.h>
@@ -36,6 +37,13 @@ int csgb_get_affinity(int32_t *cpus, size_t capacity) {
         n++;
     }
     return n;
+}
+
+void csgb_set_thread_name(const char *name) {
+    char truncated[16];
+    strncpy(truncated, name, sizeof(truncated) - 1);
+    truncated[sizeof(truncated) - 1] = 0;
+    pthread_setname_np(pthread_self(), truncated);
 }
 
 int csgb_current_cpu(void) { return sched_getcpu(); }
@@ -134,4 +142,18 @@ int csgb_sleep_until_stop(double seconds) {
         if (errno == ETIMEDOUT) return atomic_load(&stop_flag) ? 1 : 0;
         // EINTR: look at the flag again.
     }
+}
+
+int csgb_io_uring_probe(void) {
+#ifdef SYS_io_uring_setup
+    // The params struct is 120 bytes; zeroed it asks for nothing special.
+    unsigned char params[120];
+    memset(params, 0, sizeof(params));
+    long fd = syscall(SYS_io_uring_setup, 1, params);
+    if (fd < 0) return errno;
+    close((int)fd);
+    return 0;
+#else
+    return ENOSYS;
+#endif
 }

@@ -19,6 +19,9 @@ int csgb_set_affinity(pid_t tid, const int32_t *cpus, size_t count);
 /// how many there are, or -1/errno.
 int csgb_get_affinity(int32_t *cpus, size_t capacity);
 
+/// Names the calling thread (at most 15 bytes are kept), as top and perf show it.
+void csgb_set_thread_name(const char *name);
+
 /// The CPU the caller runs on now.
 int csgb_current_cpu(void);
 
@@ -54,5 +57,9 @@ int csgb_sleep_until_stop(double seconds);
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t csgb_monotonic_ns(void);
+
+/// Tries io_uring_setup with one entry. Returns 0 when io_uring works here,
+/// otherwise the errno (ENOSYS, EPERM when disabled by sysctl, ...).
+int csgb_io_uring_probe(void);
 
 #endif

@@ -1,0 +1,19 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// CPU time and peak memory of the whole process, from getrusage(RUSAGE_SELF).
+public struct ProcessUsage: Sendable {
+    public var userSeconds: Double
+    public var systemSeconds: Double
+    public var maxRSSBytes: Int
+
+    public static func now() -> ProcessUsage {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return ProcessUsage(
+            userSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
+            systemSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,
+            maxRSSBytes: Int(usage.ru_maxrss) * 1024)
+    }
+}

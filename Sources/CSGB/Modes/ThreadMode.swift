@@ -1,0 +1,84 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One kernel thread per actor with blocking syscalls: the kernel scheduler does
+/// all the switching, so `wakePeer`/`waitPeer` are nothing here (the blocking read
+/// is the wait).
+final class ThreadMode: ModeRunner {
+    private var threads: [OSThread] = []
+    private var expected = 0
+
+    var threadCount: Int { expected }
+    var startedThreads: Int { threads.count }
+
+    func prepare(_ context: RunContext) throws {
+        expected = context.actors.count
+        try ResourceLimits.ensureThreads(expected)
+    }
+
+    func start(_ context: RunContext) throws {
+        threads.reserveCapacity(context.actors.count)
+        for index in context.actors.indices {
+            let thread = try OSThread(name: "csgb-actor-\(index)") {
+                do {
+                    try context.threadStarted(index: index)
+                } catch {
+                    context.recordFailure("actor \(index): \(error)")
+                }
+                context.gate.arriveAndWait()
+                ThreadMode.run(actor: index, context: context)
+                context.threadFinished()
+            }
+            threads.append(thread)
+        }
+    }
+
+    func interrupt(_ context: RunContext) {
+        context.resources.interruptBlockedActors()
+    }
+
+    func join() {
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    /// The interpreter: one pass of the script per iteration until the stop.
+    static func run(actor index: Int, context: RunContext) {
+        let plan = context.actors[index]
+        let script = plan.script
+        let slot = context.slots.slot(index)
+        let buffer = context.buffers[index]
+        let socket = plan.socket
+        let futex = plan.futex
+        var byte: UInt8 = 0
+        var iterations: UInt64 = 0
+        running: while !context.shouldStop {
+            for operation in script {
+                switch operation {
+                case .touch:
+                    buffer.touch()
+                case .write:
+                    if socket!.writeByte(&byte) != .done { break running }
+                case .read:
+                    if socket!.readByte(&byte) != .done { break running }
+                case .wakePeer, .waitPeer:
+                    break
+                case .yield:
+                    sched_yield()
+                case .futexPost(let value):
+                    futex!.post(value)
+                case .futexAwait(let value):
+                    while true {
+                        let current = futex!.load()
+                        if current == value { break }
+                        if current == FutexWord.poison || context.shouldStop { break running }
+                        futex!.wait(whileEqualTo: current)
+                    }
+                }
+            }
+            iterations &+= 1
+            slot.publish(iterations: iterations)
+        }
+    }
+}

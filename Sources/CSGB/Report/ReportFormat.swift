@@ -1,0 +1,107 @@
+/// The three ways a run report is printed.
+public enum ReportFormat: String, CaseIterable, Sendable {
+    case text, json, csv
+}
+
+extension RunReport {
+    public func rendered(_ format: ReportFormat) -> String {
+        switch format {
+        case .text: return text
+        case .json: return json.rendered()
+        case .csv: return CSV.render(json)
+        }
+    }
+
+    /// The human report. The first line is the original csgb's, so scripts that
+    /// grep it keep working.
+    public var text: String {
+        let fairness = self.fairness
+        var rows: [(String, String)] = [
+            ("workload", "\(workload) \(n) (\(actors) actors)"),
+            ("mode", mode.rawValue + (executor.map { " (\($0.rawValue) executor)" } ?? "")
+                + (workers.map { ", \($0) worker\($0 == 1 ? "" : "s")" } ?? "")
+                + ", \(osThreads) OS thread\(osThreads == 1 ? "" : "s")"),
+            ("cpus", cpus == "all" ? "not pinned" : "\(cpus) (pin \(pinning.rawValue))"),
+            ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride)"),
+            ("measured", "\(Fmt.fixed(seconds, 3)) s after \(Fmt.fixed(warmupSeconds, 2)) s warm-up"
+                + (warmupComplete ? "" : " (stopped during warm-up: window = gate to stop)")
+                + ", stopped by \(stoppedBy)"),
+            ("iterations/s", Fmt.grouped(iterationsPerSecond)),
+            ("ns/iteration", Fmt.fixed(nanosecondsPerIteration, 1)),
+            ("fairness", "min \(fairness.min), max \(fairness.max), cv \(Fmt.fixed(fairness.cv, 4)) (passes per actor)"),
+            ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"),
+            ("cpu time", "user \(Fmt.fixed(userSeconds, 3)) s, system \(Fmt.fixed(systemSeconds, 3)) s"),
+            ("peak RSS", Fmt.bytes(maxRSSBytes)),
+            ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
+        ]
+        if environment.build != "release" {
+            rows.append(("warning", "\(environment.build) build: figures are not representative"))
+        }
+        return "total iterations: \(iterations)\n" + TextTable.keyValues(rows)
+    }
+}
+
+/// One header line and one row, ready to append to a sweep's table.
+public enum CSV {
+    public static func render(_ json: JSON) -> String {
+        let fields = json.flattened()
+        let header = fields.map { escape($0.0) }.joined(separator: ",")
+        let row = fields.map { _, value -> String in
+            switch value {
+            case .null: return ""
+            case .string(let s): return escape(s)
+            default: return value.rendered(indent: nil)
+            }
+        }.joined(separator: ",")
+        return header + "\n" + row
+    }
+
+    static func escape(_ s: String) -> String {
+        guard s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" }) else { return s }
+        return "\"" + s.replacingAll("\"", with: "\"\"") + "\""
+    }
+}
+
+/// Number formatting without Foundation.
+public enum Fmt {
+    public static func fixed(_ value: Double?, _ digits: Int) -> String {
+        guard let value, value.isFinite else { return "n/a" }
+        var scale = 1.0
+        for _ in 0..<digits { scale *= 10 }
+        let rounded = (abs(value) * scale).rounded()
+        let whole = Int64(rounded / scale)
+        let fraction = Int64(rounded - Double(whole) * scale)
+        var text = String(whole)
+        if digits > 0 {
+            let f = String(fraction)
+            text += "." + String(repeating: "0", count: max(0, digits - f.count)) + f
+        }
+        return (value < 0 && rounded != 0 ? "-" : "") + text
+    }
+
+    public static func grouped(_ value: Double?) -> String {
+        guard let value, value.isFinite else { return "n/a" }
+        let digits = String(Int64(value.rounded()))
+        var out = ""
+        for (i, c) in digits.reversed().enumerated() {
+            if i > 0 && i % 3 == 0 { out.append(",") }
+            out.append(c)
+        }
+        return String(out.reversed())
+    }
+
+    public static func bytes(_ bytes: Int) -> String {
+        if bytes >= 1 << 30 { return fixed(Double(bytes) / Double(1 << 30), 2) + " GiB" }
+        if bytes >= 1 << 20 { return fixed(Double(bytes) / Double(1 << 20), 1) + " MiB" }
+        if bytes >= 1 << 10 { return fixed(Double(bytes) / Double(1 << 10), 1) + " KiB" }
+        return "\(bytes) B"
+    }
+}
+
+extension String {
+    func replacingAll(_ target: Character, with replacement: String) -> String {
+        var out = ""
+        for c in self { if c == target { out += replacement } else { out.append(c) } }
+        return out
+    }
+}

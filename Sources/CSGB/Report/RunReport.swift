@@ -1,0 +1,72 @@
+/// What one run measured, over the measured window only.
+public struct RunReport: Sendable {
+    public var workload: String
+    public var mode: Mode
+    public var executor: ExecutorChoice?
+    public var n: Int
+    public var actors: Int
+    public var workers: Int?
+    public var osThreads: Int
+    public var cpus: String
+    public var pinning: Pinning
+    public var workSize: Int
+    public var stride: Int
+    public var seconds: Double
+    public var warmupSeconds: Double
+    public var warmupComplete: Bool
+    public var stoppedBy: String
+    public var iterations: UInt64
+    public var perActor: [UInt64]
+    public var switches: ContextSwitches
+    public var userSeconds: Double
+    public var systemSeconds: Double
+    public var maxRSSBytes: Int
+    public var eagain: UInt64
+    public var environment: Environment
+
+    public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
+    public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
+    public var fairness: Fairness { Fairness(counts: perActor) }
+
+    func perIteration(_ value: UInt64) -> Double? { iterations > 0 ? Double(value) / Double(iterations) : nil }
+    public var voluntarySwitchesPerIteration: Double? { perIteration(switches.voluntary) }
+    public var involuntarySwitchesPerIteration: Double? { perIteration(switches.involuntary) }
+
+    public var json: JSON {
+        let fairness = self.fairness
+        return .object([
+            ("workload", .string(workload)),
+            ("mode", .string(mode.rawValue)),
+            ("executor", executor.map { .string($0.rawValue) } ?? .null),
+            ("n", .integer(n)),
+            ("actors", .integer(actors)),
+            ("workers", .integer(workers)),
+            ("os_threads", .integer(osThreads)),
+            ("cpus", .string(cpus)),
+            ("pin", .string(pinning.rawValue)),
+            ("work_size", .integer(workSize)),
+            ("stride", .integer(stride)),
+            ("seconds", .number(seconds)),
+            ("warmup_seconds", .number(warmupSeconds)),
+            ("warmup_complete", .bool(warmupComplete)),
+            ("stopped_by", .string(stoppedBy)),
+            ("iterations", .integer(iterations)),
+            ("iterations_per_second", .number(iterationsPerSecond)),
+            ("ns_per_iteration", .number(nanosecondsPerIteration)),
+            ("fairness", .object([
+                ("min", .integer(fairness.min)),
+                ("max", .integer(fairness.max)),
+                ("cv", .number(fairness.cv)),
+            ])),
+            ("voluntary_switches", .integer(switches.voluntary)),
+            ("involuntary_switches", .integer(switches.involuntary)),
+            ("voluntary_switches_per_iteration", .number(voluntarySwitchesPerIteration)),
+            ("involuntary_switches_per_iteration", .number(involuntarySwitchesPerIteration)),
+            ("user_seconds", .number(userSeconds)),
+            ("system_seconds", .number(systemSeconds)),
+            ("max_rss_bytes", .integer(maxRSSBytes)),
+            ("eagain", .integer(eagain)),
+            ("environment", environment.json),
+        ])
+    }
+}

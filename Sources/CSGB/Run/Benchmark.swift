@@ -1,0 +1,146 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCSGB
+
+/// Something that must happen exactly at the window's edges (perf's control fifo,
+/// per-thread counters), so that what it counts matches what the report covers.
+public protocol WindowObserver: AnyObject {
+    func windowWillOpen(threads: [Int32]) throws
+    func windowDidClose()
+}
+
+/// Runs one configuration from start gate to report: checks limits, starts the
+/// mode, opens the gate when every thread is waiting, measures the window between
+/// the warm-up and the stop, stops every actor, and releases every resource.
+public enum Benchmark {
+    /// How often the coordinator looks at a stop that is slow to land.
+    static let stopPollSeconds = 0.005
+
+    public static func run(_ configuration: RunConfiguration, observers: [WindowObserver] = []) throws(CSGBError) -> RunReport {
+        let workload = configuration.workload
+        guard workload.supportedModes.contains(configuration.mode) else {
+            let modes = Mode.allCases.filter(workload.supportedModes.contains).map(\.rawValue).joined(separator: ", ")
+            throw .usage("--mode \(configuration.mode.rawValue): the \(workload.name) workload runs in \(modes) mode only")
+        }
+        csgb_ignore_sigpipe()
+        // Read before the coordinator pins itself, so it shows the machine's CPUs.
+        let environment = Environment.current()
+        do {
+            try ResourceLimits.ensureOpenFiles(workload.descriptors(n: configuration.n))
+        } catch {
+            throw .limit(error.description)
+        }
+
+        let resources = WorkloadResources()
+        defer { resources.release() }
+        let context: RunContext
+        do {
+            let actors = try workload.makeActors(n: configuration.n, touches: configuration.workSize > 0, resources: resources)
+            let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride)
+            context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
+        } catch {
+            throw .system(error)
+        }
+
+        let runner = configuration.mode.makeRunner(configuration)
+        do {
+            try runner.prepare(context)
+        } catch let error as LimitError {
+            throw .limit(error.description)
+        } catch let error as CSGBError {
+            throw error
+        } catch {
+            throw .system(error as? SystemError ?? SystemError("prepare"))
+        }
+
+        // From here on threads exist: every exit path stops and joins them.
+        do {
+            try runner.start(context)
+        } catch {
+            stop(runner, context)
+            if let error = error as? SystemError {
+                throw .limit("could not start OS thread: \(error); raise the thread limits (ulimit -u, kernel.threads-max) or lower N")
+            }
+            throw .system(SystemError("start"))
+        }
+
+        // The coordinator pins itself too, so that with --cpus every OS thread of
+        // the run (this one included) stays on the listed CPUs.
+        try? configuration.placement.pinCurrentThread(index: 0)
+
+        while context.gate.arrivals < runner.threadCount && csgb_stop_requested() == 0 {
+            _ = csgb_sleep_until_stop(0.001)
+        }
+        if let failure = context.failureMessages.first {
+            stop(runner, context)
+            throw .system(SystemError(failure, .invalidArgument))
+        }
+        let threads = context.threadIDs
+        context.gate.open()
+
+        let gateEdge = WindowEdge.take(context, threads: threads)
+        let warmupComplete = csgb_sleep_until_stop(configuration.warmup) == 0
+        // A stop during the warm-up still gets a report: its window then runs from
+        // the gate to the stop, and the report says so.
+        let first = warmupComplete ? WindowEdge.take(context, threads: threads) : gateEdge
+        do {
+            for observer in observers { try observer.windowWillOpen(threads: threads) }
+        } catch {
+            stop(runner, context)
+            if let error = error as? CSGBError { throw error }
+            throw .system(error as? SystemError ?? SystemError("window"))
+        }
+        if warmupComplete {
+            _ = csgb_sleep_until_stop(configuration.duration ?? -1)
+        }
+        let last = WindowEdge.take(context, threads: threads)
+        for observer in observers.reversed() { observer.windowDidClose() }
+        stop(runner, context)
+
+        let signal = csgb_stop_signal()
+        let stoppedBy = signal == 0 ? "duration" : (signal == 2 ? "SIGINT" : (signal == 15 ? "SIGTERM" : "signal \(signal)"))
+        let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
+        let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
+        let windowSeconds = Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9
+        return RunReport(
+            workload: workload.name,
+            mode: configuration.mode,
+            executor: configuration.mode == .async ? configuration.executor : nil,
+            n: configuration.n,
+            actors: context.actors.count,
+            workers: configuration.mode == .thread ? nil : configuration.workers,
+            osThreads: threads.count,
+            cpus: configuration.placement.cpus?.description ?? "all",
+            pinning: configuration.placement.pinning,
+            workSize: configuration.workSize,
+            stride: configuration.stride,
+            seconds: windowSeconds,
+            warmupSeconds: configuration.warmup,
+            warmupComplete: warmupComplete,
+            stoppedBy: stoppedBy,
+            iterations: counted.reduce(0) { $0 + perActor[$1] },
+            perActor: perActor,
+            switches: last.switches - first.switches,
+            userSeconds: last.usage.userSeconds - first.usage.userSeconds,
+            systemSeconds: last.usage.systemSeconds - first.usage.systemSeconds,
+            maxRSSBytes: last.usage.maxRSSBytes,
+            eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
+            environment: environment)
+    }
+
+    /// Sets the stop flag and keeps unblocking actors until every thread is out;
+    /// repeating the interrupt closes the race with an actor that was between its
+    /// stop check and a blocking call.
+    static func stop(_ runner: any ModeRunner, _ context: RunContext) {
+        context.requestStop()
+        context.gate.open()
+        while true {
+            runner.interrupt(context)
+            if context.finishedThreads >= runner.startedThreads { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: Int(stopPollSeconds * 1e9))
+            nanosleep(&pause, nil)
+        }
+        runner.join()
+    }
+}

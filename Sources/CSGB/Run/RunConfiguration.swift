@@ -1,0 +1,38 @@
+/// How actors run.
+public enum Mode: String, CaseIterable, Sendable, Hashable {
+    /// One kernel thread per actor, blocking syscalls.
+    case thread
+    /// One green thread per actor on our own stacks, a scheduler per worker.
+    case green
+    /// One Swift task per actor on a single-thread TaskExecutor per worker.
+    case async
+}
+
+/// Which executor runs async-mode tasks.
+public enum ExecutorChoice: String, CaseIterable, Sendable {
+    /// Our TaskExecutor: one OS thread per worker, tasks never hop threads.
+    case dedicated
+    /// Swift's default global executor: shows what thread hops cost.
+    case global
+}
+
+/// Everything a run needs to know, validated before anything starts.
+public struct RunConfiguration: Sendable {
+    public var workload: any Workload
+    public var n: Int
+    public var mode: Mode = .thread
+    public var workers: Int = 1
+    public var placement = Placement(cpus: nil, pinning: .set)
+    public var workSize = 0
+    public var stride = 64
+    /// nil: run until SIGINT or SIGTERM.
+    public var duration: Double?
+    public var warmup: Double = 0.1
+    public var stackSize = 64 * 1024
+    public var executor: ExecutorChoice = .dedicated
+
+    public init(workload: any Workload, n: Int) {
+        self.workload = workload
+        self.n = n
+    }
+}

@@ -1,0 +1,56 @@
+import Atomics
+import CCSGB
+import Synchronization
+
+/// The state a run shares between the coordinator and the OS threads that carry
+/// its actors: the plan, the per-actor slots, the start gate and the stop flag.
+public final class RunContext: @unchecked Sendable {
+    public let configuration: RunConfiguration
+    public let actors: [ActorPlan]
+    public let slots: ActorSlots
+    public let buffers: TouchBuffers
+    public let resources: WorkloadResources
+    public let gate = StartGate()
+    private let stopStorage = ManagedAtomic<Bool>(false)
+    private let threads = Mutex<[Int32]>([])
+    private let failures = Mutex<[String]>([])
+    private let finished = ManagedAtomic<Int>(0)
+
+    init(configuration: RunConfiguration, actors: [ActorPlan], buffers: TouchBuffers, resources: WorkloadResources) {
+        self.configuration = configuration
+        self.actors = actors
+        self.slots = ActorSlots(count: actors.count)
+        self.buffers = buffers
+        self.resources = resources
+    }
+
+    /// Checked by every actor once per iteration: a relaxed load.
+    @inline(__always)
+    public var shouldStop: Bool { stopStorage.load(ordering: .relaxed) }
+
+    public func requestStop() { stopStorage.store(true, ordering: .sequentiallyConsistent) }
+
+    /// Called first on every OS thread of the run that carries actors: pins it per
+    /// `--cpus`/`--pin` and records its kernel id for the per-thread figures.
+    public func threadStarted(index: Int) throws(SystemError) {
+        try configuration.placement.pinCurrentThread(index: index)
+        let tid = csgb_gettid()
+        threads.withLock { $0.append(tid) }
+    }
+
+    /// A thread that could not set itself up says so here; the coordinator aborts
+    /// the run before the window opens.
+    public func recordFailure(_ message: String) {
+        failures.withLock { $0.append(message) }
+    }
+
+    public var failureMessages: [String] { failures.withLock { $0 } }
+
+    /// Called last on every OS thread of the run.
+    public func threadFinished() { finished.wrappingIncrement(ordering: .releasing) }
+
+    public var finishedThreads: Int { finished.load(ordering: .acquiring) }
+
+    /// Kernel ids of the OS threads that carried actors.
+    public var threadIDs: [Int32] { threads.withLock { $0 } }
+}

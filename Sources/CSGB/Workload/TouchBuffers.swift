@@ -1,0 +1,37 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The actors' buffers for `--work-size`, allocated and faulted in before the run
+/// so page faults stay out of the measured window.
+public final class TouchBuffers: @unchecked Sendable {
+    private var mapping: UnsafeMutableRawPointer?
+    private var mappedBytes = 0
+    private var buffers: [TouchBuffer]
+
+    public init(actors: Int, size: Int, stride: Int) throws(SystemError) {
+        guard size > 0 else {
+            buffers = Array(repeating: .none, count: actors)
+            return
+        }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        // Page-aligned per actor so that actors never share a line or a page.
+        let perActor = (size + page - 1) / page * page
+        let total = perActor * actors
+        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              raw != MAP_FAILED
+        else { throw SystemError("mmap (\(total) bytes of --work-size buffers)") }
+        memset(raw, 1, total)
+        mapping = raw
+        mappedBytes = total
+        buffers = (0..<actors).map {
+            TouchBuffer(base: (raw + $0 * perActor).assumingMemoryBound(to: UInt8.self), size: size, stride: stride)
+        }
+    }
+
+    deinit {
+        if let mapping { munmap(mapping, mappedBytes) }
+    }
+
+    public subscript(actor: Int) -> TouchBuffer { buffers[actor] }
+}

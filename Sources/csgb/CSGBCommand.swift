@@ -1,0 +1,52 @@
+import ArgumentParser
+import CSGB
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct CSGBCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "csgb",
+        abstract: "Context switches go brrr: what a kernel context switch costs against a user-mode switch, with the syscalls held identical.",
+        discussion: """
+            Every workload runs as kernel threads (--mode thread), green threads on our own \
+            stacks (--mode green) or Swift tasks on one thread per worker (--mode async). \
+            The report's first line is `total iterations: N`; an iteration is one round trip \
+            of one pair (socket, futex) or one yield (yield). See README.md for every figure.
+            Exit codes: 0 ok, 3 verification failed, 64 bad usage, 69 perf missing or not \
+            permitted, 71 system limit or failed call.
+            """,
+        subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, InfoCommand.self])
+
+    /// Parses and runs; errors become one line on stderr and a sysexits code.
+    static func main(arguments: [String]) {
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch let error as CSGBError {
+            fail(error.description, code: error.exitCode)
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Glibc.exit(0)
+            }
+            // One line: the option and what it accepts, not the whole usage.
+            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            fail(message, code: code == .validationFailure ? 64 : code.rawValue)
+        }
+    }
+
+    static func fail(_ message: String, code: Int32) -> Never {
+        var line = message
+        if line.hasPrefix("Error: ") { line.removeFirst("Error: ".count) }
+        writeStandardError("csgb: \(line)\n")
+        Glibc.exit(code)
+    }
+}
+
+/// stderr without the C `stderr` global, which Swift 6 rejects as shared state.
+func writeStandardError(_ text: String) {
+    var text = text
+    text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+}

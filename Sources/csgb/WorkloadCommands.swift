@@ -1,0 +1,195 @@
+import ArgumentParser
+import CSGB
+
+extension Mode: ExpressibleByArgument {}
+extension ExecutorChoice: ExpressibleByArgument {}
+extension Pinning: ExpressibleByArgument {}
+extension ReportFormat: ExpressibleByArgument {}
+
+extension CPUList: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
+}
+
+extension ByteSize: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
+}
+
+/// The options every workload shares.
+struct WorkloadOptions: ParsableArguments {
+    @Option(name: [.short, .long], help: "How actors run: thread (kernel threads, blocking syscalls), green (green threads on our stacks), async (Swift tasks).")
+    var mode: Mode?
+
+    @Flag(name: [.short, .long], help: "Same as --mode thread, as in the original csgb.")
+    var sync = false
+
+    @Option(name: [.short, .long], help: "OS threads that carry green or async actors (default 1). Both ends of a pair share a worker.")
+    var workers: Int?
+
+    @Option(help: "Pin every OS thread of the run to these CPUs with sched_setaffinity: 0, 0-3, 0,2.")
+    var cpus: CPUList?
+
+    @Option(help: "With --cpus: set (every thread may use every listed CPU) or each (thread i gets CPU i mod count).")
+    var pin: Pinning = .set
+
+    @Option(name: .customLong("work-size"), help: "Bytes of its own buffer each actor reads and writes every iteration (suffixes K, M, G; 0 = none).")
+    var workSize = ByteSize(bytes: 0)
+
+    @Option(help: "Distance in bytes between the bytes touched in the work buffer.")
+    var stride = ByteSize(bytes: 64)
+
+    @Option(name: [.short, .long], help: "Measured seconds; without it the run lasts until SIGINT or SIGTERM.")
+    var duration: Double?
+
+    @Option(help: "Unmeasured seconds after every actor is running and before the window opens.")
+    var warmup = 0.1
+
+    @Option(help: "Report format: text, json or csv (one header line and one row).")
+    var format: ReportFormat = .text
+
+    @Option(name: .customLong("stack-size"), help: "Green thread stack size in bytes (suffixes K, M; a guard page sits below each stack).")
+    var stackSize = ByteSize(bytes: 64 * 1024)
+
+    @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
+    var executor: ExecutorChoice = .dedicated
+
+    var resolvedMode: Mode { sync ? .thread : (mode ?? .thread) }
+
+    mutating func validate() throws {
+        if sync, let mode, mode != .thread {
+            throw ValidationError("--sync means --mode thread; it cannot be combined with --mode \(mode.rawValue)")
+        }
+        if let workers {
+            if workers < 1 || workers > 4096 { throw ValidationError("--workers must be between 1 and 4096, got \(workers)") }
+            if resolvedMode == .thread {
+                throw ValidationError("--workers applies to green and async modes; thread mode runs one kernel thread per actor")
+            }
+        }
+        if let cpus {
+            let allowed = Set((try? CPUList.allowed().cpus) ?? [])
+            if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
+                throw ValidationError("--cpus \(cpus): CPU \(missing) is not available to this process (allowed: \(allowedDescription()))")
+            }
+        } else if pin == .each {
+            throw ValidationError("--pin each needs --cpus LIST")
+        }
+        if let duration, !(duration > 0 && duration <= 86_400) {
+            throw ValidationError("--duration must be a number of seconds above 0, got \(duration)")
+        }
+        if !(warmup >= 0 && warmup <= 3_600) {
+            throw ValidationError("--warmup must be a number of seconds from 0 to 3600, got \(warmup)")
+        }
+        if stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
+        if workSize.bytes > 1 << 36 { throw ValidationError("--work-size must be at most 64G per actor") }
+        if stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
+            throw ValidationError("--stack-size must be a multiple of 4096 from 16K to 1G, got \(stackSize.bytes)")
+        }
+        if resolvedMode != .async && executor != .dedicated {
+            throw ValidationError("--executor applies to --mode async only")
+        }
+    }
+
+    private func allowedDescription() -> String { (try? CPUList.allowed().description) ?? "unknown" }
+
+    func configuration(workload: any Workload, n: Int) -> RunConfiguration {
+        var configuration = RunConfiguration(workload: workload, n: n)
+        configuration.mode = resolvedMode
+        configuration.workers = workers ?? 1
+        configuration.placement = Placement(cpus: cpus, pinning: pin)
+        configuration.workSize = workSize.bytes
+        configuration.stride = stride.bytes
+        configuration.duration = duration
+        configuration.warmup = warmup
+        configuration.stackSize = stackSize.bytes
+        configuration.executor = executor
+        return configuration
+    }
+}
+
+/// The parts every workload subcommand shares: N, the options, and the run.
+protocol WorkloadCommand: ParsableCommand {
+    var n: Int { get }
+    var options: WorkloadOptions { get }
+    var workload: any Workload { get }
+}
+
+extension WorkloadCommand {
+    func validateCount() throws {
+        if n < 1 || n > 1_000_000 { throw ValidationError("N must be between 1 and 1000000, got \(n)") }
+    }
+
+    func run() throws {
+        try CSGBRun.prepareProcess()
+        let report = try Benchmark.run(options.configuration(workload: workload, n: n))
+        print(report.rendered(options.format))
+    }
+}
+
+struct SocketCommand: WorkloadCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "socket",
+        abstract: "N socket pairs; each pair echoes 1 byte (2 writes and 2 reads per round trip).")
+
+    @Argument(help: "Socket pairs (2N actors).")
+    var n: Int
+
+    @OptionGroup var options: WorkloadOptions
+
+    var workload: any Workload { SocketEcho() }
+
+    func validate() throws { try validateCount() }
+}
+
+struct YieldCommand: WorkloadCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "yield",
+        abstract: "N actors, each yielding in a loop (sched_yield, a green yield, or Task.yield).")
+
+    @Argument(help: "Actors.")
+    var n: Int
+
+    @OptionGroup var options: WorkloadOptions
+
+    var workload: any Workload { YieldLoop() }
+
+    func validate() throws { try validateCount() }
+}
+
+struct FutexCommand: WorkloadCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "futex",
+        abstract: "N futex ping-pong pairs (thread mode).")
+
+    @Argument(help: "Futex pairs (2N threads).")
+    var n: Int
+
+    @OptionGroup var options: WorkloadOptions
+
+    var workload: any Workload { FutexPingPong() }
+
+    func validate() throws {
+        try validateCount()
+        if options.resolvedMode != .thread {
+            throw ValidationError("--mode \(options.resolvedMode.rawValue): the futex workload runs in thread mode only")
+        }
+    }
+}
+
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info",
+        abstract: "The environment: CPU model, cores, NUMA nodes, kernel, perf and io_uring availability, perf_event_paranoid.")
+
+    @Option(help: "text or json.")
+    var format: ReportFormat = .text
+
+    func validate() throws {
+        if format == .csv { throw ValidationError("--format for info must be text or json") }
+    }
+
+    func run() throws {
+        let environment = Environment.current()
+        print(format == .json ? environment.json.rendered() : environment.text)
+    }
+}

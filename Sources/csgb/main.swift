@@ -1,0 +1,2 @@
+// A thin driver: everything else lives in CSGB and in Commands.swift.
+CSGBCommand.main(arguments: Array(CommandLine.arguments.dropFirst()))
