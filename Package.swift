@@ -41,7 +41,7 @@ let package = Package(
             name: "csgb",
             dependencies: ["CSGB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "CSGBTests", dependencies: ["CSGB", "CCSGB"]),
+        .testTarget(name: "CSGBTests", dependencies: ["CSGB", "CCSGB", "csgb"]),
         .testTarget(name: "FibersTests", dependencies: ["Fibers", "CCSGB"]),
         .testTarget(name: "AsyncWorkersTests", dependencies: ["AsyncWorkers", "CCSGB"]),
     ]

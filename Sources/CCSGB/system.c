@@ -92,7 +92,13 @@ int csgb_install_stop_handlers(void) {
     // so the caller looks at the flag.
     if (sigaction(SIGINT, &sa, NULL) != 0) return -1;
     if (sigaction(SIGTERM, &sa, NULL) != 0) return -1;
-    return 0;
+    // A parent may have started us with these blocked (the mask survives exec);
+    // a stop that never arrives would hang the run, so unblock them.
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    return pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL) == 0 ? 0 : -1;
 }
 
 int csgb_stop_requested(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }

@@ -7,6 +7,10 @@ public struct ProcessUsage: Sendable {
     public var userSeconds: Double
     public var systemSeconds: Double
     public var maxRSSBytes: Int
+    /// Summed over every thread of the process, live and exited: one syscall, so
+    /// reading it at a window edge takes microseconds even with 20,000 threads
+    /// competing for the CPU (reading /proc per thread took seconds there).
+    public var switches: ContextSwitches
 
     public static func now() -> ProcessUsage {
         var usage = rusage()
@@ -14,6 +18,7 @@ public struct ProcessUsage: Sendable {
         return ProcessUsage(
             userSeconds: Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6,
             systemSeconds: Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6,
-            maxRSSBytes: Int(usage.ru_maxrss) * 1024)
+            maxRSSBytes: Int(usage.ru_maxrss) * 1024,
+            switches: ContextSwitches(voluntary: UInt64(usage.ru_nvcsw), involuntary: UInt64(usage.ru_nivcsw)))
     }
 }

@@ -79,11 +79,11 @@ public enum Benchmark {
         let threads = context.threadIDs
         context.gate.open()
 
-        let gateEdge = WindowEdge.take(context, threads: threads)
+        let gateEdge = WindowEdge.take(context)
         let warmupComplete = csgb_sleep_until_stop(configuration.warmup) == 0
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
-        let first = warmupComplete ? WindowEdge.take(context, threads: threads) : gateEdge
+        let first = warmupComplete ? WindowEdge.take(context) : gateEdge
         do {
             for observer in observers { try observer.windowWillOpen(threads: threads) }
         } catch {
@@ -91,10 +91,15 @@ public enum Benchmark {
             if let error = error as? CSGBError { throw error }
             throw .system(error as? SystemError ?? SystemError("window"))
         }
-        if warmupComplete {
-            _ = csgb_sleep_until_stop(configuration.duration ?? -1)
+        if warmupComplete, let duration = configuration.duration {
+            // Sleep until the window's planned end, not a duration after the
+            // observers ran, so slow observers do not lengthen the window.
+            let remaining = duration - Double(csgb_monotonic_ns() - first.timeNanoseconds) / 1e9
+            _ = csgb_sleep_until_stop(max(remaining, 0))
+        } else if warmupComplete {
+            _ = csgb_sleep_until_stop(-1)
         }
-        let last = WindowEdge.take(context, threads: threads)
+        let last = WindowEdge.take(context)
         for observer in observers.reversed() { observer.windowDidClose() }
         stop(runner, context)
 
@@ -121,7 +126,7 @@ public enum Benchmark {
             stoppedBy: stoppedBy,
             iterations: counted.reduce(0) { $0 + perActor[$1] },
             perActor: perActor,
-            switches: last.switches - first.switches,
+            switches: last.usage.switches - first.usage.switches,
             userSeconds: last.usage.userSeconds - first.usage.userSeconds,
             systemSeconds: last.usage.systemSeconds - first.usage.systemSeconds,
             maxRSSBytes: last.usage.maxRSSBytes,

@@ -1,0 +1,42 @@
+# csgb: build, test, benchmark. Every target works on a fresh machine after `make setup`.
+SWIFT        ?= swift
+RELEASE_BIN  := .build/release/csgb
+DEBUG_BIN    := .build/debug/csgb
+APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev g++ make procps util-linux
+
+.PHONY: all setup build release test baselines bench demo sweep record clean
+
+all: build
+
+# Installs what csgb, its tests and its experiments need (Debian; run as root).
+setup:
+	@if [ "$$(id -u)" != 0 ]; then echo "make setup installs Debian packages: run it as root (sudo make setup)"; exit 1; fi
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(APT_PACKAGES)
+
+build:
+	$(SWIFT) build
+
+release:
+	$(SWIFT) build -c release
+
+baselines:
+	$(MAKE) -C experiments/baselines
+
+# The unit and end-to-end tests. The baselines are built too, so a C change that
+# breaks them fails here rather than in `make bench`.
+test: baselines
+	$(SWIFT) build
+	$(SWIFT) test
+
+# The main job: a short pinned socket run in each mode with its report.
+demo: release
+	$(RELEASE_BIN) info
+	$(RELEASE_BIN) socket 1 --mode thread --cpus 0 --duration 2
+
+# csgb against the C baselines, pinned, median of several interleaved runs.
+bench: release baselines
+	python3 experiments/bench.py --csgb $(RELEASE_BIN)
+
+clean:
+	rm -rf .build experiments/baselines/bin

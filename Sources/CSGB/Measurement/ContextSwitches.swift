@@ -1,0 +1,21 @@
+/// Voluntary (the thread blocked) and involuntary (it was preempted) context
+/// switches. The kernel keeps these per thread whatever perf says, so no
+/// permission is needed.
+public struct ContextSwitches: Equatable, Sendable {
+    public var voluntary: UInt64
+    public var involuntary: UInt64
+
+    public static let zero = ContextSwitches(voluntary: 0, involuntary: 0)
+
+    public static func - (a: ContextSwitches, b: ContextSwitches) -> ContextSwitches {
+        ContextSwitches(voluntary: a.voluntary &- b.voluntary, involuntary: a.involuntary &- b.involuntary)
+    }
+
+    public static func + (a: ContextSwitches, b: ContextSwitches) -> ContextSwitches {
+        ContextSwitches(voluntary: a.voluntary + b.voluntary, involuntary: a.involuntary + b.involuntary)
+    }
+}
+
+extension Substring {
+    func trimmingCharacters(in set: Set<Character>) -> String { String(self).trimmingCharacters(in: set) }
+}

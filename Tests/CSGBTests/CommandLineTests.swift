@@ -1,0 +1,59 @@
+import Foundation
+import Testing
+
+/// Bad input: one line naming the problem, exit 64, nothing started.
+@Suite struct UsageErrorTests {
+    @Test(arguments: [
+        ["socket", "abc"], ["socket", "0"], ["socket", "-3"], ["socket", "1", "--mode", "nope"],
+        ["socket", "1", "--cpus", "99999"], ["socket", "1", "--cpus", "a-b"], ["socket", "1", "--work-size=-5"],
+        ["socket", "1", "--stride", "0"], ["socket", "1", "--duration", "0"], ["socket", "1", "--warmup=-1"],
+        ["socket", "1", "--workers", "2"], ["socket", "1", "--sync", "--mode", "green"],
+        ["futex", "1", "--mode", "green"], ["socket", "1", "--pin", "each"], ["socket", "1", "--format", "xml"],
+        ["socket", "1", "--stack-size", "1000"], ["socket", "1", "--executor", "global"], ["nope"],
+        ["info", "--format", "csv"],
+    ])
+    func badInputExits64WithOneLine(arguments: [String]) throws {
+        let result = try CSGBProcess.run(arguments, timeout: 20)
+        #expect(result.status == 64, "\(arguments): \(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        let lines = result.stderr.split(separator: "\n")
+        #expect(lines.count == 1, "\(arguments): \(result.stderr)")
+        #expect(lines.first?.hasPrefix("csgb: ") == true)
+    }
+
+    @Test func namesTheOptionAndTheAcceptedValues() throws {
+        let mode = try CSGBProcess.run(["socket", "1", "--mode", "nope"])
+        #expect(mode.stderr.contains("--mode") && mode.stderr.contains("thread"))
+        let cpus = try CSGBProcess.run(["socket", "1", "--cpus", "99999"])
+        #expect(cpus.stderr.contains("--cpus") && cpus.stderr.contains("allowed"))
+    }
+
+    @Test func helpTeachesTheTool() throws {
+        let help = try CSGBProcess.run(["socket", "--help"])
+        #expect(help.status == 0)
+        #expect(help.stdout.contains("--work-size"))
+        #expect(help.stdout.contains("--cpus"))
+    }
+
+    /// A descriptor limit that cannot be raised is reported with how to raise it,
+    /// before anything starts.
+    @Test func tooFewOpenFilesSaysHowToRaiseTheLimit() throws {
+        let result = try CSGBProcess.run(["socket", "500", "--duration", "1"], shellPrefix: "ulimit -n 200 &&")
+        #expect(result.status == 71)
+        #expect(result.stderr.contains("ulimit -n"))
+        #expect(result.stdout.isEmpty)
+    }
+}
+
+@Suite struct InfoTests {
+    @Test func textAndJSON() throws {
+        let text = try CSGBProcess.run(["info"])
+        #expect(text.status == 0)
+        #expect(text.stdout.contains("kernel:"))
+        #expect(text.stdout.contains("hardware counters:"))
+        let json = try CSGBProcess.json(CSGBProcess.run(["info", "--format", "json"]).stdout)
+        #expect((json["online_cpus"] as? Int ?? 0) >= 1)
+        #expect(json["perf_event_paranoid"] != nil)
+        #expect(json["io_uring"] is String)
+    }
+}

@@ -1,0 +1,99 @@
+import Foundation
+import Testing
+
+/// Short real runs of every workload and mode, checked through the JSON report.
+@Suite(.serialized) struct EndToEndTests {
+    static let short = ["--duration", "0.3", "--warmup", "0.05", "--format", "json"]
+
+    func run(_ arguments: [String]) throws -> [String: Any] {
+        let result = try CSGBProcess.run(arguments + Self.short)
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        return try CSGBProcess.json(result.stdout)
+    }
+
+    @Test(arguments: [
+        ["socket", "1", "--mode", "thread"], ["socket", "3", "--sync", "--cpus", "0"],
+        ["yield", "2", "--mode", "thread"], ["futex", "2", "--mode", "thread", "--cpus", "0-1", "--pin", "each"],
+        ["socket", "2", "--mode", "thread", "--work-size", "64K", "--stride", "128"],
+    ])
+    func everyActorProgresses(arguments: [String]) throws {
+        let report = try run(arguments)
+        let iterations = try #require(report["iterations"] as? Int)
+        #expect(iterations > 0)
+        let fairness = try #require(report["fairness"] as? [String: Any])
+        #expect((fairness["min"] as? Int ?? 0) > 0, "an actor starved: \(fairness)")
+        #expect(report["eagain"] as? Int == 0)
+        let seconds = try #require(report["seconds"] as? Double)
+        #expect(seconds > 0.25 && seconds < 1.0, "the window should be about --duration: \(seconds)")
+        #expect((report["ns_per_iteration"] as? Double ?? 0) > 0)
+        #expect(report["environment"] is [String: Any])
+    }
+
+    /// Each side of a thread-mode socket pair blocks once per round trip.
+    @Test func threadSocketOnOneCPUSwitchesTwiceAndAHalfPerIteration() throws {
+        let report = try run(["socket", "1", "--mode", "thread", "--cpus", "0"])
+        let voluntary = try #require(report["voluntary_switches_per_iteration"] as? Double)
+        let involuntary = try #require(report["involuntary_switches_per_iteration"] as? Double)
+        #expect(voluntary + involuntary >= 1.9 && voluntary + involuntary <= 3.1, "\(voluntary) + \(involuntary)")
+    }
+
+    /// A lone yielder on its own CPU has nobody to switch to.
+    @Test func threadYieldAloneDoesNotSwitch() throws {
+        let report = try run(["yield", "1", "--mode", "thread", "--cpus", "0"])
+        let switches = (report["voluntary_switches_per_iteration"] as? Double ?? 1)
+            + (report["involuntary_switches_per_iteration"] as? Double ?? 1)
+        #expect(switches < 0.01)
+    }
+
+    @Test func textAndCSVReports() throws {
+        let text = try CSGBProcess.run(["socket", "1", "--duration", "0.2", "--warmup", "0"])
+        #expect(text.status == 0)
+        #expect(text.stdout.hasPrefix("total iterations: "))
+        for label in ["ns/iteration:", "iterations/s:", "fairness:", "switches/iteration:", "cpu time:", "peak RSS:"] {
+            #expect(text.stdout.contains(label), "missing \(label)")
+        }
+        let csv = try CSGBProcess.run(["yield", "1", "--duration", "0.2", "--format", "csv"])
+        let lines = csv.stdout.split(separator: "\n")
+        #expect(lines.count == 2)
+        #expect(lines[0].hasPrefix("workload,mode,"))
+        #expect(csvFields(String(lines[1])).count == lines[0].split(separator: ",").count)
+    }
+}
+
+/// SIGINT and SIGTERM end the window, stop every actor quickly, and the report
+/// still prints, also when every thread is blocked in a syscall.
+@Suite(.serialized) struct SignalStopTests {
+    @Test(arguments: [
+        (["socket", "1"], SIGINT), (["socket", "50", "--warmup", "0"], SIGTERM),
+        (["futex", "4", "--cpus", "0"], SIGINT), (["yield", "2"], SIGTERM),
+    ] as [([String], Int32)])
+    func stopsAndReports(arguments: [String], signal: Int32) throws {
+        let result = try CSGBProcess.run(arguments, signal: signal, signalAfter: 0.6, timeout: 20)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("total iterations: "))
+        #expect(result.stdout.contains(signal == SIGINT ? "stopped by SIGINT" : "stopped by SIGTERM"))
+        // The 100 ms target is measured by experiments/stop-latency; this only
+        // catches a stop that hangs.
+        #expect(result.seconds < 5)
+    }
+
+    @Test func stopDuringWarmupStillReports() throws {
+        let result = try CSGBProcess.run(["socket", "1", "--warmup", "30"], signal: SIGINT, signalAfter: 0.4, timeout: 20)
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("stopped during warm-up"))
+    }
+
+    /// What `timeout -s INT 5 taskset -c 0 csgb socket 1` does, end to end.
+    @Test func underTimeoutAndTaskset() throws {
+        let shell = Process()
+        shell.executableURL = URL(fileURLWithPath: "/bin/sh")
+        shell.arguments = ["-c", "timeout -s INT 0.5 taskset -c 0 '\(CSGBProcess.binary.path)' socket 1"]
+        let out = Pipe()
+        shell.standardOutput = out
+        try shell.run()
+        shell.waitUntilExit()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(text.hasPrefix("total iterations: "))
+        #expect(text.contains("stopped by SIGINT"))
+    }
+}

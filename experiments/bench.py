@@ -1,0 +1,468 @@
+#!/usr/bin/env python3
+"""Compare csgb modes with the C/C++ baselines, all pinned to the same CPUs.
+
+Each case is one command line. Every case runs R times for D seconds; the runs
+are interleaved round-robin (run 1 of every case, then run 2, ...) so slow
+drift of the machine affects every case alike. The median ns/iteration of each
+case feeds the ratios, each checked against its target.
+
+    make -C experiments/baselines
+    python3 experiments/bench.py                      # all cases whose binaries exist
+    python3 experiments/bench.py --cases c-loop,green-socket --runs 5 --duration 3
+    python3 experiments/bench.py --list               # show the command lines
+
+Exit status: 0 when every case ran (missed targets are printed, not fatal),
+1 when a case crashed (non-zero exit other than 64, timeout, unparsable output),
+2 for bad arguments. A csgb mode that exits 64 ("not supported yet") is skipped.
+Standard library only.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import re
+import shlex
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+BASELINE_BIN = REPO / "experiments" / "baselines" / "bin"
+DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
+
+NOISY_CV = 0.05          # flag a case whose runs vary more than this
+EXIT_NOT_SUPPORTED = 64  # csgb: bad arguments / mode not supported yet
+
+# name -> (kind, program or csgb workload, N, csgb mode, what it is)
+CASES = {
+    "c-loop": ("c", "echo_loop", 1, None,
+               "one thread, write/read/write/read on a socket pair: the 4-syscall floor"),
+    "c-threads": ("c", "echo_threads", 1, None,
+                  "socket pair echo, one kernel thread per side, blocking"),
+    "c-fiber-yield": ("c", "fiber_yield", 2, None,
+                      "Boost.Context fibers yielding round-robin"),
+    "thread-socket": ("csgb", "socket", 1, "thread", "csgb socket echo, kernel threads"),
+    "green-socket": ("csgb", "socket", 1, "green", "csgb socket echo, green threads"),
+    "async-socket": ("csgb", "socket", 1, "async", "csgb socket echo, Swift tasks"),
+    "green-yield": ("csgb", "yield", 2, "green", "csgb yield, green threads"),
+    "async-yield": ("csgb", "yield", 2, "async", "csgb yield, Swift tasks"),
+    "thread-yield": ("csgb", "yield", 1, "thread", "csgb yield, one kernel thread"),
+}
+
+# (numerator, denominator, target or None for informational)
+RATIOS = [
+    ("thread-socket", "c-threads", 1.05),
+    ("green-socket", "c-loop", 1.10),
+    ("async-socket", "c-loop", 1.25),
+    ("green-yield", "c-fiber-yield", 2.0),
+    ("green-socket", "thread-socket", None),
+    ("async-socket", "thread-socket", None),
+    ("async-socket", "green-socket", None),
+]
+
+C_KEYS = {
+    "total iterations": "iterations",
+    "seconds": "seconds",
+    "ns_per_iteration": "ns_per_iteration",
+    "iterations_per_second": "iterations_per_second",
+    "voluntary_switches_per_iteration": "voluntary_switches_per_iteration",
+    "involuntary_switches_per_iteration": "involuntary_switches_per_iteration",
+}
+C_REQUIRED = ("iterations", "seconds", "ns_per_iteration", "iterations_per_second")
+
+# csgb JSON field -> our name; the first field found (at any depth) wins.
+CSGB_KEYS = {
+    "ns_per_iteration": ("ns_per_iteration", "nsPerIteration"),
+    "iterations": ("total_iterations", "iterations", "totalIterations"),
+    "iterations_per_second": ("iterations_per_second", "iterationsPerSecond"),
+    "seconds": ("seconds", "measured_seconds", "measuredSeconds"),
+    "voluntary_switches_per_iteration": ("voluntary_switches_per_iteration",
+                                         "voluntarySwitchesPerIteration"),
+    "involuntary_switches_per_iteration": ("involuntary_switches_per_iteration",
+                                           "involuntarySwitchesPerIteration"),
+    "eagain": ("eagain", "eagain_count", "EAGAIN"),
+}
+
+CPULIST_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+
+
+class CaseError(Exception):
+    """The case crashed or printed something we cannot read."""
+
+
+def fmt_seconds(x):
+    return ("%g" % x)
+
+
+def case_argv(name, opts):
+    kind, prog, n, mode, _ = CASES[name]
+    d, w, cpus = fmt_seconds(opts.duration), fmt_seconds(opts.warmup), opts.cpus
+    if kind == "c":
+        return [str(BASELINE_BIN / prog), "-n", str(n), "-d", d, "-w", w, "-c", cpus]
+    return [str(opts.csgb), prog, str(n), "--mode", mode, "--cpus", cpus,
+            "--duration", d, "--warmup", w, "--format", "json"]
+
+
+def case_binary(name, opts):
+    kind, prog, _, _, _ = CASES[name]
+    return BASELINE_BIN / prog if kind == "c" else Path(opts.csgb)
+
+
+def parse_c_output(stdout, stderr):
+    values = {}
+    for line in (stdout + "\n" + stderr).splitlines():
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if sep and key in C_KEYS:
+            try:
+                values[C_KEYS[key]] = float(value.strip())
+            except ValueError:
+                raise CaseError("cannot read %r" % line)
+    missing = [k for k in C_REQUIRED if k not in values]
+    if missing:
+        raise CaseError("output lacks %s" % ", ".join(missing))
+    return values
+
+
+def find_key(obj, names):
+    """Breadth-first search of nested dicts/lists for the first of names."""
+    queue = [obj]
+    while queue:
+        nxt = []
+        for o in queue:
+            if isinstance(o, dict):
+                for n in names:
+                    if n in o and isinstance(o[n], (int, float)) and not isinstance(o[n], bool):
+                        return float(o[n])
+                nxt.extend(o.values())
+            elif isinstance(o, list):
+                nxt.extend(o)
+        queue = nxt
+    return None
+
+
+def parse_csgb_output(stdout):
+    text = stdout.strip()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        start, end = text.find("{"), text.rfind("}")
+        if start < 0 or end <= start:
+            raise CaseError("no JSON object in stdout")
+        try:
+            doc = json.loads(text[start:end + 1])
+        except ValueError as e:
+            raise CaseError("unparsable JSON: %s" % e)
+    values = {}
+    for ours, theirs in CSGB_KEYS.items():
+        v = find_key(doc, theirs)
+        if v is not None:
+            values[ours] = v
+    if "ns_per_iteration" not in values:
+        raise CaseError("JSON lacks ns_per_iteration")
+    return values, doc
+
+
+def run_case(name, opts):
+    """Runs one case once. Returns ("ok", record) or ("skipped", reason);
+    raises CaseError on a crash."""
+    argv = case_argv(name, opts)
+    timeout = opts.warmup + opts.duration + opts.timeout_slack
+    t0 = time.monotonic()
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise CaseError("timed out after %.0f s" % timeout)
+    except OSError as e:
+        raise CaseError("cannot start %s: %s" % (argv[0], e))
+    wall = time.monotonic() - t0
+    first_err = next((l for l in p.stderr.splitlines() if l.strip()), "")
+    if p.returncode == EXIT_NOT_SUPPORTED:
+        return "skipped", "exit 64: %s" % (first_err or "(no message)")
+    if p.returncode != 0:
+        sig = ""
+        if p.returncode < 0:
+            sig = " (signal %d)" % -p.returncode
+        raise CaseError("exit status %d%s: %s" % (p.returncode, sig,
+                                                  first_err or "(no message)"))
+    raw = None
+    if CASES[name][0] == "c":
+        values = parse_c_output(p.stdout, p.stderr)
+    else:
+        values, raw = parse_csgb_output(p.stdout)
+    ns = values["ns_per_iteration"]
+    if not (math.isfinite(ns) and ns > 0):
+        raise CaseError("ns_per_iteration is %r (no iterations?)" % ns)
+    record = {"wall_seconds": round(wall, 3), **values}
+    if raw is not None:
+        record["csgb_json"] = raw
+    return "ok", record
+
+
+def summarize(runs):
+    ns = [r["ns_per_iteration"] for r in runs]
+    mean = statistics.fmean(ns)
+    cv = statistics.stdev(ns) / mean if len(ns) >= 2 and mean > 0 else None
+
+    def med(key):
+        vals = [r[key] for r in runs if key in r]
+        return statistics.median(vals) if vals else None
+
+    return {
+        "runs": len(ns),
+        "median_ns": statistics.median(ns),
+        "min_ns": min(ns),
+        "max_ns": max(ns),
+        "cv": cv,
+        "noisy": cv is not None and cv > NOISY_CV,
+        "voluntary_switches_per_iteration": med("voluntary_switches_per_iteration"),
+        "involuntary_switches_per_iteration": med("involuntary_switches_per_iteration"),
+        "eagain": max((r["eagain"] for r in runs if "eagain" in r), default=None),
+    }
+
+
+def fmt_num(x, digits=1):
+    if x is None:
+        return "-"
+    if digits == 1 and abs(x) < 100:
+        digits = 2
+    return "%.*f" % (digits, x)
+
+
+def cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def parse_args(argv):
+    ap = argparse.ArgumentParser(
+        description="Run csgb and the C baselines pinned to the same CPUs and compare them.",
+        epilog="cases: " + ", ".join(CASES))
+    ap.add_argument("--cases", help="comma-separated case names (default: every case whose "
+                    "binary exists)")
+    ap.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
+    ap.add_argument("--duration", type=float, default=2.0,
+                    help="measured seconds per run (default 2)")
+    ap.add_argument("--warmup", type=float, default=0.5,
+                    help="unmeasured warm-up seconds per run (default 0.5)")
+    ap.add_argument("--cpus", default="0", help="CPU list every case is pinned to (default 0)")
+    ap.add_argument("--csgb", default=str(DEFAULT_CSGB),
+                    help="csgb executable (default .build/release/csgb)")
+    ap.add_argument("--json", metavar="OUT", help="also write raw runs, medians and ratios here")
+    ap.add_argument("--timeout-slack", type=float, default=30.0,
+                    help="a run is killed after warm-up + duration + this many seconds")
+    ap.add_argument("--list", action="store_true", help="print the cases and their commands")
+    opts = ap.parse_args(argv)
+    if opts.runs < 1:
+        ap.error("--runs: expected an integer >= 1")
+    if not (opts.duration > 0):
+        ap.error("--duration: expected seconds > 0")
+    if not (opts.warmup >= 0):
+        ap.error("--warmup: expected seconds >= 0")
+    if not CPULIST_RE.match(opts.cpus):
+        ap.error("--cpus: expected a CPU list such as 0, 0-1 or 0,2")
+    if opts.cases:
+        names = [c.strip() for c in opts.cases.split(",") if c.strip()]
+        unknown = [c for c in names if c not in CASES]
+        if unknown:
+            ap.error("--cases: unknown %s (known: %s)" % (", ".join(unknown), ", ".join(CASES)))
+        opts.case_list = list(dict.fromkeys(names))
+        opts.explicit_cases = True
+    else:
+        opts.case_list = list(CASES)
+        opts.explicit_cases = False
+    opts.csgb = Path(opts.csgb)
+    if not opts.csgb.is_absolute() and not opts.csgb.exists():
+        opts.csgb = REPO / opts.csgb
+    return opts
+
+
+def main(argv):
+    opts = parse_args(argv)
+    log = lambda *a: print(*a, file=sys.stderr, flush=True)
+
+    if opts.list:
+        for name in CASES:
+            print("%-14s %s" % (name, CASES[name][4]))
+            print("%14s $ %s" % ("", shlex.join(case_argv(name, opts))))
+        return 0
+
+    status = {}   # name -> "ok" | "skipped" | "crashed"
+    reasons = {}
+    runs = {name: [] for name in opts.case_list}
+    active = []
+    for name in opts.case_list:
+        binary = case_binary(name, opts)
+        if os.access(binary, os.X_OK):
+            active.append(name)
+        else:
+            status[name] = "skipped"
+            reasons[name] = "binary missing: %s" % binary
+    if not opts.explicit_cases:
+        missing = [n for n in opts.case_list if status.get(n) == "skipped"]
+        if missing:
+            log("not run (binary missing): %s" % ", ".join(missing))
+            if any(CASES[n][0] == "c" for n in missing):
+                log("  build the baselines with: make -C experiments/baselines")
+    if not active:
+        log("no case to run")
+        return 1
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    log("bench: %d case(s) x %d run(s), %gs + %gs warm-up each, cpus %s"
+        % (len(active), opts.runs, opts.duration, opts.warmup, opts.cpus))
+    for r in range(1, opts.runs + 1):
+        for name in active:
+            if status.get(name) in ("skipped", "crashed"):
+                continue
+            try:
+                outcome, rec = run_case(name, opts)
+            except CaseError as e:
+                status[name] = "crashed"
+                reasons[name] = str(e)
+                log("[run %d/%d] %-14s CRASHED: %s" % (r, opts.runs, name, e))
+                log("    $ %s" % shlex.join(case_argv(name, opts)))
+                continue
+            if outcome == "skipped":
+                status[name] = "skipped"
+                reasons[name] = rec
+                log("[run %d/%d] %-14s skipped (%s)" % (r, opts.runs, name, rec))
+                continue
+            rec["run"] = r
+            runs[name].append(rec)
+            status[name] = "ok"
+            log("[run %d/%d] %-14s %10.1f ns/iteration" % (r, opts.runs, name,
+                                                           rec["ns_per_iteration"]))
+
+    summaries = {n: summarize(runs[n]) for n in opts.case_list
+                 if status.get(n) == "ok" and runs[n]}
+
+    # Table
+    print()
+    print("host %s, %s, kernel %s; cpus %s; %d run(s) x %gs (+%gs warm-up)"
+          % (socket.gethostname(), cpu_model(), platform.release(), opts.cpus,
+             opts.runs, opts.duration, opts.warmup))
+    if opts.duration < 1 or opts.runs < 3:
+        print("SMOKE RUN: figures from runs this short or this few are not measurements")
+    hdr = ("case", "runs", "median ns/it", "min", "max", "CV %", "vol sw/it",
+           "invol sw/it", "note")
+    rows = []
+    for name in opts.case_list:
+        st = status.get(name)
+        if st == "ok" and name in summaries:
+            s = summaries[name]
+            notes = []
+            if s["noisy"]:
+                notes.append("NOISY (CV > %d %%)" % round(NOISY_CV * 100))
+            if s["eagain"]:
+                notes.append("EAGAIN %d" % s["eagain"])
+            rows.append((name, str(s["runs"]), fmt_num(s["median_ns"]), fmt_num(s["min_ns"]),
+                         fmt_num(s["max_ns"]),
+                         fmt_num(None if s["cv"] is None else s["cv"] * 100, 2),
+                         fmt_num(s["voluntary_switches_per_iteration"], 3),
+                         fmt_num(s["involuntary_switches_per_iteration"], 3),
+                         "; ".join(notes)))
+        else:
+            rows.append((name, "-", "-", "-", "-", "-", "-", "-",
+                         "%s: %s" % ((st or "not run").upper(), reasons.get(name, ""))))
+    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(hdr)]
+    right = {1, 2, 3, 4, 5, 6, 7}
+
+    def line(cells):
+        return "  ".join((c.rjust(w) if i in right else c.ljust(w))
+                         for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+
+    print(line(hdr))
+    print(line(["-" * w for w in widths]))
+    for row in rows:
+        print(line(row))
+
+    # Ratios
+    print()
+    print("ratios of median ns/iteration:")
+    ratio_records, misses = [], []
+    for num, den, target in RATIOS:
+        if num not in opts.case_list or den not in opts.case_list:
+            continue
+        label = "%s / %s" % (num, den)
+        rec = {"name": label, "numerator": num, "denominator": den, "target": target}
+        if num in summaries and den in summaries:
+            value = summaries[num]["median_ns"] / summaries[den]["median_ns"]
+            rec["value"] = value
+            if target is None:
+                print("  %s: %.2fx (informational)" % (label, value))
+            else:
+                ok = value <= target
+                rec["pass"] = ok
+                print("  %s: %.2fx (target <= %g) %s" % (label, value, target,
+                                                        "PASS" if ok else "FAIL"))
+                if not ok:
+                    misses.append("%s = %.2fx, target <= %g" % (label, value, target))
+        else:
+            absent = [c for c in (num, den) if c not in summaries]
+            rec["value"] = None
+            print("  %s: n/a (%s)" % (label, ", ".join(
+                "%s %s" % (c, status.get(c, "not run")) for c in absent)))
+        ratio_records.append(rec)
+    if not ratio_records:
+        print("  (none: each ratio needs both of its cases)")
+
+    noisy = [n for n, s in summaries.items() if s["noisy"]]
+    crashed = [n for n in opts.case_list if status.get(n) == "crashed"]
+    print()
+    if misses:
+        print("MISSED TARGETS (%d):" % len(misses))
+        for m in misses:
+            print("  " + m)
+    if noisy:
+        print("noisy cases (CV > %d %%): %s" % (round(NOISY_CV * 100), ", ".join(noisy)))
+    if crashed:
+        print("CRASHED: %s" % ", ".join("%s (%s)" % (n, reasons[n]) for n in crashed))
+
+    if opts.json:
+        doc = {
+            "started": started.isoformat(),
+            "host": socket.gethostname(),
+            "cpu_model": cpu_model(),
+            "kernel": platform.release(),
+            "options": {"runs": opts.runs, "duration": opts.duration, "warmup": opts.warmup,
+                        "cpus": opts.cpus, "csgb": str(opts.csgb)},
+            "cases": {
+                n: {"argv": case_argv(n, opts), "status": status.get(n, "not run"),
+                    "reason": reasons.get(n), "runs": runs[n], "summary": summaries.get(n)}
+                for n in opts.case_list},
+            "ratios": ratio_records,
+            "missed_targets": misses,
+        }
+        out = Path(opts.json)
+        if out.parent and not out.parent.exists():
+            out.parent.mkdir(parents=True, exist_ok=True)
+        with open(out, "w") as f:
+            json.dump(doc, f, indent=2)
+            f.write("\n")
+        log("wrote %s" % out)
+
+    return 1 if crashed else 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except BrokenPipeError:  # e.g. piped into head
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        sys.exit(0)
