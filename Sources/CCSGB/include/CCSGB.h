@@ -4,5 +4,6 @@
 // The umbrella header of the C target. Each header below owns one job.
 #include "csgb_system.h"
 #include "csgb_context.h"
+#include "csgb_perf.h"
 
 #endif
