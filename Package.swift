@@ -31,7 +31,7 @@ let package = Package(
         .target(
             name: "CSGB",
             dependencies: [
-                "CCSGB",
+                "CCSGB", "Fibers", "AsyncWorkers",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]

@@ -1,10 +1,165 @@
-/// Placeholder until the green-thread mode lands (issue 4).
+#if canImport(Glibc)
+import Glibc
+#endif
+import Fibers
+
+/// One green thread per actor on our own stacks, one GreenScheduler per worker
+/// OS thread. `wakePeer` unparks the peer and `waitPeer` parks: the peer's one
+/// permit means a wake that comes before the wait is never lost. Sockets are
+/// non-blocking, and a read happens only after the peer wrote, so the kernel
+/// never has a reason to switch.
 final class GreenMode: ModeRunner {
-    init(_ configuration: RunConfiguration) {}
-    var threadCount: Int { 0 }
-    var startedThreads: Int { 0 }
-    func prepare(_ context: RunContext) throws { throw CSGBError.usage("--mode green: not built yet") }
-    func start(_ context: RunContext) throws {}
-    func interrupt(_ context: RunContext) {}
-    func join() {}
+    private let configuration: RunConfiguration
+    private var threads: [OSThread] = []
+
+    init(_ configuration: RunConfiguration) { self.configuration = configuration }
+
+    var threadCount: Int { configuration.workers }
+    var startedThreads: Int { threads.count }
+
+    func prepare(_ context: RunContext) throws {
+        do {
+            try FiberStack.validate(size: configuration.stackSize)
+        } catch {
+            throw CSGBError.usage("--stack-size: \(error)")
+        }
+        #if !arch(x86_64)
+        throw CSGBError.usage("--mode green: the context switch exists for x86_64 only")
+        #endif
+        try ResourceLimits.ensureThreads(configuration.workers)
+        // A stack and its guard page are two mappings.
+        try ResourceLimits.ensureMappings(2 * context.actors.count)
+        for actor in context.actors { try actor.socket?.setNonBlocking() }
+    }
+
+    func start(_ context: RunContext) throws {
+        let workers = configuration.workers
+        let plan = WorkerAssignment(actors: context.actors, workers: workers)
+        for worker in 0..<workers {
+            let actors = plan.actors(ofWorker: worker)
+            let thread = try OSThread(name: "csgb-green-\(worker)") { [configuration] in
+                GreenMode.runWorker(worker, actors: actors, stackSize: configuration.stackSize, context: context)
+                context.threadFinished()
+            }
+            threads.append(thread)
+        }
+    }
+
+    func interrupt(_ context: RunContext) {
+        // Green threads never block in the kernel; each sees the stop flag within one
+        // iteration and unparks its peer on the way out.
+    }
+
+    func join() {
+        for thread in threads { thread.join() }
+        threads.removeAll()
+    }
+
+    /// The body of one worker OS thread: spawn its actors, wait at the gate, run the
+    /// scheduler until every green thread has seen the stop.
+    static func runWorker(_ worker: Int, actors: [Int], stackSize: Int, context: RunContext) {
+        let scheduler: GreenScheduler
+        do {
+            try context.threadStarted(index: worker)
+            try FiberStackGuard.installOnCurrentThread()
+            scheduler = try GreenScheduler(stackSize: stackSize)
+        } catch {
+            context.recordFailure("green worker \(worker): \(error)")
+            context.gate.arriveAndWait()
+            return
+        }
+        // Actor index -> fiber, filled before any fiber runs.
+        let fibers = FiberTable(actors: context.actors.count)
+        do {
+            for actor in actors {
+                let id = try scheduler.spawn(name: context.actors[actor].name) {
+                    GreenMode.run(actor: actor, scheduler: scheduler, fibers: fibers, context: context)
+                }
+                fibers.set(actor, id)
+            }
+        } catch {
+            context.recordFailure("green worker \(worker): \(error)")
+            context.gate.arriveAndWait()
+            scheduler.close()
+            return
+        }
+        context.gate.arriveAndWait()
+        while scheduler.run() > 0 {
+            // Every fiber parked and none runnable: only a stop can end that.
+            while !context.shouldStop {
+                var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
+                nanosleep(&pause, nil)
+            }
+            scheduler.unparkAll()
+        }
+        scheduler.close()
+    }
+
+    /// The interpreter: one pass of the script per iteration until the stop.
+    static func run(actor index: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext) {
+        let plan = context.actors[index]
+        let script = plan.script
+        let slot = context.slots.slot(index)
+        let buffer = context.buffers[index]
+        let socket = plan.socket
+        let peer = plan.peer.map { fibers[$0] }
+        var byte: UInt8 = 0
+        var iterations: UInt64 = 0
+        var eagain: UInt64 = 0
+        running: while !context.shouldStop {
+            for operation in script {
+                switch operation {
+                case .touch:
+                    buffer.touch()
+                case .write, .read:
+                    while true {
+                        let result = operation == .write ? socket!.writeByte(&byte) : socket!.readByte(&byte)
+                        if result == .done { break }
+                        if result == .closed || context.shouldStop { break running }
+                        // Never expected: the peer wrote before it woke us. Count it,
+                        // let the others run, and try again.
+                        eagain &+= 1
+                        slot.publish(eagain: eagain)
+                        scheduler.yield()
+                    }
+                case .wakePeer:
+                    scheduler.unpark(peer!)
+                case .waitPeer:
+                    scheduler.park()
+                    if context.shouldStop { break running }
+                case .yield:
+                    scheduler.yield()
+                case .futexPost, .futexAwait:
+                    preconditionFailure("futex scripts run in thread mode only")
+                }
+            }
+            iterations &+= 1
+            slot.publish(iterations: iterations)
+        }
+        // The peer may be parked waiting for us: let it see the stop too.
+        if let peer { scheduler.unpark(peer) }
+    }
+}
+
+/// Which worker carries which actors: whole groups (pairs) round-robin, so both
+/// ends of a pair share a worker and pairs spread evenly.
+struct WorkerAssignment {
+    private let byWorker: [[Int]]
+
+    init(actors: [ActorPlan], workers: Int) {
+        var byWorker = Array(repeating: [Int](), count: workers)
+        for (index, actor) in actors.enumerated() { byWorker[actor.group % workers].append(index) }
+        self.byWorker = byWorker
+    }
+
+    func actors(ofWorker worker: Int) -> [Int] { byWorker[worker] }
+}
+
+/// Actor index to fiber, written before the scheduler runs and read once by each
+/// fiber when it starts.
+final class FiberTable: @unchecked Sendable {
+    private var ids: [FiberID?]
+    init(actors: Int) { ids = Array(repeating: nil, count: actors) }
+    func set(_ actor: Int, _ id: FiberID) { ids[actor] = id }
+    subscript(actor: Int) -> FiberID { ids[actor]! }
 }

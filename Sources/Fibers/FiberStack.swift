@@ -1,0 +1,82 @@
+import Atomics
+import CCSGB
+import Glibc
+
+private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+private let liveStacks = ManagedAtomic<Int>(0)
+
+/// A green thread's stack: `size` usable bytes above one `PROT_NONE` guard page, in
+/// one anonymous mapping that the kernel fills lazily, page by page, on first touch.
+/// The guard page is registered with the overflow reporter under the owner's name.
+/// A plain value: whoever allocates it calls `release()` exactly once.
+public struct FiberStack {
+    public static let defaultSize = 64 * 1024
+    /// 8 KiB overflowed on first use of ordinary Swift code paths (runtime metadata
+    /// and lazy binding run on the green stack); 16 KiB was enough.
+    public static let minimumSize = 16 * 1024
+    public static var pageSize: Int { Fibers.pageSize }
+    /// Stacks mapped and not yet released, process-wide.
+    public static var liveCount: Int { liveStacks.load(ordering: .relaxed) }
+
+    /// Usable bytes, without the guard page.
+    public let size: Int
+    /// The start of the mapping, which is the guard page.
+    let mapping: UnsafeMutableRawPointer
+    let guardSlot: Int32
+
+    /// One past the highest usable byte: stacks grow down from here.
+    public var top: UnsafeMutableRawPointer { mapping + Fibers.pageSize + size }
+
+    public static func validate(size: Int) throws(FiberError) {
+        guard size >= minimumSize else { throw .stackTooSmall(bytes: size, minimum: minimumSize) }
+        guard size % Fibers.pageSize == 0 else {
+            throw .stackNotPageMultiple(bytes: size, pageSize: Fibers.pageSize)
+        }
+    }
+
+    public static func allocate(size: Int, owner: String) throws(FiberError) -> FiberStack {
+        try validate(size: size)
+        let length = size + Fibers.pageSize
+        // MAP_NORESERVE: a stack costs only the pages it touches, so many idle green
+        // threads do not count against overcommit. MAP_STACK keeps huge pages away.
+        let raw = mmap(nil, length, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0)
+        guard let mapping = raw, mapping != MAP_FAILED else {
+            throw .stackMapFailed(call: "mmap", bytes: length, errno: errno)
+        }
+        guard mprotect(mapping, Fibers.pageSize, PROT_NONE) == 0 else {
+            let code = errno
+            munmap(mapping, length)
+            throw .stackMapFailed(call: "mprotect", bytes: length, errno: code)
+        }
+        let slot = owner.withCString { csgb_stack_guard_register(mapping, Fibers.pageSize, size, $0) }
+        guard slot >= 0 else {
+            munmap(mapping, length)
+            throw .guardRegistryFull
+        }
+        liveStacks.wrappingIncrement(ordering: .relaxed)
+        return FiberStack(size: size, mapping: mapping, guardSlot: slot)
+    }
+
+    /// Unregisters the guard page and unmaps the stack. Nothing may run on it.
+    public func release() {
+        csgb_stack_guard_unregister(guardSlot)
+        let result = munmap(mapping, size + Fibers.pageSize)
+        precondition(result == 0, "munmap of a green-thread stack failed")
+        liveStacks.wrappingDecrement(ordering: .relaxed)
+    }
+}
+
+/// The SIGSEGV/SIGBUS reporter that names a green thread whose stack overflowed.
+public enum FiberStackGuard {
+    /// Installs the process-wide handler (once) and an alternate signal stack for the
+    /// calling OS thread, which a handler needs when the fault is a full stack.
+    /// Every thread that runs green threads calls this; `GreenScheduler.run()` does
+    /// too, so calling it first only moves a failure to a place that can report it.
+    public static func installOnCurrentThread() throws(FiberError) {
+        guard csgb_stack_guard_install_thread() == 0 else { throw .signalSetupFailed(errno: errno) }
+    }
+
+    /// Guard pages registered now, process-wide.
+    public static var registeredCount: Int { Int(csgb_stack_guard_registered_count()) }
+}
