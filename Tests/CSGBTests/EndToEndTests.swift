@@ -15,6 +15,9 @@ import Testing
         ["socket", "1", "--mode", "thread"], ["socket", "3", "--sync", "--cpus", "0"],
         ["yield", "2", "--mode", "thread"], ["futex", "2", "--mode", "thread", "--cpus", "0-1", "--pin", "each"],
         ["socket", "2", "--mode", "thread", "--work-size", "64K", "--stride", "128"],
+        ["socket", "1", "--mode", "green"], ["socket", "6", "--mode", "green", "-w", "2", "--cpus", "0-1", "--pin", "each"],
+        ["yield", "3", "--mode", "green", "--cpus", "0"], ["socket", "2", "--mode", "green", "--work-size", "8K"],
+        ["socket", "1", "--mode", "green", "--stack-size", "16K"],
     ])
     func everyActorProgresses(arguments: [String]) throws {
         let report = try run(arguments)
@@ -35,6 +38,27 @@ import Testing
         let voluntary = try #require(report["voluntary_switches_per_iteration"] as? Double)
         let involuntary = try #require(report["involuntary_switches_per_iteration"] as? Double)
         #expect(voluntary + involuntary >= 1.9 && voluntary + involuntary <= 3.1, "\(voluntary) + \(involuntary)")
+    }
+
+    /// Green threads never block in the kernel: the same syscalls, no switches.
+    @Test(arguments: [["socket", "1"], ["socket", "20"], ["yield", "2"]])
+    func greenDoesNotSwitch(arguments: [String]) throws {
+        let report = try run(arguments + ["--mode", "green", "--cpus", "0"])
+        let voluntary = try #require(report["voluntary_switches_per_iteration"] as? Double)
+        #expect(voluntary < 0.001)
+        #expect(report["eagain"] as? Int == 0)
+        #expect(report["os_threads"] as? Int == 1)
+    }
+
+    /// Thousands of green threads on one worker all make progress.
+    @Test func thousandsOfGreenThreads() throws {
+        let result = try CSGBProcess.run(["socket", "2000", "--mode", "green", "--duration", "1", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let fairness = try #require(report["fairness"] as? [String: Any])
+        #expect((fairness["min"] as? Int ?? 0) > 0)
+        let rss = try #require(report["max_rss_bytes"] as? Int)
+        #expect(rss < 4_000 * 16 * 1024 + 64 << 20, "peak RSS \(rss) for 4000 green threads")
     }
 
     /// A lone yielder on its own CPU has nobody to switch to.
@@ -66,6 +90,7 @@ import Testing
     @Test(arguments: [
         (["socket", "1"], SIGINT), (["socket", "50", "--warmup", "0"], SIGTERM),
         (["futex", "4", "--cpus", "0"], SIGINT), (["yield", "2"], SIGTERM),
+        (["socket", "3000", "--mode", "green", "--warmup", "0"], SIGINT), (["yield", "2", "--mode", "green"], SIGTERM),
     ] as [([String], Int32)])
     func stopsAndReports(arguments: [String], signal: Int32) throws {
         let result = try CSGBProcess.run(arguments, signal: signal, signalAfter: 0.6, timeout: 20)
