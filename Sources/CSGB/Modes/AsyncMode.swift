@@ -1,10 +1,141 @@
-/// Placeholder until the async mode lands (issue 5).
+#if canImport(Glibc)
+import Glibc
+#endif
+import AsyncWorkers
+import Atomics
+
+/// One Swift task per actor. With the dedicated executor each worker is one OS
+/// thread running a WorkerExecutor and every task of a pair prefers it, so no job
+/// ever hops threads; `wakePeer` notifies the peer's AsyncNotify and `waitPeer`
+/// awaits the actor's own. With `--executor global` the same tasks run on Swift's
+/// default executor, to show what thread hops and cross-thread wakes cost.
 final class AsyncMode: ModeRunner {
-    init(_ configuration: RunConfiguration) {}
-    var threadCount: Int { 0 }
-    var startedThreads: Int { 0 }
-    func prepare(_ context: RunContext) throws { throw CSGBError.usage("--mode async: not built yet") }
-    func start(_ context: RunContext) throws {}
-    func interrupt(_ context: RunContext) {}
-    func join() {}
+    private let configuration: RunConfiguration
+    private var executors: [WorkerExecutor] = []
+    private var notifies: [AsyncNotify] = []
+    private let tasksStarted = ManagedAtomic<Int>(0)
+
+    init(_ configuration: RunConfiguration) { self.configuration = configuration }
+
+    private var dedicated: Bool { configuration.executor == .dedicated }
+
+    /// Dedicated: the worker threads arrive at the gate. Global: there are no
+    /// threads of ours, so each task arrives once, without blocking a pool thread.
+    var threadCount: Int { dedicated ? configuration.workers : notifies.count }
+
+    /// What `threadFinished` is counted against: workers (dedicated) or tasks (global).
+    var startedThreads: Int { dedicated ? executors.count : tasksStarted.load(ordering: .acquiring) }
+
+    func prepare(_ context: RunContext) throws {
+        if dedicated { try ResourceLimits.ensureThreads(configuration.workers) }
+        for actor in context.actors { try actor.socket?.setNonBlocking() }
+        notifies = context.actors.map { _ in AsyncNotify() }
+    }
+
+    func start(_ context: RunContext) throws {
+        let notifies = NotifyTable(notifies)
+        guard dedicated else {
+            for actor in context.actors.indices {
+                tasksStarted.wrappingIncrement(ordering: .releasing)
+                Task {
+                    context.gate.arrive()
+                    await AsyncMode.run(actor: actor, notifies: notifies, context: context)
+                    context.threadFinished()
+                }
+            }
+            return
+        }
+        let assignment = WorkerAssignment(actors: context.actors, workers: configuration.workers)
+        for worker in 0..<configuration.workers {
+            let executor = try WorkerExecutor(name: "csgb-async-\(worker)") {
+                do {
+                    try context.threadStarted(index: worker)
+                } catch {
+                    context.recordFailure("async worker \(worker): \(error)")
+                }
+                context.gate.arriveAndWait()
+            }
+            executors.append(executor)
+            let actors = assignment.actors(ofWorker: worker)
+            // The last task of a worker to finish reports the worker finished.
+            let remaining = ManagedAtomic<Int>(actors.count)
+            if actors.isEmpty { context.threadFinished() }
+            for actor in actors {
+                Task(executorPreference: executor) {
+                    await AsyncMode.run(actor: actor, notifies: notifies, context: context)
+                    if remaining.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing) == 0 {
+                        context.threadFinished()
+                    }
+                }
+            }
+        }
+    }
+
+    func interrupt(_ context: RunContext) {
+        // A notify is safe from any thread: wake every waiter so it sees the stop.
+        for notify in notifies { notify.notify() }
+    }
+
+    /// The global executor's threads are not ours to list: count every thread of
+    /// the process at the window's end except the coordinator.
+    func osThreads(_ context: RunContext) -> Int {
+        dedicated ? context.threadIDs.count : max(ResourceLimits.currentThreadCount() - 1, 0)
+    }
+
+    func join() {
+        for executor in executors { executor.shutdown() }
+        executors.removeAll()
+    }
+
+    /// The interpreter: one pass of the script per iteration until the stop.
+    static func run(actor index: Int, notifies: NotifyTable, context: RunContext) async {
+        let plan = context.actors[index]
+        let script = plan.script
+        let slot = context.slots.slot(index)
+        let buffer = context.buffers[index]
+        let socket = plan.socket
+        let mine = notifies[index]
+        let peer = plan.peer.map { notifies[$0] }
+        var byte: UInt8 = 0
+        var iterations: UInt64 = 0
+        var eagain: UInt64 = 0
+        running: while !context.shouldStop {
+            for operation in script {
+                switch operation {
+                case .touch:
+                    buffer.touch()
+                case .write, .read:
+                    while true {
+                        let result = operation == .write ? socket!.writeByte(&byte) : socket!.readByte(&byte)
+                        if result == .done { break }
+                        if result == .closed || context.shouldStop { break running }
+                        // Never expected: the peer wrote before it notified us.
+                        eagain &+= 1
+                        slot.publish(eagain: eagain)
+                        await Task.yield()
+                    }
+                case .wakePeer:
+                    peer!.notify()
+                case .waitPeer:
+                    await mine.wait()
+                    if context.shouldStop { break running }
+                case .yield:
+                    await Task.yield()
+                case .futexPost, .futexAwait:
+                    preconditionFailure("futex scripts run in thread mode only")
+                }
+            }
+            iterations &+= 1
+            slot.publish(iterations: iterations)
+        }
+        // The peer may be waiting for us: let it see the stop too.
+        peer?.notify()
+    }
+}
+
+/// The actors' notifies, shared by every task of the run.
+final class NotifyTable: Sendable {
+    private let notifies: [AsyncNotify]
+    init(_ notifies: [AsyncNotify]) { self.notifies = notifies }
+    subscript(actor: Int) -> AsyncNotify { notifies[actor] }
 }

@@ -13,6 +13,12 @@ protocol ModeRunner: AnyObject {
     func interrupt(_ context: RunContext)
     /// Waits for every thread to finish.
     func join()
+    /// OS threads that carried actors, for the report.
+    func osThreads(_ context: RunContext) -> Int
+}
+
+extension ModeRunner {
+    func osThreads(_ context: RunContext) -> Int { context.threadIDs.count }
 }
 
 extension Mode {

@@ -54,6 +54,11 @@ public enum Benchmark {
             throw .system(error as? SystemError ?? SystemError("prepare"))
         }
 
+        // The coordinator pins itself before any thread starts, so that with --cpus
+        // every OS thread of the run stays on the listed CPUs, this one included and
+        // the threads of executors we do not own (they inherit its affinity).
+        try? configuration.placement.pinCurrentThread(index: 0)
+
         // From here on threads exist: every exit path stops and joins them.
         do {
             try runner.start(context)
@@ -64,10 +69,6 @@ public enum Benchmark {
             }
             throw .system(SystemError("start"))
         }
-
-        // The coordinator pins itself too, so that with --cpus every OS thread of
-        // the run (this one included) stays on the listed CPUs.
-        try? configuration.placement.pinCurrentThread(index: 0)
 
         while context.gate.arrivals < runner.threadCount && csgb_stop_requested() == 0 {
             _ = csgb_sleep_until_stop(0.001)
@@ -100,6 +101,7 @@ public enum Benchmark {
             _ = csgb_sleep_until_stop(-1)
         }
         let last = WindowEdge.take(context)
+        let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
         stop(runner, context)
 
@@ -114,8 +116,10 @@ public enum Benchmark {
             executor: configuration.mode == .async ? configuration.executor : nil,
             n: configuration.n,
             actors: context.actors.count,
-            workers: configuration.mode == .thread ? nil : configuration.workers,
-            osThreads: threads.count,
+            // Workers exist in green mode and with the dedicated async executor only.
+            workers: configuration.mode == .thread || (configuration.mode == .async && configuration.executor == .global)
+                ? nil : configuration.workers,
+            osThreads: osThreads,
             cpus: configuration.placement.cpus?.description ?? "all",
             pinning: configuration.placement.pinning,
             workSize: configuration.workSize,

@@ -26,6 +26,11 @@ public final class StartGate: @unchecked Sendable {
         }
     }
 
+    /// Counts the caller in without waiting, for tasks on executors we do not own.
+    public func arrive() {
+        arrived.wrappingIncrement(ordering: .releasing)
+    }
+
     public func open() {
         atomic.store(1, ordering: .releasing)
         _ = csgb_futex_wake(word, Int32.max)

@@ -1,0 +1,209 @@
+import Atomics
+import CCSGB
+import Glibc
+import Synchronization
+
+/// Why a worker could not start.
+public struct WorkerStartError: Error, CustomStringConvertible {
+    /// The call that failed and the error number it returned.
+    public let call: String
+    public let code: Int32
+    public var description: String { "\(call) failed: errno \(code)" }
+}
+
+/// A Swift task executor that runs every job on one dedicated OS thread.
+///
+/// Tasks started with `Task(executorPreference:)` or inside
+/// `withTaskExecutorPreference(_:)` never leave that thread: a continuation resumed
+/// there enqueues the waiter right back here. Such same-thread enqueues go to a
+/// thread-confined ring (no lock, no atomic read-modify-write); only enqueues from
+/// other threads take the locked inbox and may wake the sleeping thread.
+///
+/// Call `shutdown()` once every task using the executor has finished; until then the
+/// thread keeps the executor alive.
+public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Sendable {
+    public let name: String
+    /// The worker thread's kernel id (for affinity, perf and tests).
+    public private(set) var threadID: Int32 = 0
+
+    /// Jobs run so far. Only the worker writes it (load + store, no RMW).
+    public var jobsRun: Int { jobCount.load(ordering: .relaxed) }
+
+    /// True when called on the worker thread.
+    public var isCurrentThread: Bool { pthread_self() == workerThread.load(ordering: .relaxed) }
+
+    private let onThreadStart: @Sendable () -> Void
+    private var thread = pthread_t()
+    // Written by the worker itself before it runs anything; other threads can only
+    // compare their own pthread_self against it, so a stale 0 answers them correctly.
+    private let workerThread = Atomic<pthread_t>(0)
+    private let jobCount = Atomic<Int>(0)
+    // Behind a pointer so that the hot path pays no dynamic exclusivity check.
+    private let ring: UnsafeMutablePointer<JobRing>
+    private let inbox = Mutex<[UnownedJob]>([])
+    /// `Wake.idle`, `.posted` (the inbox may hold jobs) or `.sleeping` (in futex_wait).
+    private let wake = FutexWord(Wake.idle)
+    /// 0 until the thread reports its tid, which init waits for.
+    private let startedTID = FutexWord(0)
+    private let stopRequested = Atomic<Bool>(false)
+    private let joinState = Mutex<Bool>(false)  // true once joined
+
+    private enum Wake {
+        static let idle: UInt32 = 0
+        static let posted: UInt32 = 1
+        static let sleeping: UInt32 = 2
+    }
+
+    /// Starts the worker thread. `onThreadStart` runs on it before any job (to pin it,
+    /// record its tid, wait on a start gate); jobs enqueued meanwhile wait in the inbox.
+    /// Returns once the thread exists and `threadID` is valid.
+    public init(name: String, onThreadStart: @escaping @Sendable () -> Void = {}) throws {
+        self.name = name
+        self.onThreadStart = onThreadStart
+        ring = .allocate(capacity: 1)
+        ring.initialize(to: JobRing(capacity: 1024))
+        inbox.withLock { $0.reserveCapacity(256) }
+
+        // The thread owns one reference until it exits.
+        let context = Unmanaged.passRetained(self).toOpaque()
+        let result = pthread_create(&thread, nil, { context in
+            let executor = Unmanaged<WorkerExecutor>.fromOpaque(context!).takeRetainedValue()
+            executor.threadMain()
+            return nil
+        }, context)
+        guard result == 0 else {
+            Unmanaged<WorkerExecutor>.fromOpaque(context).release()
+            joinState.withLock { $0 = true }  // nothing to join
+            throw WorkerStartError(call: "pthread_create", code: result)
+        }
+        while startedTID.atomic.load(ordering: .acquiring) == 0 {
+            startedTID.wait(whileEqualTo: 0)
+        }
+        threadID = Int32(bitPattern: startedTID.atomic.load(ordering: .relaxed))
+    }
+
+    deinit {
+        // Runs only after the thread dropped its reference, i.e. left its loop.
+        ring.pointee.deallocate()
+        ring.deinitialize(count: 1)
+        ring.deallocate()
+        wake.deallocate()
+        startedTID.deallocate()
+    }
+
+    // MARK: Executor
+
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        if isCurrentThread {
+            ring.pointee.push(job)
+        } else {
+            post(job)
+        }
+    }
+
+    public func checkIsolated() {
+        precondition(isCurrentThread, "not on the thread of worker \(name)")
+    }
+
+    // MARK: Shutdown
+
+    /// Asks the thread to exit once its queues are empty and joins it. Call it after
+    /// every task using this executor has finished, never from the worker itself.
+    /// Further calls return at once (concurrent callers all wait for the join).
+    public func shutdown() {
+        precondition(!isCurrentThread, "shutdown() called on the worker thread it would join")
+        joinState.withLock { joined in
+            guard !joined else { return }
+            stopRequested.store(true, ordering: .releasing)
+            raiseWake()
+            let rc = pthread_join(thread, nil)
+            if rc != 0 { fatalError("pthread_join failed: errno \(rc)") }
+            joined = true
+        }
+    }
+
+    // MARK: The worker thread
+
+    private func post(_ job: UnownedJob) {
+        inbox.withLock { $0.append(job) }
+        raiseWake()
+    }
+
+    /// After publishing work (or the stop request): mark it posted and, if the worker
+    /// had gone to sleep, wake it. The worker announced `.sleeping` before re-checking,
+    /// so either it sees `.posted` and does not sleep, or we see `.sleeping` and wake it.
+    private func raiseWake() {
+        if wake.atomic.exchange(Wake.posted, ordering: .acquiringAndReleasing) == Wake.sleeping {
+            wake.wake()
+        }
+    }
+
+    private func threadMain() {
+        workerThread.store(pthread_self(), ordering: .relaxed)
+        let tid = csgb_gettid()
+        // Threads started from a Dispatch worker inherit its name, so always set ours.
+        Self.setThreadName(name, tid: tid)
+        startedTID.atomic.store(UInt32(bitPattern: tid), ordering: .releasing)
+        startedTID.wake()
+
+        onThreadStart()
+        runLoop()
+    }
+
+    private func runLoop() {
+        let taskExecutor = asUnownedTaskExecutor()
+        while true {
+            // A plain load on x86: the hot path only reads the shared line.
+            if wake.atomic.load(ordering: .relaxed) == Wake.posted {
+                takeInbox()
+            }
+            if let job = ring.pointee.pop() {
+                job.runSynchronously(on: taskExecutor)
+                jobCount.store(jobCount.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+                continue
+            }
+            if stopRequested.load(ordering: .acquiring) {
+                takeInbox()  // anything posted after the last look would be lost otherwise
+                if ring.pointee.count == 0 { return }
+                continue
+            }
+            sleepUntilPosted()
+        }
+    }
+
+    private func takeInbox() {
+        // Reset before draining: a post that lands after the drain sets `.posted` again.
+        wake.atomic.store(Wake.idle, ordering: .relaxed)
+        inbox.withLock { jobs in
+            for job in jobs { ring.pointee.push(job) }
+            jobs.removeAll(keepingCapacity: true)
+        }
+    }
+
+    private func sleepUntilPosted() {
+        guard wake.atomic.compareExchange(
+            expected: Wake.idle, desired: Wake.sleeping, ordering: .acquiringAndReleasing
+        ).exchanged else { return }  // something was posted meanwhile
+        while wake.atomic.load(ordering: .acquiring) == Wake.sleeping {
+            wake.wait(whileEqualTo: Wake.sleeping)
+        }
+    }
+
+    /// pthread_setname_np needs _GNU_SOURCE, which Glibc's module is not built with,
+    /// so write the name where it does: the thread's `comm` file. The kernel keeps 15
+    /// bytes; cut on a character boundary first. A failure would only cost the name.
+    private static func setThreadName(_ name: String, tid: pid_t) {
+        var short = ""
+        var bytes = 0
+        for character in name {
+            bytes += character.utf8.count
+            if bytes > 15 { break }
+            short.append(character)
+        }
+        let fd = open("/proc/self/task/\(tid)/comm", O_WRONLY | O_CLOEXEC)
+        guard fd >= 0 else { return }
+        _ = short.withCString { write(fd, $0, strlen($0)) }
+        close(fd)
+    }
+}

@@ -1,0 +1,139 @@
+import AsyncWorkers
+import CCSGB
+import Glibc
+import Testing
+
+@Suite struct WorkerExecutorThread {
+    @Test func everyJobRunsOnTheWorkerThread() async throws {
+        let worker = try WorkerExecutor(name: "csgb-t-pingpong")
+        let rounds = 10_000
+        let ping = AsyncNotify(), pong = AsyncNotify()
+        let logA = Int32Log(capacity: rounds + 1), logB = Int32Log(capacity: rounds + 1)
+
+        let finished = await completes(within: hangTimeout) {
+            let a = Task(executorPreference: worker) {
+                logA.append(csgb_gettid())
+                for _ in 0..<rounds {
+                    pong.notify()
+                    await ping.wait()
+                    logA.append(csgb_gettid())
+                }
+            }
+            let b = Task(executorPreference: worker) {
+                logB.append(csgb_gettid())
+                for _ in 0..<rounds {
+                    await withUnsafeContinuation { pong.resumeOnNotify($0) }
+                    logB.append(csgb_gettid())
+                    ping.notify()
+                }
+            }
+            await a.value
+            await b.value
+        }
+        await shutDown(worker, unlessHung: finished)
+        #expect(finished)
+        #expect(logA.count == rounds + 1 && logB.count == rounds + 1)
+        #expect(logA.all.allSatisfy { $0 == worker.threadID })
+        #expect(logB.all.allSatisfy { $0 == worker.threadID })
+        // One job per resume: a wake never takes a detour through another executor.
+        #expect(worker.jobsRun <= 2 * rounds + 4, "jobs run: \(worker.jobsRun)")
+    }
+
+    @Test func tenThousandWaitersResumeInNotifyOrder() async throws {
+        let worker = try WorkerExecutor(name: "csgb-t-many")
+        let count = 10_000
+        let notifies = (0..<count).map { _ in AsyncNotify() }
+        let suspended = Counter()
+        let order = Int32Log(capacity: count)  // appended on the worker only
+        let wrongThread = Counter()
+
+        let finished = await completes(within: hangTimeout) {
+            await withTaskGroup(of: Void.self) { group in
+                for index in 0..<count {
+                    group.addTask(executorPreference: worker) {
+                        suspended.increment()
+                        await notifies[index].wait()
+                        if csgb_gettid() != worker.threadID { wrongThread.increment() }
+                        order.append(Int32(index))
+                    }
+                }
+                _ = await eventually(within: hangTimeout) { suspended.count == count }
+                // Notify from a task on the worker: 10,000 same-thread enqueues in a
+                // row, which must grow the ring and keep FIFO order.
+                group.addTask(executorPreference: worker) {
+                    for notify in notifies { notify.notify() }
+                }
+            }
+        }
+        await shutDown(worker, unlessHung: finished)
+        #expect(finished)
+        #expect(wrongThread.count == 0)
+        #expect(order.all == (0..<count).map { Int32($0) })
+    }
+
+    @Test func threadIsNamedAndStartsWithTheHook() async throws {
+        let hookTID = Int32Log(capacity: 1)
+        let gate = Flag()
+        let worker = try WorkerExecutor(name: "csgb-async-0") {
+            hookTID.append(csgb_gettid())
+            while !gate.isSet { usleep(1000) }
+        }
+        #expect(worker.threadID > 0)
+        #expect(threadName(worker.threadID) == "csgb-async-0")
+
+        let ran = Flag()
+        let task = Task(executorPreference: worker) { ran.set() }
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(!ran.isSet, "a job ran before onThreadStart returned")
+        gate.set()
+        let finished = await completes(within: hangTimeout) { await task.value }
+        await shutDown(worker, unlessHung: finished)
+        #expect(finished)
+        #expect(hookTID.all == [worker.threadID])
+    }
+
+    @Test func longNamesAreCutToFifteenBytes() async throws {
+        let worker = try WorkerExecutor(name: "csgb-async-worker-12")
+        #expect(threadName(worker.threadID) == "csgb-async-work")
+        await shutDown(worker)
+    }
+
+    @Test func shutdownJoinsTheThreadAndIsIdempotent() async throws {
+        let worker = try WorkerExecutor(name: "csgb-t-shutdown")
+        let tid = worker.threadID
+        #expect(threadExists(tid))
+        let ran = await completes(within: hangTimeout) { await Task(executorPreference: worker) {}.value }
+        #expect(ran)
+        #expect(await shutDown(worker))
+        #expect(await shutDown(worker), "a second shutdown must return at once")
+        // The thread has exited; its /proc entry goes once the kernel reaps it.
+        #expect(await eventually(within: 5) { !threadExists(tid) })
+    }
+
+    @Test func idleWorkerSleeps() async throws {
+        let worker = try WorkerExecutor(name: "csgb-t-idle")
+        let finished = await completes(within: hangTimeout) { await Task(executorPreference: worker) {}.value }
+        try await Task.sleep(for: .milliseconds(50))
+        let before = threadCPUTicks(worker.threadID)
+        try await Task.sleep(for: .milliseconds(200))
+        let after = threadCPUTicks(worker.threadID)
+        await shutDown(worker, unlessHung: finished)
+        #expect(finished)
+        // A spinning thread would burn ~20 ticks (at 100 Hz) in 200 ms.
+        #expect(before >= 0 && after - before <= 2, "idle worker used \(after - before) ticks")
+    }
+}
+
+/// utime + stime of a thread of this process, in clock ticks.
+func threadCPUTicks(_ tid: Int32) -> Int {
+    guard let file = fopen("/proc/self/task/\(tid)/stat", "r") else { return -1 }
+    defer { fclose(file) }
+    var buffer = [CChar](repeating: 0, count: 1024)
+    guard fgets(&buffer, 1024, file) != nil else { return -1 }
+    let line = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    // After the parenthesised name come state (field 3) ... utime (14) and stime (15).
+    guard let close = line.lastIndex(of: ")") else { return -1 }
+    let fields = line[line.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Int(fields[11]), let system = Int(fields[12]) else { return -1 }
+    return user + system
+}
