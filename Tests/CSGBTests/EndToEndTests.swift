@@ -18,6 +18,9 @@ import Testing
         ["socket", "1", "--mode", "green"], ["socket", "6", "--mode", "green", "-w", "2", "--cpus", "0-1", "--pin", "each"],
         ["yield", "3", "--mode", "green", "--cpus", "0"], ["socket", "2", "--mode", "green", "--work-size", "8K"],
         ["socket", "1", "--mode", "green", "--stack-size", "16K"],
+        ["socket", "1", "--mode", "async"], ["socket", "6", "--mode", "async", "-w", "2", "--cpus", "0-1", "--pin", "each"],
+        ["yield", "3", "--mode", "async", "--cpus", "0"], ["socket", "2", "--mode", "async", "--work-size", "8K"],
+        ["socket", "2", "--mode", "async", "--executor", "global"], ["yield", "2", "--mode", "async", "--executor", "global"],
     ])
     func everyActorProgresses(arguments: [String]) throws {
         let report = try run(arguments)
@@ -48,6 +51,37 @@ import Testing
         #expect(voluntary < 0.001)
         #expect(report["eagain"] as? Int == 0)
         #expect(report["os_threads"] as? Int == 1)
+    }
+
+    /// Async tasks on a dedicated executor never block in the kernel either.
+    @Test(arguments: [["socket", "1"], ["socket", "20"], ["yield", "2"]])
+    func asyncDedicatedDoesNotSwitch(arguments: [String]) throws {
+        let report = try run(arguments + ["--mode", "async", "--cpus", "0"])
+        let voluntary = try #require(report["voluntary_switches_per_iteration"] as? Double)
+        #expect(voluntary < 0.001)
+        #expect(report["eagain"] as? Int == 0)
+        #expect(report["os_threads"] as? Int == 1)
+        #expect(report["executor"] as? String == "dedicated")
+    }
+
+    /// On the global executor tasks hop between pool threads that sleep and wake:
+    /// the report must show those threads and switches, not claim zero.
+    @Test func asyncGlobalShowsItsThreadsAndSwitches() throws {
+        let report = try run(["socket", "1", "--mode", "async", "--executor", "global"])
+        #expect(report["executor"] as? String == "global")
+        #expect(report["workers"] is NSNull)
+        #expect((report["os_threads"] as? Int ?? 0) >= 1)
+        let voluntary = try #require(report["voluntary_switches_per_iteration"] as? Double)
+        #expect(voluntary > 0.01)
+    }
+
+    /// Ten thousand async tasks on one worker all make progress.
+    @Test func thousandsOfTasks() throws {
+        let result = try CSGBProcess.run(["socket", "5000", "--mode", "async", "--duration", "1", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let fairness = try #require(report["fairness"] as? [String: Any])
+        #expect((fairness["min"] as? Int ?? 0) > 0)
     }
 
     /// Thousands of green threads on one worker all make progress.
@@ -91,6 +125,8 @@ import Testing
         (["socket", "1"], SIGINT), (["socket", "50", "--warmup", "0"], SIGTERM),
         (["futex", "4", "--cpus", "0"], SIGINT), (["yield", "2"], SIGTERM),
         (["socket", "3000", "--mode", "green", "--warmup", "0"], SIGINT), (["yield", "2", "--mode", "green"], SIGTERM),
+        (["socket", "3000", "--mode", "async", "--warmup", "0"], SIGTERM), (["yield", "2", "--mode", "async"], SIGINT),
+        (["socket", "10", "--mode", "async", "--executor", "global"], SIGINT),
     ] as [([String], Int32)])
     func stopsAndReports(arguments: [String], signal: Int32) throws {
         let result = try CSGBProcess.run(arguments, signal: signal, signalAfter: 0.6, timeout: 20)
