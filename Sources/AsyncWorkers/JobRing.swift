@@ -36,7 +36,7 @@ struct JobRing {
         let bigger = UnsafeMutablePointer<UnownedJob>.allocate(capacity: capacity * 2)
         // Unwrap the ring so that the jobs sit in order at the start of the new buffer.
         let firstRun = capacity - head
-        (bigger).moveInitialize(from: buffer + head, count: firstRun)
+        bigger.moveInitialize(from: buffer + head, count: firstRun)
         (bigger + firstRun).moveInitialize(from: buffer, count: head)
         buffer.deallocate()
         buffer = bigger

@@ -59,8 +59,8 @@ import Testing
             let notify = AsyncNotify()
             let first = Task { await notify.wait() }
             try? await Task.sleep(for: .milliseconds(100))
-            notify.notify()
-            await first.value
+            await notify.wait()
+            _ = first
         }
     }
 
