@@ -149,7 +149,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         workerThread.store(pthread_self(), ordering: .relaxed)
         let tid = csgb_gettid()
         // Threads started from a Dispatch worker inherit its name, so always set ours.
-        Self.setThreadName(name, tid: tid)
+        csgb_set_thread_name(name)
         startedTID.atomic.store(UInt32(bitPattern: tid), ordering: .releasing)
         startedTID.wake()
 
@@ -194,22 +194,5 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         while wake.atomic.load(ordering: .acquiring) == Wake.sleeping {
             wake.wait(whileEqualTo: Wake.sleeping)
         }
-    }
-
-    /// pthread_setname_np needs _GNU_SOURCE, which Glibc's module is not built with,
-    /// so write the name where it does: the thread's `comm` file. The kernel keeps 15
-    /// bytes; cut on a character boundary first. A failure would only cost the name.
-    private static func setThreadName(_ name: String, tid: pid_t) {
-        var short = ""
-        var bytes = 0
-        for character in name {
-            bytes += character.utf8.count
-            if bytes > 15 { break }
-            short.append(character)
-        }
-        let fd = open("/proc/self/task/\(tid)/comm", O_WRONLY | O_CLOEXEC)
-        guard fd >= 0 else { return }
-        _ = short.withCString { write(fd, $0, strlen($0)) }
-        close(fd)
     }
 }

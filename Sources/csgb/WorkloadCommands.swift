@@ -54,6 +54,12 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
     var executor: ExecutorChoice = .dedicated
 
+    @Flag(help: "Per-OS-thread perf counters over the measured window: instructions, cycles, IPC, cache and dTLB misses (user and kernel), context switches and task clock. Hardware figures say \"not supported\" where the machine has no PMU.")
+    var counters = false
+
+    @Option(name: .customLong("perf-control"), help: ArgumentHelp("CTL,ACK: perf stat's control and ack fifos; the run enables perf at the window's opening and disables it at the close (set by csgb stat).", visibility: .hidden))
+    var perfControl: String?
+
     var resolvedMode: Mode { sync ? .thread : (mode ?? .thread) }
 
     mutating func validate() throws {
@@ -88,6 +94,29 @@ struct WorkloadOptions: ParsableArguments {
         if resolvedMode != .async && executor != .dedicated {
             throw ValidationError("--executor applies to --mode async only")
         }
+        if let perfControl, PerfControl.paths(perfControl) == nil {
+            throw ValidationError("--perf-control must be CTL-FIFO,ACK-FIFO, got \(perfControl)")
+        }
+    }
+
+    /// What watches the window's edges: perf's control fifo and the counters.
+    /// Counters open first (the slow part), perf is enabled last, so both start as
+    /// close to the window's opening as they can; closing runs in reverse.
+    func windowObservers() throws -> (observers: [WindowObserver], counters: PerfCounters?) {
+        var observers: [WindowObserver] = []
+        var perfCounters: PerfCounters?
+        if counters {
+            // Swift's global executor runs tasks on threads csgb does not own:
+            // count every thread of the process there.
+            let scope: Counters.Scope = resolvedMode == .async && executor == .global ? .processThreads : .runThreads
+            let observer = PerfCounters(scope: scope)
+            observers.append(observer)
+            perfCounters = observer
+        }
+        if let perfControl, let paths = PerfControl.paths(perfControl) {
+            observers.append(try PerfControl(controlPath: paths.control, ackPath: paths.ack))
+        }
+        return (observers, perfCounters)
     }
 
     private func allowedDescription() -> String { (try? CPUList.allowed().description) ?? "unknown" }
@@ -121,7 +150,9 @@ extension WorkloadCommand {
 
     func run() throws {
         try CSGBRun.prepareProcess()
-        let report = try Benchmark.run(options.configuration(workload: workload, n: n))
+        let (observers, counters) = try options.windowObservers()
+        var report = try Benchmark.run(options.configuration(workload: workload, n: n), observers: observers)
+        report.counters = try counters?.counters()
         print(report.rendered(options.format))
     }
 }

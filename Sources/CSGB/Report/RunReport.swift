@@ -23,6 +23,8 @@ public struct RunReport: Sendable {
     public var maxRSSBytes: Int
     public var eagain: UInt64
     public var environment: Environment
+    /// `--counters`: the window's perf counters; nil when not asked for.
+    public var counters: Counters? = nil
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -34,7 +36,7 @@ public struct RunReport: Sendable {
 
     public var json: JSON {
         let fairness = self.fairness
-        return .object([
+        var pairs: [(String, JSON)] = [
             ("workload", .string(workload)),
             ("mode", .string(mode.rawValue)),
             ("executor", executor.map { .string($0.rawValue) } ?? .null),
@@ -66,7 +68,9 @@ public struct RunReport: Sendable {
             ("system_seconds", .number(systemSeconds)),
             ("max_rss_bytes", .integer(maxRSSBytes)),
             ("eagain", .integer(eagain)),
-            ("environment", environment.json),
-        ])
+        ]
+        if let counters { pairs.append(("counters", counters.json(iterations: iterations, windowSeconds: seconds))) }
+        pairs.append(("environment", environment.json))
+        return .object(pairs)
     }
 }

@@ -11,7 +11,9 @@ public final class RunContext: @unchecked Sendable {
     public let buffers: TouchBuffers
     public let resources: WorkloadResources
     public let gate = StartGate()
-    private let stopStorage = ManagedAtomic<Bool>(false)
+    // UnsafeAtomic rather than ManagedAtomic: its load inlines into the actors' hot
+    // loops (ManagedAtomic's storage getter showed up as 5 % of a green yield).
+    private let stopStorage = UnsafeAtomic<Bool>.create(false)
     private let threads = Mutex<[Int32]>([])
     private let failures = Mutex<[String]>([])
     private let finished = ManagedAtomic<Int>(0)
@@ -23,6 +25,8 @@ public final class RunContext: @unchecked Sendable {
         self.buffers = buffers
         self.resources = resources
     }
+
+    deinit { stopStorage.destroy() }
 
     /// Checked by every actor once per iteration: a relaxed load.
     @inline(__always)

@@ -1,0 +1,75 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The child side of `perf stat --control fifo:CTL,ACK -D -1` (hidden option
+/// `--perf-control CTL,ACK`): perf starts with its events disabled, and the run
+/// writes `enable` at the window's opening and `disable` at its close, waiting for
+/// perf's `ack` each time so that perf counts exactly the measured window.
+public final class PerfControl: WindowObserver {
+    /// How long to wait for perf's ack before giving up on the window.
+    static let ackTimeoutMilliseconds: Int32 = 5_000
+
+    private let control: Int32
+    private let ack: Int32
+
+    /// Opens both fifos. perf opens them read-write itself, so neither open blocks
+    /// while perf runs; when nobody has them open, opening fails at once instead of
+    /// hanging (O_NONBLOCK), which is what a stray `--perf-control` deserves.
+    public init(controlPath: String, ackPath: String) throws(CSGBError) {
+        let control = open(controlPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+        if control < 0 {
+            throw .usage("--perf-control: cannot open \(controlPath) for writing (\(Errno.current)); it is perf stat's control fifo, set by csgb stat")
+        }
+        let ack = open(ackPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        if ack < 0 {
+            let error = Errno.current
+            close(control)
+            throw .usage("--perf-control: cannot open \(ackPath) (\(error)); it is perf stat's ack fifo, set by csgb stat")
+        }
+        self.control = control
+        self.ack = ack
+    }
+
+    /// Parses `CTL,ACK`.
+    public static func paths(_ argument: String) -> (control: String, ack: String)? {
+        let parts = argument.split(separator: ",", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+        return (String(parts[0]), String(parts[1]))
+    }
+
+    deinit {
+        close(control)
+        close(ack)
+    }
+
+    public func windowWillOpen(threads: [Int32]) throws {
+        try command("enable")
+    }
+
+    public func windowDidClose() {
+        // The run's report still matters if perf went away; csgb stat notices the
+        // missing counts itself.
+        try? command("disable")
+    }
+
+    /// Writes one command and waits for perf's "ack\n" (perf writes it with its
+    /// terminating NUL, which the read drains too).
+    func command(_ word: String) throws(CSGBError) {
+        var line = word + "\n"
+        let written = line.withUTF8 { bytes in write(control, bytes.baseAddress, bytes.count) }
+        if written != line.utf8.count { throw .system(SystemError("write(perf control fifo)")) }
+        var reply = [UInt8]()
+        while !reply.contains(UInt8(ascii: "\n")) {
+            var poller = pollfd(fd: ack, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, Self.ackTimeoutMilliseconds)
+            if ready < 0 && errno == EINTR { continue }
+            if ready <= 0 { throw .system(SystemError("perf did not acknowledge '\(word)'", Errno(ETIMEDOUT))) }
+            var chunk = [UInt8](repeating: 0, count: 16)
+            let n = chunk.withUnsafeMutableBytes { read(ack, $0.baseAddress, $0.count) }
+            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
+            if n <= 0 { throw .system(SystemError("read(perf ack fifo)", n == 0 ? Errno(EPIPE) : .current)) }
+            reply.append(contentsOf: chunk[0..<n])
+        }
+    }
+}

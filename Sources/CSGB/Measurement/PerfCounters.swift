@@ -1,0 +1,180 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CCSGB
+
+/// `--counters`: per-OS-thread perf counters over exactly the measured window.
+///
+/// Every event is opened on every thread (disabled; at the window's opening unless
+/// `prepare` ran earlier), then one prctl enables them all so the counters start
+/// together; at the close it disables them the same way, reads, sums over threads
+/// and closes. An event the machine lacks is recorded as not supported (JSON
+/// null), never as zero; missing permission ends the run with exit 69 before the
+/// window counts anything.
+public final class PerfCounters: WindowObserver {
+    /// Hardware and cache events are opened twice, for the user/kernel split;
+    /// software events once with kernel counting on (a context switch happens in the
+    /// kernel: with `exclude_kernel` the counter reads 0). Every per-thread event
+    /// makes each context switch of its thread dearer (perf switches the thread's
+    /// counters in and out), so the list holds what the report needs and no more:
+    /// migrations and page faults stay available as kinds but are not default.
+    public static let defaultEvents: [PerfEventSpec] =
+        [PerfEventKind.instructions, .cycles, .cacheMisses, .dTLBLoadMisses].flatMap {
+            [PerfEventSpec($0, .user), PerfEventSpec($0, .kernel)]
+        } + [PerfEventKind.contextSwitches, .taskClock].map { PerfEventSpec($0, .all) }
+
+    private struct OpenCounter {
+        let spec: PerfEventSpec
+        let thread: Int32
+        let descriptor: PerfEventDescriptor
+    }
+
+    public let events: [PerfEventSpec]
+    public let scope: Counters.Scope
+    private var open: [OpenCounter] = []
+    private var unsupported: Set<PerfEventSpec> = []
+    private var threadCount = 0
+    private var prepared = false
+    private var enabledAt: Int64?
+    private var result: Result<Counters, CSGBError>?
+
+    public init(events: [PerfEventSpec] = PerfCounters.defaultEvents, scope: Counters.Scope = .runThreads) {
+        self.events = events
+        self.scope = scope
+    }
+
+    deinit { closeAll() }
+
+    /// Opens every counter, disabled. `windowWillOpen` does this itself when
+    /// nobody did it earlier; a coordinator that calls it while the threads still
+    /// wait at the start gate keeps the slow part (thousands of perf_event_open
+    /// calls, with the coordinator competing against every runnable actor
+    /// otherwise) out of the window, so the window's opening is one prctl.
+    public func prepare(threads: [Int32]) throws(CSGBError) {
+        guard !prepared else { return }
+        prepared = true
+        let targets = scope == .processThreads ? Self.processThreads(besides: threads) : threads
+        threadCount = targets.count
+        do {
+            // The first thread tells which events this machine has; only those
+            // take a descriptor per thread, and the limit is checked for them.
+            if let first = targets.first {
+                for spec in events { try open(spec, threads: [first][...]) }
+            }
+            let supported = events.filter { !unsupported.contains($0) }
+            try ensureDescriptors(max(targets.count - 1, 0) * supported.count)
+            for spec in supported { try open(spec, threads: targets.dropFirst()) }
+        } catch {
+            closeAll()
+            throw error
+        }
+    }
+
+    /// The name a "threads are parked at the gate" hook of `WindowObserver` would
+    /// have; see `prepare(threads:)`.
+    public func windowWillPrepare(threads: [Int32]) throws {
+        try prepare(threads: threads)
+    }
+
+    public func windowWillOpen(threads: [Int32]) throws {
+        try prepare(threads: threads)
+        // One prctl starts every counter this thread opened; per-descriptor ioctls
+        // are the fallback, should a kernel refuse it.
+        if csgb_perf_enable_all_owned() != 0 {
+            for counter in open { try? counter.descriptor.enable() }
+        }
+        enabledAt = csgb_monotonic_ns()
+    }
+
+    public func windowDidClose() {
+        if csgb_perf_disable_all_owned() != 0 {
+            for counter in open { try? counter.descriptor.disable() }
+        }
+        let disabledAt = csgb_monotonic_ns()
+        var readings: [PerfEventSpec: [PerfReading]] = [:]
+        var failure: SystemError?
+        for counter in open {
+            do {
+                readings[counter.spec, default: []].append(try counter.descriptor.read())
+            } catch {
+                failure = failure ?? error
+            }
+        }
+        closeAll()
+        if let failure {
+            result = .failure(.system(failure))
+            return
+        }
+        var totals: [PerfEventSpec: CounterTotal] = [:]
+        for spec in events {
+            totals[spec] = unsupported.contains(spec) ? .notSupported : CounterTotal(readings: readings[spec] ?? [])
+        }
+        let seconds = enabledAt.map { Double(disabledAt - $0) / 1e9 }
+        result = .success(Counters(scope: scope, threads: threadCount, totals: totals, countingSeconds: seconds))
+    }
+
+    /// The window's counters; call after `Benchmark.run` returned.
+    public func counters() throws(CSGBError) -> Counters {
+        guard let result else { throw .system(SystemError("perf counters: the window never closed", .invalidArgument)) }
+        return try result.get()
+    }
+
+    // MARK: Opening
+
+    /// Opens `spec` on each of `threads`. Support is a property of the machine,
+    /// not of the thread, so the first "not supported" decides for all.
+    private func open(_ spec: PerfEventSpec, threads: ArraySlice<Int32>) throws(CSGBError) {
+        if unsupported.contains(spec) { return }
+        for tid in threads {
+            do {
+                let descriptor = try PerfEventDescriptor.open(spec, thread: tid)
+                open.append(OpenCounter(spec: spec, thread: tid, descriptor: descriptor))
+            } catch {
+                switch error {
+                case .notSupported:
+                    unsupported.insert(spec)
+                    return
+                case .notPermitted(let errno):
+                    throw .unavailable(Self.permissionMessage(spec: spec, errno: errno))
+                case .noSuchThread:
+                    // A runtime thread of the process may end between the listing
+                    // and the open; a thread of the run must not.
+                    if scope == .processThreads { continue }
+                    throw .system(SystemError("perf_event_open(\(spec.name), tid \(tid))", Errno(ESRCH)))
+                case .failed(let systemError):
+                    throw .system(systemError)
+                }
+            }
+        }
+    }
+
+    static func permissionMessage(spec: PerfEventSpec, errno: Errno) -> String {
+        let paranoid = ResourceLimits.readInteger("/proc/sys/kernel/perf_event_paranoid").map(String.init) ?? "unknown"
+        return "--counters: perf_event_open(\(spec.name)) not permitted (\(errno)); kernel.perf_event_paranoid is \(paranoid): run as root, grant CAP_PERFMON, or `sysctl -w kernel.perf_event_paranoid=1` (kernel counting needs 1 or lower)"
+    }
+
+    /// Each counter is a descriptor: thousands of threads times a dozen events can
+    /// pass RLIMIT_NOFILE, so make room (or say how) before opening any.
+    private func ensureDescriptors(_ count: Int) throws(CSGBError) {
+        let inUse = (try? ProcFile.listDirectory("/proc/self/fd").count) ?? 0
+        do {
+            try ResourceLimits.ensureOpenFiles(inUse + count)
+        } catch {
+            throw .limit("--counters: \(error.description)")
+        }
+    }
+
+    /// Every thread of the process but the caller (the coordinator, asleep in the
+    /// window), plus the run's own threads.
+    static func processThreads(besides threads: [Int32]) -> [Int32] {
+        let me = csgb_gettid()
+        let listed = ((try? ProcFile.listDirectory("/proc/self/task")) ?? []).compactMap { Int32($0) }
+        var seen = Set<Int32>()
+        return (threads + listed.sorted()).filter { $0 != me && seen.insert($0).inserted }
+    }
+
+    private func closeAll() {
+        for counter in open { counter.descriptor.close() }
+        open.removeAll()
+    }
+}

@@ -1,0 +1,126 @@
+/// One line of `perf stat -x,` output, typed.
+///
+/// perf's CSV fields are: value, unit, event, run time (ns), percentage of the
+/// run time the counter ran (below 100 when multiplexed; perf has then already
+/// scaled the value), and optionally a metric value and its unit
+/// (`0.85,insn per cycle`). The value is a number, `<not supported>` or
+/// `<not counted>`.
+public struct PerfStatRecord: Equatable, Sendable {
+    public enum Value: Equatable, Sendable {
+        case counted(Double)
+        /// The machine lacks the event (no PMU, for example).
+        case notSupported
+        /// The event was never enabled or never ran (e.g. the window never opened).
+        case notCounted
+    }
+
+    public var value: Value
+    public var unit: String
+    /// As perf prints it, modifiers included: `instructions:u`, `syscalls:sys_enter_read`.
+    public var event: String
+    public var runTimeNanoseconds: UInt64?
+    /// The share of the run the counter was on the PMU, in percent.
+    public var runningPercent: Double?
+    public var metricValue: Double?
+    public var metricUnit: String
+
+    public var count: Double? {
+        if case .counted(let v) = value { return v }
+        return nil
+    }
+
+    /// perf multiplexed the counter and scaled its value.
+    public var multiplexed: Bool {
+        guard case .counted = value, let runningPercent else { return false }
+        return runningPercent < 100
+    }
+
+    /// The event without perf's `:u`/`:k`-style modifier. Tracepoints keep their
+    /// `subsystem:` prefix: `syscalls:sys_enter_read` stays whole.
+    public var baseEvent: String { PerfEventName(event).base }
+    public var modifiers: String { PerfEventName(event).modifiers }
+}
+
+/// Splits `instructions:u` into base `instructions` and modifiers `u`, and leaves
+/// tracepoints (`syscalls:sys_enter_read`, `sched:sched_switch:k`) whole up to their
+/// own modifiers.
+public struct PerfEventName: Equatable, Sendable {
+    public let base: String
+    public let modifiers: String
+
+    /// The modifier letters perf accepts after a colon.
+    static let modifierLetters = Set("ukhGHpPISDWeb")
+
+    public init(_ name: String) {
+        let parts = name.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        if parts.count >= 2, let last = parts.last, !last.isEmpty,
+           last.allSatisfy({ Self.modifierLetters.contains($0) }),
+           // `sched:sched_switch` has two parts and no modifier: a tracepoint's
+           // event name is never all modifier letters, but guard the two-part
+           // case by requiring a short modifier.
+           parts.count > 2 || last.count <= 3 {
+            base = parts.dropLast().joined(separator: ":")
+            modifiers = last
+        } else {
+            base = name
+            modifiers = ""
+        }
+    }
+}
+
+/// Everything `perf stat -x, -o FILE` wrote, parsed.
+public struct PerfStatOutput: Equatable, Sendable {
+    public var records: [PerfStatRecord]
+
+    public init(records: [PerfStatRecord]) { self.records = records }
+
+    /// Parses perf's CSV text. Comment lines (`#`), blank lines, and perf's chatter
+    /// that is not CSV (`Events enabled`) are skipped; a line is a record when its
+    /// third field names an event and its first is a number or `<not …>`.
+    public init(parsing text: String, separator: Character = ",") {
+        var records: [PerfStatRecord] = []
+        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
+            let line = rawLine.trimmingCharacters(in: [" ", "\t"])
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let fields = line.split(separator: separator, omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: [" ", "\t"])
+            }
+            if let record = Self.record(fields) { records.append(record) }
+        }
+        self.records = records
+    }
+
+    static func record(_ fields: [String]) -> PerfStatRecord? {
+        guard fields.count >= 3, !fields[2].isEmpty else { return nil }
+        let value: PerfStatRecord.Value
+        switch fields[0] {
+        case "<not supported>": value = .notSupported
+        case "<not counted>": value = .notCounted
+        default:
+            guard let number = Double(fields[0]) else { return nil }
+            value = .counted(number)
+        }
+        func field(_ i: Int) -> String { i < fields.count ? fields[i] : "" }
+        return PerfStatRecord(
+            value: value,
+            unit: fields[1],
+            event: fields[2],
+            runTimeNanoseconds: UInt64(field(3)),
+            runningPercent: Double(field(4)),
+            metricValue: Double(field(5)),
+            metricUnit: field(6))
+    }
+
+    /// The record of `event` exactly as perf printed it (`instructions:u`).
+    public func record(_ event: String) -> PerfStatRecord? {
+        records.first { $0.event == event }
+    }
+
+    /// The count of an event, nil when absent, not supported or not counted.
+    public func count(_ event: String) -> Double? { record(event)?.count }
+
+    /// The count of syscall tracepoint `sys_enter_<name>`.
+    public func syscalls(_ name: String) -> Double? { count("syscalls:sys_enter_\(name)") }
+
+    public var multiplexed: Bool { records.contains { $0.multiplexed } }
+}

@@ -1,0 +1,71 @@
+/// The events `csgb stat` hands to `perf stat -e`.
+public enum StatEvents {
+    /// Syscall tracepoints, by syscall name.
+    public static let syscallTracepoints = StatFigure.syscallNames.map { "syscalls:sys_enter_\($0)" }
+
+    /// Software events and tracepoints: they work with or without a PMU, and the
+    /// verification needs them, so they are always counted.
+    public static let required = ["context-switches", "cpu-migrations", "task-clock"] + syscallTracepoints
+
+    /// Hardware events. Where the machine has no PMU perf prints `<not supported>`
+    /// for each, which the report shows as such. On a PMU with fewer counters than
+    /// these, perf multiplexes and scales, and the report says so.
+    public static let hardware = [
+        "instructions", "cycles", "cache-misses", "dTLB-load-misses",
+        "instructions:u", "instructions:k", "cycles:u", "cycles:k",
+    ]
+
+    public static let defaults = required + hardware
+
+    /// The `-e` list: the user's events (or the hardware defaults) plus the
+    /// required ones, without duplicates, and without syscall tracepoints this
+    /// kernel lacks (perf would refuse the whole list for one unknown tracepoint;
+    /// arm64, for one, has no epoll_wait).
+    public static func resolve(user: [String]?, tracepointExists: (String) -> Bool? = tracepointExists) -> (events: [String], absent: [String]) {
+        var events: [String] = []
+        var absent: [String] = []
+        for event in required + (user ?? hardware) where !events.contains(event) {
+            if syscallTracepoints.contains(event), tracepointExists(event) == false {
+                absent.append(event)
+                continue
+            }
+            events.append(event)
+        }
+        return (events, absent)
+    }
+
+    /// Splits `--events a,b:u,{c,d}` on the commas perf itself splits on, keeping
+    /// groups (`{…}`) and PMU terms (`cpu/…,…/`) whole.
+    public static func split(_ list: String) -> [String] {
+        var events: [String] = []
+        var current = ""
+        var braces = 0
+        var slashes = 0
+        for character in list {
+            switch character {
+            case "{": braces += 1
+            case "}": braces -= 1
+            case "/": slashes ^= 1
+            case "," where braces == 0 && slashes == 0:
+                if !current.isEmpty { events.append(current) }
+                current = ""
+                continue
+            default: break
+            }
+            current.append(character)
+        }
+        if !current.isEmpty { events.append(current) }
+        return events
+    }
+
+    /// Whether `subsystem:event` exists under tracefs; nil when tracefs cannot be
+    /// read here (not mounted, or no permission: perf will say which).
+    public static func tracepointExists(_ name: String) -> Bool? {
+        let parts = name.split(separator: ":")
+        guard parts.count == 2 else { return nil }
+        for root in ["/sys/kernel/tracing/events", "/sys/kernel/debug/tracing/events"] where ProcFile.exists("\(root)/\(parts[0])") {
+            return ProcFile.exists("\(root)/\(parts[0])/\(parts[1])")
+        }
+        return nil
+    }
+}

@@ -1,0 +1,145 @@
+/// What `csgb stat` found: per-iteration figures (the median over the runs), their
+/// spread, the verdict, and on a failure where the switches came from.
+public struct StatReport: Sendable {
+    public var command: [String]
+    public var events: [String]
+    /// Syscall tracepoints this kernel lacks, left out of the count.
+    public var absentEvents: [String]
+    public var summary: RepeatSummary
+    /// perf's records and the child's report of the last run.
+    public var output: PerfStatOutput
+    public var report: JSON
+    public var verification: Verification
+    public var stacks: SwitchStacks?
+    public var stacksNote: String?
+
+    public var holds: Bool { verification.holds }
+
+    public func rendered(_ format: ReportFormat) -> String {
+        switch format {
+        case .json: return json.rendered()
+        case .text, .csv: return text
+        }
+    }
+
+    // MARK: Text
+
+    public var text: String {
+        let median = summary.median
+        let runs = summary.runs.count
+        func show(_ figure: StatFigure) -> String {
+            guard let value = median.value(figure) else { return median.missingReason(figure) ?? "n/a" }
+            var text = Fmt.fixed(value, figure.digits)
+            if runs > 1, let range = summary.ranges[figure] {
+                let low = Fmt.fixed(range.lowerBound, figure.digits), high = Fmt.fixed(range.upperBound, figure.digits)
+                // A range that prints as one number says nothing.
+                if low != high { text += " (\(low)–\(high))" }
+            }
+            return text
+        }
+        func share(_ figure: StatFigure) -> String? {
+            median.value(figure).map { "\(Fmt.fixed($0 * 100, 1)) % user / \(Fmt.fixed((1 - $0) * 100, 1)) % kernel" }
+        }
+        var nanoseconds = show(.nanoseconds)
+        if let cv = summary.nanosecondsCV {
+            nanoseconds += ", cv \(Fmt.fixed(cv * 100, 1)) %" + (summary.noisy ? " (NOISY: above \(Fmt.fixed(RepeatSummary.noisyCV * 100, 0)) %)" : "")
+        }
+        let syscalls = StatFigure.syscallNames.compactMap { name -> String? in
+            let figure = StatFigure.syscalls(name)
+            if absentEvents.contains("syscalls:sys_enter_\(name)") { return nil }
+            return "\(name) \(show(figure))"
+        }.joined(separator: ", ")
+        let heading: [(String, String)] = [
+            ("workload", "csgb " + command.joined(separator: " ")),
+            ("runs", runs == 1 ? "1 (perf stat over the measured window)" : "\(runs) (median, min–max in brackets)"),
+            ("iterations", Fmt.grouped(Double(median.iterations))),
+        ]
+        var rows: [(String, String)] = [
+            ("ns", nanoseconds),
+            ("context switches", show(.contextSwitches)),
+            ("cpu migrations", show(.cpuMigrations)),
+            ("syscalls", syscalls),
+            ("instructions", show(.instructions)),
+            ("cycles", show(.cycles)),
+            ("ipc", show(.ipc)),
+            ("cache misses", show(.cacheMisses)),
+            ("dTLB load misses", show(.dTLBLoadMisses)),
+            ("user/kernel", [share(.userShare).map { "\($0) of cycles" }, share(.cpuTimeUserShare).map { "\($0) of cpu time" }]
+                .compactMap { $0 }.joined(separator: "; ")),
+            ("task clock", median.value(.taskClock) != nil ? "\(show(.taskClock)) ns" : show(.taskClock)),
+        ]
+        if !median.multiplexed.isEmpty {
+            rows.append(("multiplexed", "scaled by perf: " + median.multiplexed.joined(separator: ", ")))
+        }
+        let indented = TextTable.keyValues(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        var lines = [TextTable.keyValues(heading), "per iteration:", indented]
+        lines.append("")
+        lines.append("verification: \(verification.holds ? "PASS" : "FAIL") (\(verification.expectation.summary))")
+        for check in verification.checks { lines.append("  " + check.text) }
+        if verification.checks.isEmpty { lines.append("  no rules: figures only reported") }
+        if !absentEvents.isEmpty {
+            lines.append("  not on this kernel, not checked: " + absentEvents.joined(separator: ", "))
+        }
+        if let stacks {
+            lines.append("")
+            lines.append(stacks.text)
+        } else if let stacksNote {
+            lines.append("")
+            lines.append(stacksNote)
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    // MARK: JSON
+
+    public var json: JSON {
+        let median = summary.median
+        func value(_ figure: StatFigure) -> JSON { .number(median.value(figure)) }
+        var pairs: [(String, JSON)] = [
+            ("command", .string(command.joined(separator: " "))),
+            ("runs", .integer(summary.runs.count)),
+            ("iterations", .integer(median.iterations)),
+            ("ns_per_iteration", value(.nanoseconds)),
+            ("context_switches_per_iteration", value(.contextSwitches)),
+            ("cpu_migrations_per_iteration", value(.cpuMigrations)),
+            ("syscalls_per_iteration", .object(StatFigure.syscallNames.map { ($0, value(.syscalls($0))) })),
+            ("instructions_per_iteration", value(.instructions)),
+            ("cycles_per_iteration", value(.cycles)),
+            ("ipc", value(.ipc)),
+            ("cache_misses_per_iteration", value(.cacheMisses)),
+            ("dtlb_load_misses_per_iteration", value(.dTLBLoadMisses)),
+            ("user_share", value(.userShare)),
+            ("cpu_time_user_share", value(.cpuTimeUserShare)),
+            ("task_clock_ns_per_iteration", value(.taskClock)),
+            ("eagain", value(.eagain)),
+            ("multiplexed", .bool(!median.multiplexed.isEmpty)),
+            ("scaled_events", .string(median.multiplexed.joined(separator: " "))),
+            ("not_supported", .string(output.records.filter { $0.value == .notSupported }.map(\.event).joined(separator: " "))),
+            ("ns_per_iteration_cv", .number(summary.nanosecondsCV)),
+            ("noisy", .bool(summary.noisy)),
+            ("spread", .object(StatFigure.all.compactMap { figure in
+                summary.ranges[figure].map { (figure.key, .object([("min", .number($0.lowerBound)), ("max", .number($0.upperBound))])) }
+            })),
+            ("verification", verification.json),
+        ]
+        if let stacks { pairs.append(("switch_stacks", stacks.json)) }
+        if let stacksNote { pairs.append(("switch_stacks_note", .string(stacksNote))) }
+        pairs.append(("events", .array(output.records.map { record in
+            let status: String
+            switch record.value {
+            case .counted: status = "counted"
+            case .notSupported: status = "not supported"
+            case .notCounted: status = "not counted"
+            }
+            return .object([
+                ("event", .string(record.event)),
+                ("status", .string(status)),
+                ("value", .number(record.count)),
+                ("unit", .string(record.unit)),
+                ("running_percent", .number(record.runningPercent)),
+            ])
+        })))
+        pairs.append(("report", report))
+        return .object(pairs)
+    }
+}

@@ -1,0 +1,93 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a program to completion with its stdout and stderr in files, which keeps
+/// it simple (no pipes to drain, no deadlock when both fill) and leaves the
+/// output for an error message. Used for `perf stat`, `perf record`, `perf script`.
+struct Subprocess {
+    struct Outcome {
+        /// The exit status, or 128 + the signal that ended it.
+        let status: Int32
+        let signalled: Bool
+    }
+
+    let path: String
+    let arguments: [String]
+    var stdoutPath = "/dev/null"
+    var stderrPath = "/dev/null"
+
+    /// Starts the program and waits for it. A stop signal meant for csgb stat
+    /// (the terminal sends SIGINT to the whole group) does not abandon the child:
+    /// the wait resumes, so perf can still write its counts.
+    func run() throws(SystemError) -> Outcome {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
+
+        var attributes = posix_spawnattr_t()
+        posix_spawnattr_init(&attributes)
+        defer { posix_spawnattr_destroy(&attributes) }
+        // The child starts with default dispositions and nothing blocked, whatever
+        // csgb set up for itself.
+        var defaults = sigset_t()
+        sigemptyset(&defaults)
+        for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
+        posix_spawnattr_setsigdefault(&attributes, &defaults)
+        var empty = sigset_t()
+        sigemptyset(&empty)
+        posix_spawnattr_setsigmask(&attributes, &empty)
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+
+        let argv = ([path] + arguments).map { strdup($0) }
+        defer { for pointer in argv { free(pointer) } }
+        var pid: pid_t = 0
+        let rc = (argv + [nil]).withUnsafeBufferPointer { pointers in
+            posix_spawn(&pid, path, &actions, &attributes, pointers.baseAddress!, environ)
+        }
+        if rc != 0 { throw SystemError("posix_spawn \(path)", Errno(rc)) }
+
+        var status: Int32 = 0
+        while waitpid(pid, &status, 0) < 0 {
+            if errno != EINTR { throw SystemError("waitpid") }
+        }
+        // WIFEXITED / WEXITSTATUS are macros Swift does not import.
+        let signal = status & 0x7f
+        if signal == 0 { return Outcome(status: (status >> 8) & 0xff, signalled: false) }
+        return Outcome(status: 128 + signal, signalled: true)
+    }
+}
+
+/// A private directory for the fifos and files of one `csgb stat`, removed at the end.
+final class ScratchDirectory {
+    let path: String
+
+    init() throws(SystemError) {
+        let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
+        var template = Array("\(base)/csgb-stat.XXXXXX".utf8CString)
+        let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
+        if made == nil { throw SystemError("mkdtemp \(base)") }
+        path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
+    }
+
+    func file(_ name: String) -> String { "\(path)/\(name)" }
+
+    func makeFifo(_ name: String) throws(SystemError) -> String {
+        let fifo = file(name)
+        unlink(fifo)
+        if mkfifo(fifo, 0o600) != 0 { throw SystemError("mkfifo \(fifo)") }
+        return fifo
+    }
+
+    func read(_ name: String) -> String { (try? ProcFile.read(file(name))) ?? "" }
+
+    deinit {
+        if let names = try? ProcFile.listDirectory(path) {
+            for name in names { unlink(file(name)) }
+        }
+        rmdir(path)
+    }
+}
