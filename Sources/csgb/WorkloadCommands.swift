@@ -54,6 +54,9 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
     var executor: ExecutorChoice = .dedicated
 
+    @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
+    var latency = false
+
     @Flag(help: "Per-OS-thread perf counters over the measured window: instructions, cycles, IPC, cache and dTLB misses (user and kernel), context switches and task clock. Hardware figures say \"not supported\" where the machine has no PMU.")
     var counters = false
 
@@ -132,6 +135,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.warmup = warmup
         configuration.stackSize = stackSize.bytes
         configuration.executor = executor
+        configuration.latency = latency
         return configuration
     }
 }

@@ -95,6 +95,28 @@ import Testing
         #expect(rss < 4_000 * 16 * 1024 + 64 << 20, "peak RSS \(rss) for 4000 green threads")
     }
 
+    /// `--latency` reports ordered percentiles from a sample of the iterations.
+    @Test(arguments: ["thread", "green", "async"])
+    func latencyPercentiles(mode: String) throws {
+        let report = try run(["socket", "1", "--mode", mode, "--cpus", "0", "--latency"])
+        let latency = try #require(report["latency_ns"] as? [String: Any])
+        let samples = try #require(latency["samples"] as? Int)
+        let every = try #require(latency["sample_every"] as? Int)
+        let iterations = try #require(report["iterations"] as? Int)
+        #expect(samples > 100)
+        #expect(every >= 1 && samples <= iterations / every + 2)
+        let values = try ["p50", "p90", "p99", "p99_9", "max"].map { try #require(latency[$0] as? Int) }
+        #expect(values == values.sorted(), "percentiles out of order: \(values)")
+        let nsPerIteration = try #require(report["ns_per_iteration"] as? Double)
+        // One round trip of the only pair is one iteration: the median is near the mean.
+        #expect(Double(values[0]) > nsPerIteration * 0.3 && Double(values[0]) < nsPerIteration * 3)
+    }
+
+    @Test func noLatencyUnlessAsked() throws {
+        let report = try run(["socket", "1"])
+        #expect(report["latency_ns"] == nil)
+    }
+
     /// A lone yielder on its own CPU has nobody to switch to.
     @Test func threadYieldAloneDoesNotSwitch() throws {
         let report = try run(["yield", "1", "--mode", "thread", "--cpus", "0"])

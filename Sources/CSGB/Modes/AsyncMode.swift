@@ -98,8 +98,10 @@ final class AsyncMode: ModeRunner {
         let peer = plan.peer.map { notifies[$0] }
         var byte: UInt8 = 0
         var iterations: UInt64 = 0
+        let latency = context.latencyProbe(forActor: index)
         var eagain: UInt64 = 0
         running: while !context.shouldStop {
+            let sampleStart = latency?.begin(pass: iterations) ?? 0
             for operation in script {
                 switch operation {
                 case .touch:
@@ -129,6 +131,7 @@ final class AsyncMode: ModeRunner {
             }
             iterations &+= 1
             slot.publish(iterations: iterations)
+            if sampleStart != 0 { latency!.end(started: sampleStart) }
         }
         // The peer may be waiting for us: let it see the stop too.
         peer?.notify()

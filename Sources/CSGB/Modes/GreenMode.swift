@@ -105,8 +105,10 @@ final class GreenMode: ModeRunner {
         let peer = plan.peer.map { fibers[$0] }
         var byte: UInt8 = 0
         var iterations: UInt64 = 0
+        let latency = context.latencyProbe(forActor: index)
         var eagain: UInt64 = 0
         running: while !context.shouldStop {
+            let sampleStart = latency?.begin(pass: iterations) ?? 0
             for operation in script {
                 switch operation {
                 case .touch:
@@ -135,6 +137,7 @@ final class GreenMode: ModeRunner {
             }
             iterations &+= 1
             slot.publish(iterations: iterations)
+            if sampleStart != 0 { latency!.end(started: sampleStart) }
         }
         // The peer may be parked waiting for us: let it see the stop too.
         if let peer { scheduler.unpark(peer) }

@@ -53,7 +53,9 @@ final class ThreadMode: ModeRunner {
         let futex = plan.futex
         var byte: UInt8 = 0
         var iterations: UInt64 = 0
+        let latency = context.latencyProbe(forActor: index)
         running: while !context.shouldStop {
+            let sampleStart = latency?.begin(pass: iterations) ?? 0
             for operation in script {
                 switch operation {
                 case .touch:
@@ -79,6 +81,7 @@ final class ThreadMode: ModeRunner {
             }
             iterations &+= 1
             slot.publish(iterations: iterations)
+            if sampleStart != 0 { latency!.end(started: sampleStart) }
         }
     }
 }

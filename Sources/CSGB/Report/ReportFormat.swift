@@ -34,6 +34,7 @@ extension RunReport {
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
             ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
         ]
+        if let latency { rows.append(("latency", latency.text)) }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }
         if environment.build != "release" {
             rows.append(("warning", "\(environment.build) build: figures are not representative"))

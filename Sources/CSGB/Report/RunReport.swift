@@ -23,6 +23,8 @@ public struct RunReport: Sendable {
     public var maxRSSBytes: Int
     public var eagain: UInt64
     public var environment: Environment
+    /// `--latency`: percentiles of sampled iterations; nil when not asked for.
+    public var latency: LatencySummary? = nil
     /// `--counters`: the window's perf counters; nil when not asked for.
     public var counters: Counters? = nil
 
@@ -69,6 +71,7 @@ public struct RunReport: Sendable {
             ("max_rss_bytes", .integer(maxRSSBytes)),
             ("eagain", .integer(eagain)),
         ]
+        if let latency { pairs.append(("latency_ns", latency.json)) }
         if let counters { pairs.append(("counters", counters.json(iterations: iterations, windowSeconds: seconds))) }
         pairs.append(("environment", environment.json))
         return .object(pairs)

@@ -111,6 +111,7 @@ public enum Benchmark {
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
         let first = warmupComplete ? WindowEdge.take(context) : gateEdge
+        context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete, let duration = configuration.duration {
             // Sleep until the window's planned end, measured from the edge itself.
             let remaining = duration - Double(csgb_monotonic_ns() - first.timeNanoseconds) / 1e9
@@ -118,10 +119,13 @@ public enum Benchmark {
         } else if warmupComplete {
             _ = csgb_sleep_until_stop(-1)
         }
+        let sampleEvery = context.latency?.close() ?? 0
         let last = WindowEdge.take(context)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
         stop(runner, context)
+        // Merged only now: the actors have stopped writing their histograms.
+        let latency = context.latency?.summary(sampleEvery: sampleEvery)
 
         let signal = csgb_stop_signal()
         let stoppedBy = signal == 0 ? "duration" : (signal == 2 ? "SIGINT" : (signal == 15 ? "SIGTERM" : "signal \(signal)"))
@@ -153,7 +157,17 @@ public enum Benchmark {
             systemSeconds: last.usage.systemSeconds - first.usage.systemSeconds,
             maxRSSBytes: last.usage.maxRSSBytes,
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
-            environment: environment)
+            environment: environment,
+            latency: latency)
+    }
+
+    /// How long one pass of one counting actor took in the warm-up, to fit the
+    /// latency sampling to the workload's pace; nil without a warm-up.
+    static func passTime(_ context: RunContext, from start: WindowEdge, to end: WindowEdge) -> Double? {
+        let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
+        let passes = counted.reduce(0.0) { $0 + Double(end.iterations[$1] &- start.iterations[$1]) } / Double(max(counted.count, 1))
+        let nanoseconds = Double(end.timeNanoseconds - start.timeNanoseconds)
+        return passes > 0 && nanoseconds > 0 ? nanoseconds / passes : nil
     }
 
     /// Sets the stop flag and keeps unblocking actors until every thread is out;

@@ -30,6 +30,8 @@ public struct RunConfiguration: Sendable {
     public var warmup: Double = 0.1
     public var stackSize = 64 * 1024
     public var executor: ExecutorChoice = .dedicated
+    /// `--latency`: sample iteration durations into a histogram.
+    public var latency = false
 
     public init(workload: any Workload, n: Int) {
         self.workload = workload

@@ -11,6 +11,8 @@ public final class RunContext: @unchecked Sendable {
     public let buffers: TouchBuffers
     public let resources: WorkloadResources
     public let gate = StartGate()
+    /// Present with `--latency`.
+    public let latency: LatencySampler?
     // UnsafeAtomic rather than ManagedAtomic: its load inlines into the actors' hot
     // loops (ManagedAtomic's storage getter showed up as 5 % of a green yield).
     private let stopStorage = UnsafeAtomic<Bool>.create(false)
@@ -24,6 +26,13 @@ public final class RunContext: @unchecked Sendable {
         self.slots = ActorSlots(count: actors.count)
         self.buffers = buffers
         self.resources = resources
+        self.latency = configuration.latency ? LatencySampler(actors: actors.count) : nil
+    }
+
+    /// The sampler an actor uses: only passes that are iterations (the initiator's
+    /// round trips, every yield) are sampled.
+    func latencyProbe(forActor index: Int) -> LatencyProbe? {
+        actors[index].countsIterations ? latency?.probe(actor: index) : nil
     }
 
     deinit { stopStorage.destroy() }
