@@ -39,5 +39,10 @@ demo: release
 bench: release baselines
 	python3 experiments/bench.py --csgb $(RELEASE_BIN)
 
+# The experiment sweep: modes x N x pinning x work size from a manifest; CSV, JSON,
+# plots and summary.md under experiments/results/<date>-<host>/. Under 3 minutes on 2 cores.
+sweep: release
+	python3 experiments/sweep.py experiments/manifests/default.json
+
 clean:
 	rm -rf .build experiments/baselines/bin

@@ -1,0 +1,411 @@
+#!/usr/bin/env python3
+"""Plots of a csgb sweep (experiments/sweep.py), from its results.json.
+
+    python3 experiments/plot.py experiments/results/2025-11-23-vm    # redraw the PNGs
+
+sweep.py calls plot_all() itself; run this by hand to redraw the plots of an
+existing results directory. Per workload:
+
+  <workload>-ns_per_iteration.png  median ns/iteration per mode against N (log-log,
+                                   bars: min-max of the runs); one panel per
+                                   pinning (rows) and work size (columns)
+  <workload>-switches.png          voluntary and involuntary context switches per
+                                   iteration per mode against N, same panels
+  <workload>-counters.png          IPC, cache and dTLB misses per iteration per mode
+                                   against N, only when some were collected and not
+                                   null; null points are left out, never drawn as 0
+
+A workload swept at a single N gets grouped bars (one group per pinning and work
+size) instead of lines. Needs matplotlib (Debian: python3-matplotlib); Agg backend.
+"""
+
+import json
+import math
+import os
+import sys
+from pathlib import Path
+
+try:
+    import matplotlib
+except ImportError:
+    # Run by hand under an interpreter without matplotlib (a pyenv python3, say):
+    # retry once under Debian's, which python3-matplotlib installs into.
+    if __name__ == "__main__" and not os.environ.get("CSGB_PLOT_REEXEC") \
+            and os.path.exists("/usr/bin/python3") \
+            and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+        os.environ["CSGB_PLOT_REEXEC"] = "1"
+        os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
+    sys.exit("plot.py: matplotlib is not installed for %s (Debian: apt-get install "
+             "python3-matplotlib)" % sys.executable)
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
+
+MODES = ("thread", "green", "async")
+COLORS = {"thread": "#1f77b4", "green": "#2ca02c", "async": "#ff7f0e"}
+MARKERS = {"thread": "o", "green": "s", "async": "^"}
+N_LABEL = {"socket": "N (socket pairs; 2N actors)", "yield": "N (yielding actors)",
+           "futex": "N (futex pairs; 2N threads)"}
+COUNTER_METRICS = (("counters_ipc", "IPC (instructions per cycle)"),
+                   ("counters_cache_misses_per_iteration", "cache misses per iteration"),
+                   ("counters_dtlb_load_misses_per_iteration", "dTLB load misses per iteration"))
+DPI = 110
+
+
+def _num(x):
+    return x is not None and isinstance(x, (int, float)) and math.isfinite(x)
+
+
+def _plain(v, _pos=None):
+    if v >= 1:
+        return "{:,.0f}".format(v)
+    return "{:g}".format(v)
+
+
+def _log_labels(ax, axis):
+    """Plain numbers (1,000 not 10^3) on a log axis; minor ticks labelled only
+    when the axis spans less than about a decade and a half, to stay readable."""
+    a = ax.yaxis if axis == "y" else ax.xaxis
+    lo, hi = ax.get_ylim() if axis == "y" else ax.get_xlim()
+    a.set_major_formatter(FuncFormatter(_plain))
+    if lo > 0 and hi / lo < 30:
+        a.set_minor_formatter(FuncFormatter(_plain))
+    else:
+        a.set_minor_formatter(NullFormatter())
+
+
+def _n_ticks(ax, cases):
+    """Ticks on the N axis exactly at the swept N values."""
+    ns = sorted({c["n"] for c in cases})
+    ax.set_xticks(ns)
+    ax.xaxis.set_major_formatter(FuncFormatter(_plain))
+    ax.xaxis.set_minor_formatter(NullFormatter())
+
+
+def _panels(cases):
+    """Rows = pinnings (manifest order), columns = work size (+ extra flags)."""
+    rows = sorted({(c["pinning_index"], c["pinning"]) for c in cases})
+    cols = sorted({(c["work_size"], c["work_size_label"], " ".join(c["flags"])) for c in cases})
+    return [r[1] for r in rows], [(c[1], c[2]) for c in cols]
+
+
+def _in_panel(c, pinning, col):
+    return c["pinning"] == pinning and (c["work_size_label"], " ".join(c["flags"])) == col
+
+
+def _col_title(col):
+    label, flags = col
+    t = "work size %s" % ("none" if label == "0" else label)
+    return t + (" " + flags if flags else "")
+
+
+def _runs_note(cases):
+    reps = sorted({c["repeats"] for c in cases})
+    durs = sorted({c["duration"] for c in cases})
+    return "median of %s run(s) × %s s" % ("/".join(map(str, reps)),
+                                           "/".join("%g" % d for d in durs))
+
+
+LEGEND_IN = 2.1   # inches kept on the right of a figure for its legend
+
+
+def _grid(nrows, ncols, sharey=True):
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(7.5, 5.0 * ncols + LEGEND_IN),
+                                                    3.9 * nrows + 1.1),
+                             squeeze=False, sharex=True, sharey=sharey)
+    return fig, axes
+
+
+def _finish(fig, axes, title, path, legend_handles=None):
+    fig.suptitle(title, fontsize=11)
+    handles, labels = legend_handles or axes[0][0].get_legend_handles_labels()
+    right = 1.0
+    if handles:
+        right = 1.0 - LEGEND_IN / fig.get_figwidth()
+        fig.legend(handles, labels, loc="center left", bbox_to_anchor=(right + 0.005, 0.5),
+                   fontsize=9, framealpha=0.9)
+    fig.tight_layout(rect=(0, 0, right, 1))   # leaves room for the suptitle itself
+    fig.savefig(path, dpi=DPI)
+    plt.close(fig)
+
+
+def _line_ns(w, cases, out):
+    pins, cols = _panels(cases)
+    fig, axes = _grid(len(pins), len(cols))
+    for i, pin in enumerate(pins):
+        for j, col in enumerate(cols):
+            ax = axes[i][j]
+            for m in MODES:
+                pts = sorted((c["n"], c["summary"]) for c in cases
+                             if c["mode"] == m and _in_panel(c, pin, col)
+                             and _num(c["summary"]["ns_per_iteration"]))
+                if not pts:
+                    continue
+                xs = [p[0] for p in pts]
+                ys = [p[1]["ns_per_iteration"] for p in pts]
+                lo = [y - (p[1]["ns_min"] if _num(p[1]["ns_min"]) else y) for y, p in zip(ys, pts)]
+                hi = [(p[1]["ns_max"] if _num(p[1]["ns_max"]) else y) - y for y, p in zip(ys, pts)]
+                ax.errorbar(xs, ys, yerr=[lo, hi], color=COLORS[m], marker=MARKERS[m],
+                            capsize=3, label=m)
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            ax.set_title("%s · %s" % (pin, _col_title(col)), fontsize=10)
+            ax.grid(True, which="major", alpha=0.4)
+            ax.grid(True, which="minor", alpha=0.15)
+            if i == len(pins) - 1:
+                ax.set_xlabel(N_LABEL.get(w, "N"))
+            if j == 0:
+                ax.set_ylabel("ns per iteration (log)")
+    for row in axes:
+        for ax in row:
+            _n_ticks(ax, cases)
+            _log_labels(ax, "y")
+    _finish(fig, axes, "csgb %s: wall time per iteration against N, per mode\n(%s; bars: "
+            "min–max; lower is better)" % (w, _runs_note(cases)), out)
+
+
+def _line_switches(w, cases, out):
+    pins, cols = _panels(cases)
+    fig, axes = _grid(len(pins), len(cols))
+    for i, pin in enumerate(pins):
+        for j, col in enumerate(cols):
+            ax = axes[i][j]
+            for m in MODES:
+                sel = sorted((c["n"], c["summary"]) for c in cases
+                             if c["mode"] == m and _in_panel(c, pin, col))
+                for key, style, kind in (("voluntary_switches_per_iteration", "-", "voluntary"),
+                                         ("involuntary_switches_per_iteration", "--",
+                                          "involuntary")):
+                    pts = [(n, s[key]) for n, s in sel if _num(s[key])]
+                    if pts:
+                        ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=style,
+                                color=COLORS[m], marker=MARKERS[m],
+                                fillstyle="full" if style == "-" else "none",
+                                label="%s, %s" % (m, kind))
+            ax.set_xscale("log")
+            ax.set_ylim(bottom=0)
+            ax.set_title("%s · %s" % (pin, _col_title(col)), fontsize=10)
+            ax.grid(True, alpha=0.4)
+            _n_ticks(ax, cases)
+            if i == len(pins) - 1:
+                ax.set_xlabel(N_LABEL.get(w, "N"))
+            if j == 0:
+                ax.set_ylabel("context switches per iteration")
+    _finish(fig, axes, "csgb %s: context switches per iteration against N\n(whole process, "
+            "getrusage; %s; solid: voluntary, dashed: involuntary)" % (w, _runs_note(cases)),
+            out)
+
+
+def _missing_text(ax, cases):
+    collected = any(c["summary"].get("counter_runs_ok") for c in cases)
+    unsupported = any(c["summary"].get("counters_hardware") == "not supported" for c in cases)
+    text = ("not supported on this machine" if unsupported
+            else "not collected" if not collected else "no value (null)")
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center",
+            fontsize=10, color="0.4")
+    ax.set_yticks([])
+
+
+def _line_counters(w, cases, out):
+    pins, cols = _panels(cases)
+    panels = [(p, c) for p in pins for c in cols]
+    fig, axes = plt.subplots(len(panels), len(COUNTER_METRICS),
+                             figsize=(4.4 * len(COUNTER_METRICS) + LEGEND_IN,
+                                      3.4 * len(panels) + 1.1),
+                             squeeze=False, sharex=True)
+    for i, (pin, col) in enumerate(panels):
+        pcases = [c for c in cases if _in_panel(c, pin, col)]
+        for j, (key, label) in enumerate(COUNTER_METRICS):
+            ax = axes[i][j]
+            drawn = False
+            for m in MODES:
+                pts = sorted((c["n"], c["summary"][key]) for c in pcases
+                             if c["mode"] == m and _num(c["summary"].get(key)))
+                if pts:
+                    drawn = True
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], color=COLORS[m],
+                            marker=MARKERS[m], label=m)
+            ax.set_xscale("log")
+            _n_ticks(ax, cases)
+            if drawn:
+                ax.set_ylim(bottom=0)
+                ax.grid(True, alpha=0.4)
+            else:
+                _missing_text(ax, pcases)
+            ax.set_title("%s · %s" % (pin, _col_title(col)), fontsize=9)
+            ax.set_ylabel(label, fontsize=9)
+            if i == len(panels) - 1:
+                ax.set_xlabel(N_LABEL.get(w, "N"))
+    handles = [plt.Line2D([], [], color=COLORS[m], marker=MARKERS[m], label=m) for m in MODES
+               if any(c["mode"] == m for c in cases)]
+    _finish(fig, axes, "csgb %s: hardware counters per iteration against N\n(perf, separate "
+            "--counters runs, median of the non-null ones; missing points: not counted, "
+            "never 0)" % w, out, (handles, [h.get_label() for h in handles]))
+
+
+def _bar_positions(cases):
+    groups = sorted({(c["pinning_index"], c["pinning"], c["work_size"], c["work_size_label"],
+                      " ".join(c["flags"])) for c in cases})
+    modes = [m for m in MODES if any(c["mode"] == m for c in cases)]
+    return groups, modes
+
+
+def _group_label(g):
+    return "%s\nwork size %s%s" % (g[1], "none" if g[3] == "0" else g[3],
+                                   ("\n" + g[4]) if g[4] else "")
+
+
+def _find(cases, g, m):
+    for c in cases:
+        if (c["pinning"], c["work_size_label"], " ".join(c["flags"]), c["mode"]) == \
+                (g[1], g[3], g[4], m):
+            return c
+    return None
+
+
+def _bars(w, cases, out, what):
+    groups, modes = _bar_positions(cases)
+    n = cases[0]["n"]
+    width = min(0.8 / max(1, len(modes)), 0.25)
+    fig, ax = plt.subplots(figsize=(max(5.5, 2.2 * len(groups) + 1.5) + LEGEND_IN, 5.2))
+    ys_all = []
+    for k, m in enumerate(modes):
+        xs, ys, lo, hi, inv = [], [], [], [], []
+        for gi, g in enumerate(groups):
+            c = _find(cases, g, m)
+            if c is None:
+                continue
+            s = c["summary"]
+            x = gi + (k - (len(modes) - 1) / 2) * width
+            if what == "ns" and _num(s["ns_per_iteration"]):
+                y = s["ns_per_iteration"]
+                xs.append(x)
+                ys.append(y)
+                lo.append(y - (s["ns_min"] if _num(s["ns_min"]) else y))
+                hi.append((s["ns_max"] if _num(s["ns_max"]) else y) - y)
+            elif what == "switches" and _num(s["voluntary_switches_per_iteration"]):
+                xs.append(x)
+                ys.append(s["voluntary_switches_per_iteration"])
+                inv.append(s["involuntary_switches_per_iteration"]
+                           if _num(s["involuntary_switches_per_iteration"]) else 0)
+        if not xs:
+            continue
+        ys_all += ys
+        if what == "ns":
+            ax.bar(xs, ys, width, color=COLORS[m], label=m, yerr=[lo, hi], capsize=3)
+            for x, y in zip(xs, ys):
+                ax.annotate("{:,.0f}".format(y), (x, y), ha="center", va="bottom",
+                            fontsize=8, xytext=(0, 2), textcoords="offset points")
+        else:
+            ax.bar(xs, ys, width, color=COLORS[m], label="%s, voluntary" % m)
+            ax.bar(xs, inv, width, bottom=ys, color=COLORS[m], alpha=0.45, hatch="//",
+                   label="%s, involuntary" % m)
+    ax.set_xticks(range(len(groups)))
+    ax.set_xlim(-0.6, len(groups) - 0.4)
+    ax.set_xticklabels([_group_label(g) for g in groups], fontsize=9)
+    ax.grid(True, axis="y", alpha=0.4)
+    if what == "ns":
+        pos = [y for y in ys_all if y > 0]
+        if pos and max(pos) / min(pos) > 30:
+            ax.set_yscale("log")
+        ax.set_ylabel("ns per iteration" + (" (log)" if ax.get_yscale() == "log" else ""))
+        title = "csgb %s %d: wall time per iteration, per mode\n(%s; whiskers: min–max; " \
+                "lower is better)" % (w, n, _runs_note(cases))
+    else:
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("context switches per iteration")
+        title = "csgb %s %d: context switches per iteration\n(whole process, getrusage; %s; " \
+                "solid: voluntary, hatched: involuntary)" % (w, n, _runs_note(cases))
+    _finish(fig, [[ax]], title, out)
+
+
+def _bar_counters(w, cases, out):
+    groups, modes = _bar_positions(cases)
+    width = min(0.8 / max(1, len(modes)), 0.25)
+    fig, axes = plt.subplots(1, len(COUNTER_METRICS),
+                             figsize=(max(4.0, 1.8 * len(groups) + 1.5) * len(COUNTER_METRICS)
+                                      + LEGEND_IN, 5.0), squeeze=False)
+    for j, (key, label) in enumerate(COUNTER_METRICS):
+        ax = axes[0][j]
+        drawn = False
+        for k, m in enumerate(modes):
+            xs, ys = [], []
+            for gi, g in enumerate(groups):
+                c = _find(cases, g, m)
+                if c is not None and _num(c["summary"].get(key)):
+                    xs.append(gi + (k - (len(modes) - 1) / 2) * width)
+                    ys.append(c["summary"][key])
+            if xs:
+                drawn = True
+                ax.bar(xs, ys, width, color=COLORS[m], label=m)
+        ax.set_xticks(range(len(groups)))
+        ax.set_xlim(-0.6, len(groups) - 0.4)
+        ax.set_xticklabels([_group_label(g) for g in groups], fontsize=8)
+        ax.set_ylabel(label, fontsize=9)
+        if drawn:
+            ax.grid(True, axis="y", alpha=0.4)
+        else:
+            _missing_text(ax, cases)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=COLORS[m], label=m) for m in modes]
+    _finish(fig, axes, "csgb %s %d: hardware counters per iteration\n(perf, separate "
+            "--counters runs; missing bars: not counted, never 0)" % (w, cases[0]["n"]), out,
+            (handles, [h.get_label() for h in handles]))
+
+
+def plot_all(outdir, doc):
+    """Draws every plot of the sweep described by doc (results.json). Returns
+    (file names, notes for the summary)."""
+    outdir = Path(outdir)
+    cases = [c for c in doc["cases"] if c.get("summary")]
+    files, notes = [], []
+    workloads = [w for w in ("socket", "yield", "futex") if any(c["workload"] == w for c in cases)]
+    for w in workloads:
+        wc = [c for c in cases if c["workload"] == w]
+        if not any(_num(c["summary"]["ns_per_iteration"]) for c in wc):
+            notes.append("%s: no successful run, nothing to plot" % w)
+            continue
+        multi_n = len({c["n"] for c in wc}) >= 2
+        for name, fn in (("ns_per_iteration", _line_ns if multi_n else
+                          (lambda w_, c_, o_: _bars(w_, c_, o_, "ns"))),
+                         ("switches", _line_switches if multi_n else
+                          (lambda w_, c_, o_: _bars(w_, c_, o_, "switches")))):
+            f = "%s-%s.png" % (w, name)
+            fn(w, wc, outdir / f)
+            files.append(f)
+        has_hw = any(_num(c["summary"].get(k)) for c in wc for k, _ in COUNTER_METRICS)
+        counter_runs = sum(c["summary"].get("counter_runs_ok") or 0 for c in wc)
+        if has_hw:
+            f = "%s-counters.png" % w
+            (_line_counters if multi_n else _bar_counters)(w, wc, outdir / f)
+            files.append(f)
+        elif counter_runs:
+            notes.append("%s: IPC, cache and dTLB misses not plotted: not supported on this "
+                         "machine (null in all %d counter run(s); never plotted as 0)"
+                         % (w, counter_runs))
+    return files, notes
+
+
+def main(argv):
+    json_out = "--json-out" in argv
+    args = [a for a in argv if a != "--json-out"]
+    if len(args) != 1:
+        print("usage: plot.py RESULTS_DIR   (a directory written by experiments/sweep.py)",
+              file=sys.stderr)
+        return 2
+    outdir = Path(args[0])
+    with open(outdir / "results.json") as f:
+        doc = json.load(f)
+    files, notes = plot_all(outdir, doc)
+    if json_out:
+        print(json.dumps({"files": files, "notes": notes}))
+    else:
+        for f in files:
+            print(outdir / f)
+        for n in notes:
+            print("note:", n)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
