@@ -1,3 +1,4 @@
+import CCSGB
 import Synchronization
 
 /// A one-permit wake-up for one waiting task, with the semantics of tokio's
@@ -6,7 +7,10 @@ import Synchronization
 /// comes before the wait is never lost.
 ///
 /// Lock-free and safe across threads. Resuming the waiter enqueues it on the executor
-/// it suspended on: with a `WorkerExecutor` preference, that same worker thread.
+/// it suspended on: with a `WorkerExecutor` preference, that same worker thread. A
+/// waiter with no preference goes where the runtime sends generic jobs; if it waited
+/// on a worker that keeps unpreferred tasks, the notify routes it back to that worker,
+/// from whatever thread it is called.
 ///
 /// Memory ordering: the waiter writes its continuation into `slot` and only then
 /// publishes `waiting` with a release CAS; a notifier takes `waiting -> empty` with an
@@ -24,14 +28,19 @@ public final class AsyncNotify: @unchecked Sendable {
     private let state = Atomic<Int>(State.empty)
     // Initialized only while `state == waiting`; a pointer so no exclusivity check runs.
     private let slot: UnsafeMutablePointer<UnsafeContinuation<Void, Never>>
+    // The waiter's thread route (its worker, or nil), published along with `slot`.
+    private let waiterRoute: UnsafeMutablePointer<UnsafeMutableRawPointer?>
 
     public init() {
         slot = .allocate(capacity: 1)
+        waiterRoute = .allocate(capacity: 1)
+        waiterRoute.initialize(to: nil)
     }
 
     deinit {
         // A suspended waiter keeps the notify alive, so no continuation is left here.
         slot.deallocate()
+        waiterRoute.deallocate()
     }
 
     /// Wakes the waiter, or stores the permit if nobody waits.
@@ -50,7 +59,7 @@ public final class AsyncNotify: @unchecked Sendable {
                 let (taken, seen) = state.compareExchange(
                     expected: State.waiting, desired: State.empty, ordering: .acquiringAndReleasing)
                 if taken {
-                    slot.move().resume()
+                    resumeWaiter()
                     return
                 }
                 current = seen
@@ -78,6 +87,7 @@ public final class AsyncNotify: @unchecked Sendable {
     /// if a permit is stored. Only one continuation may be pending at a time.
     public func resumeOnNotify(_ continuation: UnsafeContinuation<Void, Never>) {
         slot.initialize(to: continuation)
+        waiterRoute.pointee = csgb_async_route()
         let (published, seen) = state.compareExchange(
             expected: State.empty, desired: State.waiting, ordering: .acquiringAndReleasing)
         if published { return }
@@ -86,5 +96,21 @@ public final class AsyncNotify: @unchecked Sendable {
         precondition(seen == State.permit, "AsyncNotify: a second task is already waiting")
         state.store(State.empty, ordering: .relaxed)
         slot.move().resume()
+    }
+
+    /// The resume enqueues the waiter on the calling thread; under another route (a
+    /// stop request from the coordinator, a wake from another worker) it would land on
+    /// that thread's worker or the global pool, so borrow the waiter's for the call.
+    private func resumeWaiter() {
+        let continuation = slot.move()
+        let route = waiterRoute.pointee
+        let current = csgb_async_route()
+        if route == current {
+            continuation.resume()
+        } else {
+            csgb_async_set_route(route)
+            continuation.resume()
+            csgb_async_set_route(current)
+        }
     }
 }

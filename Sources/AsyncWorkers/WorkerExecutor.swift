@@ -25,6 +25,9 @@ public struct WorkerStartError: Error, CustomStringConvertible {
 /// one: two jobs per hop instead of one (measured). The `SerialExecutor` conformance
 /// lets the worker back an actor too, but each hop onto such an actor costs an extra job.
 ///
+/// Tasks without a preference can stay here too, more cheaply: see
+/// `keepsUnpreferredTasks`.
+///
 /// Call `shutdown()` once every task using the executor has finished; until then the
 /// thread keeps the executor alive.
 public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Sendable {
@@ -37,6 +40,9 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
 
     /// True when called on the worker thread.
     public var isCurrentThread: Bool { pthread_self() == workerThread.load(ordering: .relaxed) }
+
+    /// Whether tasks with no executor preference that run here stay here (see init).
+    public let keepsUnpreferredTasks: Bool
 
     private let onThreadStart: @Sendable () -> Void
     private var thread = pthread_t()
@@ -54,6 +60,14 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     private let stopRequested = Atomic<Bool>(false)
     private let joinState = Mutex<Bool>(false)  // true once joined
 
+    // Queue entries are pointers at least 16-byte aligned, so their low bits say what
+    // they are: a job from `enqueue` (no tag) runs under this task executor; a generic
+    // job from the enqueue hook runs the way the global executor would run it; a
+    // yielded task's continuation is resumed (see `yield()`).
+    private static let genericTag: UInt = 1
+    private static let yieldTag: UInt = 2
+    private static let tagMask: UInt = 3
+
     private enum Wake {
         static let idle: UInt32 = 0
         static let posted: UInt32 = 1
@@ -63,8 +77,19 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     /// Starts the worker thread. `onThreadStart` runs on it before any job (to pin it,
     /// record its tid, wait on a start gate); jobs enqueued meanwhile wait in the inbox.
     /// Returns once the thread exists and `threadID` is valid.
-    public init(name: String, onThreadStart: @escaping @Sendable () -> Void = {}) throws {
+    ///
+    /// `keepsUnpreferredTasks`: a task with no executor preference that is started
+    /// inside `routingUnpreferredTasks(_:)`, or that is resumed or yields while it runs
+    /// here, is queued here instead of on Swift's global executor (through the
+    /// runtime's global-enqueue hook, installed while such a worker exists). That saves
+    /// the preference lookup, a lock, on every resume and executor switch. Wakes from
+    /// other threads must say where to go: `AsyncNotify` remembers its waiter's worker.
+    public init(
+        name: String, keepsUnpreferredTasks: Bool = false,
+        onThreadStart: @escaping @Sendable () -> Void = {}
+    ) throws {
         self.name = name
+        self.keepsUnpreferredTasks = keepsUnpreferredTasks
         self.onThreadStart = onThreadStart
         ring = .allocate(capacity: 1)
         ring.initialize(to: JobRing(capacity: 1024))
@@ -82,6 +107,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
             joinState.withLock { $0 = true }  // nothing to join
             throw WorkerStartError(call: "pthread_create", code: result)
         }
+        if keepsUnpreferredTasks { csgb_async_hook_retain(pushRoutedJob) }
         while startedTID.atomic.load(ordering: .acquiring) == 0 {
             startedTID.wait(whileEqualTo: 0)
         }
@@ -108,6 +134,40 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         }
     }
 
+    /// A job the global-enqueue hook routed here: a task with no preference.
+    fileprivate func enqueueGeneric(_ job: UnsafeMutableRawPointer) {
+        let tagged = unsafeBitCast(UInt(bitPattern: job) | Self.genericTag, to: UnownedJob.self)
+        if isCurrentThread {
+            ring.pointee.push(tagged)
+        } else {
+            post(tagged)
+        }
+    }
+
+    /// Runs `body` with this thread's generic enqueues routed to this worker, so that a
+    /// `Task {}` without an executor preference created in it starts on this worker
+    /// (and, run here, stays here). Needs `keepsUnpreferredTasks`.
+    public func routingUnpreferredTasks<R>(_ body: () throws -> R) rethrows -> R {
+        precondition(keepsUnpreferredTasks, "worker \(name) was not made to keep unpreferred tasks")
+        let saved = csgb_async_route()
+        csgb_async_set_route(Unmanaged.passUnretained(self).toOpaque())
+        defer { csgb_async_set_route(saved) }
+        return try body()
+    }
+
+    /// `Task.yield()` for an unpreferred task running here. The standard one hands the
+    /// task to `Task.currentExecutor`, which for a task without a preference is Swift's
+    /// default executor, bypassing the enqueue hook: the task would leave this worker
+    /// for good. This one queues the task behind the jobs already here instead.
+    /// Call it only from a task running on this worker.
+    nonisolated(nonsending) public func yield() async {
+        precondition(isCurrentThread, "WorkerExecutor.yield() called off the thread of worker \(name)")
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            let bits = unsafeBitCast(continuation, to: UInt.self) | Self.yieldTag
+            ring.pointee.push(unsafeBitCast(bits, to: UnownedJob.self))
+        }
+    }
+
     public func checkIsolated() {
         precondition(isCurrentThread, "not on the thread of worker \(name)")
     }
@@ -126,6 +186,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
             let rc = pthread_join(thread, nil)
             if rc != 0 { fatalError("pthread_join failed: errno \(rc)") }
             joined = true
+            if keepsUnpreferredTasks { csgb_async_hook_release() }
         }
     }
 
@@ -153,8 +214,11 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         startedTID.atomic.store(UInt32(bitPattern: tid), ordering: .releasing)
         startedTID.wake()
 
+        // Unretained: the thread holds a reference until it leaves threadMain.
+        if keepsUnpreferredTasks { csgb_async_set_route(Unmanaged.passUnretained(self).toOpaque()) }
         onThreadStart()
         runLoop()
+        csgb_async_set_route(nil)
     }
 
     private func runLoop() {
@@ -165,7 +229,16 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
                 takeInbox()
             }
             if let job = ring.pointee.pop() {
-                job.runSynchronously(on: taskExecutor)
+                let bits = unsafeBitCast(job, to: UInt.self)
+                switch bits & Self.tagMask {
+                case 0:
+                    job.runSynchronously(on: taskExecutor)
+                case Self.genericTag:
+                    csgb_async_run_generic(UnsafeMutableRawPointer(bitPattern: bits & ~Self.tagMask))
+                default:
+                    // Enqueues the task again, through the hook, onto this ring.
+                    unsafeBitCast(bits & ~Self.tagMask, to: UnsafeContinuation<Void, Never>.self).resume()
+                }
                 jobCount.store(jobCount.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
                 continue
             }
@@ -195,4 +268,11 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
             wake.wait(whileEqualTo: Wake.sleeping)
         }
     }
+}
+
+/// The hook's way back into Swift: `worker` is the route the job was enqueued under.
+private func pushRoutedJob(_ worker: UnsafeMutableRawPointer?, _ job: UnsafeMutableRawPointer?) {
+    // The route is valid while its worker runs (or is being started), and guaranteed
+    // use skips a retain/release pair per enqueue.
+    Unmanaged<WorkerExecutor>.fromOpaque(worker!)._withUnsafeGuaranteedRef { $0.enqueueGeneric(job!) }
 }

@@ -5,8 +5,9 @@ import AsyncWorkers
 import Atomics
 
 /// One Swift task per actor. With the dedicated executor each worker is one OS
-/// thread running a WorkerExecutor and every task of a pair prefers it, so no job
-/// ever hops threads; `wakePeer` notifies the peer's AsyncNotify and `waitPeer`
+/// thread running a WorkerExecutor, and every task of a pair is started on it and kept
+/// there (without an executor preference, see WorkerExecutor.keepsUnpreferredTasks),
+/// so no job ever hops threads; `wakePeer` notifies the peer's AsyncNotify and `waitPeer`
 /// awaits the actor's own. With `--executor global` the same tasks run on Swift's
 /// default executor, to show what thread hops and cross-thread wakes cost.
 final class AsyncMode: ModeRunner {
@@ -47,7 +48,7 @@ final class AsyncMode: ModeRunner {
         }
         let assignment = WorkerAssignment(actors: context.actors, workers: configuration.workers)
         for worker in 0..<configuration.workers {
-            let executor = try WorkerExecutor(name: "csgb-async-\(worker)") {
+            let executor = try WorkerExecutor(name: "csgb-async-\(worker)", keepsUnpreferredTasks: true) {
                 do {
                     try context.threadStarted(index: worker)
                 } catch {
@@ -60,11 +61,15 @@ final class AsyncMode: ModeRunner {
             // The last task of a worker to finish reports the worker finished.
             let remaining = ManagedAtomic<Int>(actors.count)
             if actors.isEmpty { context.threadFinished() }
-            for actor in actors {
-                Task(executorPreference: executor) {
-                    await AsyncMode.run(actor: actor, notifies: notifies, context: context)
-                    if remaining.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing) == 0 {
-                        context.threadFinished()
+            // Started without an executor preference but routed to the worker, where they
+            // stay: a preference would cost a locked lookup at every resume and switch.
+            executor.routingUnpreferredTasks {
+                for actor in actors {
+                    Task {
+                        await AsyncMode.run(actor: actor, notifies: notifies, context: context, worker: executor)
+                        if remaining.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing) == 0 {
+                            context.threadFinished()
+                        }
                     }
                 }
             }
@@ -88,7 +93,8 @@ final class AsyncMode: ModeRunner {
     }
 
     /// The interpreter: one pass of the script per iteration until the stop.
-    static func run(actor index: Int, notifies: NotifyTable, context: RunContext) async {
+    /// `worker`: the dedicated worker the task runs on (nil on the global executor).
+    static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: WorkerExecutor? = nil) async {
         let plan = context.actors[index]
         let script = plan.script
         let slot = context.slots.slot(index)
@@ -96,6 +102,10 @@ final class AsyncMode: ModeRunner {
         let socket = plan.socket
         let mine = notifies[index]
         let peer = plan.peer.map { notifies[$0] }
+        // `peer` keeps it alive; calling through an unmanaged reference saves the
+        // retain/release pair (two atomic instructions) the compiler puts around
+        // every call on a reference loaded from the async frame.
+        let peerRef = peer.map { Unmanaged.passUnretained($0) }
         var byte: UInt8 = 0
         var iterations: UInt64 = 0
         let latency = context.latencyProbe(forActor: index)
@@ -114,17 +124,17 @@ final class AsyncMode: ModeRunner {
                         // Never expected: the peer wrote before it notified us.
                         eagain &+= 1
                         slot.publish(eagain: eagain)
-                        await Task.yield()
+                        await yield(on: worker)
                     }
                 case .wakePeer:
-                    peer!.notify()
+                    peerRef!._withUnsafeGuaranteedRef { $0.notify() }
                 case .waitPeer:
                     // wait() written out: one executor switch per hop instead of
                     // two (the call of an async function costs one more).
                     await withUnsafeContinuation { mine.resumeOnNotify($0) }
                     if context.shouldStop { break running }
                 case .yield:
-                    await Task.yield()
+                    await yield(on: worker)
                 case .futexPost, .futexAwait:
                     preconditionFailure("futex scripts run in thread mode only")
                 }
@@ -136,6 +146,12 @@ final class AsyncMode: ModeRunner {
         // The peer may be waiting for us: let it see the stop too.
         peer?.notify()
     }
+}
+
+/// `Task.yield()` would move a task without an executor preference to the global
+/// executor; on a dedicated worker the worker's own yield keeps it there.
+private func yield(on worker: WorkerExecutor?) async {
+    if let worker { await worker.yield() } else { await Task.yield() }
 }
 
 /// The actors' notifies, shared by every task of the run.
