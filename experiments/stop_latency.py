@@ -1,11 +1,11 @@
 #!/usr/bin/env python3
-"""How long csgb takes from SIGINT/SIGTERM to exit, report printed, per mode.
+"""How long csgb takes from SIGINT/SIGTERM to its report and to its exit, per mode.
 
 The spec asks every mode to stop within 100 ms. Each case starts csgb without a
-duration, waits until the report would be meaningful, sends the signal, and times
-until the process has exited (so the time includes stopping every actor, joining
-every thread, unmapping stacks and printing the report). Prints the median and the
-worst of R runs per case and exits 1 if any worst case exceeds the limit.
+duration, lets it run, sends the signal, and times two moments: the report's
+arrival on stdout (every actor stopped, figures computed) and the process's exit.
+Prints the median and the worst of R runs per case and exits 1 if any worst exit
+exceeds the limit.
 """
 import argparse
 import os
@@ -13,6 +13,7 @@ import signal
 import statistics
 import subprocess
 import sys
+import threading
 import time
 
 CASES = [
@@ -33,14 +34,27 @@ CASES = [
 def one_run(csgb, args, sig, settle):
     process = subprocess.Popen([csgb] + args + ["--warmup", "0", "--format", "json"],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    first_output = []
+
+    def read_stdout():
+        chunk = process.stdout.read(1)
+        first_output.append(time.monotonic())
+        chunks.append(chunk + process.stdout.read())
+
+    chunks = []
+    reader = threading.Thread(target=read_stdout)
+    reader.start()
     time.sleep(settle)
     sent = time.monotonic()
     process.send_signal(sig)
-    out, err = process.communicate(timeout=30)
-    elapsed = time.monotonic() - sent
+    err = process.stderr.read()
+    process.wait(timeout=30)
+    exited = time.monotonic()
+    reader.join(timeout=30)
+    out = b"".join(chunks)
     if process.returncode != 0 or not out.startswith(b"{"):
         raise RuntimeError(f"{args}: exit {process.returncode}: {err.decode().strip()}")
-    return elapsed
+    return first_output[0] - sent, exited - sent
 
 
 def main():
@@ -52,16 +66,18 @@ def main():
     options = parser.parse_args()
     if not os.access(options.csgb, os.X_OK):
         sys.exit(f"stop_latency: {options.csgb} not found; run `make release` first")
-    print(f"{'case':24} {'signal':7} {'median ms':>9} {'worst ms':>9}")
+    print(f"{'case':24} {'signal':7} {'report median/worst ms':>22} {'exit median/worst ms':>22}")
     failed = []
     for index, (name, args) in enumerate(CASES):
         sig = signal.SIGINT if index % 2 == 0 else signal.SIGTERM
-        times = [one_run(options.csgb, args, sig, options.settle) * 1000 for _ in range(options.runs)]
-        worst = max(times)
-        mark = "" if worst <= options.limit_ms else f"  OVER {options.limit_ms:.0f} ms"
+        runs = [one_run(options.csgb, args, sig, options.settle) for _ in range(options.runs)]
+        report = [r * 1000 for r, _ in runs]
+        exit_ = [e * 1000 for _, e in runs]
+        mark = "" if max(exit_) <= options.limit_ms else f"  OVER {options.limit_ms:.0f} ms"
         if mark:
             failed.append(name)
-        print(f"{name:24} {sig.name:7} {statistics.median(times):9.1f} {worst:9.1f}{mark}")
+        print(f"{name:24} {sig.name:7} {statistics.median(report):10.1f} / {max(report):9.1f} "
+              f"{statistics.median(exit_):10.1f} / {max(exit_):9.1f}{mark}")
     if failed:
         print(f"over the limit: {', '.join(failed)}")
         sys.exit(1)

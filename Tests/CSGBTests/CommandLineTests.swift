@@ -40,7 +40,7 @@ import Testing
     @Test func tooFewOpenFilesSaysHowToRaiseTheLimit() throws {
         let result = try CSGBProcess.run(["socket", "500", "--duration", "1"], shellPrefix: "ulimit -n 200 &&")
         #expect(result.status == 71)
-        #expect(result.stderr.contains("ulimit -n"))
+        #expect(result.stderr.contains("ulimit -Hn 1064"))
         #expect(result.stdout.isEmpty)
     }
 }

@@ -38,8 +38,10 @@ final class GreenMode: ModeRunner {
         for worker in 0..<workers {
             let actors = plan.actors(ofWorker: worker)
             let thread = try OSThread(name: "csgb-green-\(worker)") { [configuration] in
-                GreenMode.runWorker(worker, actors: actors, stackSize: configuration.stackSize, context: context)
+                let scheduler = GreenMode.runWorker(worker, actors: actors, stackSize: configuration.stackSize, context: context)
+                // Finished first: the report need not wait for thousands of munmaps.
                 context.threadFinished()
+                scheduler?.close()
             }
             threads.append(thread)
         }
@@ -56,8 +58,9 @@ final class GreenMode: ModeRunner {
     }
 
     /// The body of one worker OS thread: spawn its actors, wait at the gate, run the
-    /// scheduler until every green thread has seen the stop.
-    static func runWorker(_ worker: Int, actors: [Int], stackSize: Int, context: RunContext) {
+    /// scheduler until every green thread has seen the stop. Returns the scheduler,
+    /// whose stacks the caller unmaps.
+    static func runWorker(_ worker: Int, actors: [Int], stackSize: Int, context: RunContext) -> GreenScheduler? {
         let scheduler: GreenScheduler
         do {
             try context.threadStarted(index: worker)
@@ -66,7 +69,7 @@ final class GreenMode: ModeRunner {
         } catch {
             context.recordFailure("green worker \(worker): \(error)")
             context.gate.arriveAndWait()
-            return
+            return nil
         }
         // Actor index -> fiber, filled before any fiber runs.
         let fibers = FiberTable(actors: context.actors.count)
@@ -80,8 +83,7 @@ final class GreenMode: ModeRunner {
         } catch {
             context.recordFailure("green worker \(worker): \(error)")
             context.gate.arriveAndWait()
-            scheduler.close()
-            return
+            return scheduler
         }
         context.gate.arriveAndWait()
         while scheduler.run() > 0 {
@@ -92,7 +94,7 @@ final class GreenMode: ModeRunner {
             }
             scheduler.unparkAll()
         }
-        scheduler.close()
+        return scheduler
     }
 
     /// The interpreter: one pass of the script per iteration until the stop.

@@ -13,18 +13,19 @@ public enum ResourceLimits {
     /// Descriptors kept free for the runtime, perf's control fifo, /proc reads.
     static let descriptorHeadroom = 64
 
-    /// Makes room for `descriptors` more open files, raising the soft limit up to the
-    /// hard one when needed.
+    /// Makes room for `descriptors` more open files, raising the soft limit (and, for
+    /// root, the hard one) when needed.
     public static func ensureOpenFiles(_ descriptors: Int) throws(LimitError) {
         var limit = rlimit()
         getrlimit(RLIMIT_NOFILE_VALUE, &limit)
         let needed = rlim_t(descriptors + descriptorHeadroom)
         if limit.rlim_cur >= needed { return }
-        if limit.rlim_max >= needed {
-            limit.rlim_cur = needed
-            if setrlimit(RLIMIT_NOFILE_VALUE, &limit) == 0 { return }
-        }
-        throw LimitError(description: "this run needs \(needed) open files but the hard limit (RLIMIT_NOFILE) is \(limit.rlim_max); raise it with `ulimit -n \(needed)` as root, or LimitNOFILE= / /etc/security/limits.conf")
+        var raised = limit
+        raised.rlim_cur = needed
+        // Above the hard limit only root (CAP_SYS_RESOURCE) may go, up to fs.nr_open.
+        raised.rlim_max = max(limit.rlim_max, needed)
+        if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 { return }
+        throw LimitError(description: "this run needs \(needed) open files but the hard limit (RLIMIT_NOFILE) is \(limit.rlim_max) and could not be raised; raise it with `ulimit -Hn \(needed)` as root (at most fs.nr_open), or LimitNOFILE= / /etc/security/limits.conf")
     }
 
     /// Checks that `threads` more OS threads can exist, against the kernel-wide and

@@ -1,0 +1,53 @@
+import Fibers
+import Foundation
+import Testing
+@testable import CSGB
+
+/// Many short runs in one process leave nothing behind: every descriptor closed,
+/// every green stack unmapped, every OS thread joined.
+@Suite(.serialized) struct TeardownTests {
+    func openDescriptors() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count) ?? -1
+    }
+
+    func threads() -> Int {
+        (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+    }
+
+    @Test func repeatedRunsReleaseEverything() throws {
+        let cases: [(any Workload, Int, Mode)] = [
+            (SocketEcho(), 20, .thread), (SocketEcho(), 200, .green), (SocketEcho(), 200, .async),
+            (YieldLoop(), 3, .green), (FutexPingPong(), 4, .thread), (YieldLoop(), 2, .async),
+        ]
+        // One warm-up run so that lazily created runtime threads and descriptors exist.
+        var warm = RunConfiguration(workload: SocketEcho(), n: 1)
+        warm.duration = 0.05
+        warm.warmup = 0
+        _ = try Benchmark.run(warm)
+        let descriptorsBefore = openDescriptors()
+        let threadsBefore = threads()
+        for round in 0..<2 {
+            for (workload, n, mode) in cases {
+                var configuration = RunConfiguration(workload: workload, n: n)
+                configuration.mode = mode
+                configuration.duration = 0.1
+                configuration.warmup = 0.02
+                let report = try Benchmark.run(configuration)
+                #expect(report.iterations > 0, "round \(round): \(workload.name) \(mode)")
+                #expect(report.fairness.min > 0, "round \(round): \(workload.name) \(mode)")
+            }
+        }
+        #expect(openDescriptors() == descriptorsBefore)
+        #expect(FiberStack.liveCount == 0)
+        // The global executor may keep pool threads; our own threads are all joined.
+        #expect(threads() <= threadsBefore + 2)
+    }
+
+    @Test func unsupportedModeIsAUsageError() {
+        var configuration = RunConfiguration(workload: FutexPingPong(), n: 1)
+        configuration.mode = .green
+        #expect(throws: CSGBError.usage("--mode green: the futex workload runs in thread mode only")) {
+            try Benchmark.run(configuration)
+        }
+    }
+}
