@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev g++ make procps util-linux
 
-.PHONY: all setup build release test baselines bench demo sweep record clean
+.PHONY: all setup build release test baselines bench demo sweep record stop-latency clean
 
 all: build
 
@@ -30,10 +30,12 @@ test: baselines
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 
-# The main job: a short pinned socket run in each mode with its report.
+# The main job: a short pinned socket run with its report, then the same echo in
+# green mode verified under perf (exits 3 if the mode did not do what it claims).
 demo: release
 	$(RELEASE_BIN) info
 	$(RELEASE_BIN) socket 1 --mode thread --cpus 0 --duration 2
+	$(RELEASE_BIN) stat -- socket 1 --mode green --cpus 0 --duration 2
 
 # csgb against the C baselines, pinned, median of several interleaved runs.
 bench: release baselines
@@ -44,5 +46,15 @@ bench: release baselines
 sweep: release
 	python3 experiments/sweep.py experiments/manifests/default.json
 
+# Frame pointers so that perf record -g walks Swift stacks (Swift omits them in -O).
+FP_FLAGS := -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer
+record:
+	$(SWIFT) build -c release --scratch-path .build-fp $(FP_FLAGS)
+	python3 experiments/record.py --csgb .build-fp/release/csgb
+
+# Time from SIGINT/SIGTERM to the report and to exit, per mode.
+stop-latency: release
+	python3 experiments/stop_latency.py --csgb $(RELEASE_BIN)
+
 clean:
-	rm -rf .build experiments/baselines/bin
+	rm -rf .build .build-fp experiments/baselines/bin
