@@ -9,7 +9,12 @@ Buckets, by the sampled function (self time):
   swift runtime    libswift_Concurrency, libswiftCore (retain/release, tasks)
   libc             libc (the syscall wrappers)
   csgb             csgb's own code (interpreters, scheduler, executor, switch)
-This VM has no hardware PMU, so samples come from the cpu-clock software timer.
+Then, from the call graphs (inclusive time): the share under __schedule() and the
+share under the socket wake-ups (sock_def_readable on write, unix_write_space on
+read), which together are what kernel threads pay for switching.
+This VM has no hardware PMU, so samples come from the cpu-clock software timer; in a
+VM, samples taken with interrupts off land where they are turned back on
+(finish_task_switch, _raw_spin_unlock_irqrestore), which the inclusive shares absorb.
 """
 import argparse
 import collections
@@ -47,6 +52,14 @@ def record(csgb, mode, seconds, out_dir):
     report = subprocess.run(["perf", "report", "-i", data, "--no-children", "--sort", "dso,sym", "--stdio",
                              "-g", "none", "--percent-limit", "0"],
                             check=True, capture_output=True, text=True).stdout
+    inclusive_report = subprocess.run(["perf", "report", "-i", data, "--children", "--sort", "sym", "--stdio",
+                                       "-g", "none", "--percent-limit", "0"],
+                                      check=True, capture_output=True, text=True).stdout
+    inclusive = collections.Counter()
+    for line in inclusive_report.splitlines():
+        parts = line.split()
+        if len(parts) >= 4 and parts[0].endswith("%") and parts[2] == "[k]":
+            inclusive[parts[3]] = float(parts[0].rstrip("%"))
     shares = collections.Counter()
     top = []
     for line in report.splitlines():
@@ -58,6 +71,8 @@ def record(csgb, mode, seconds, out_dir):
         symbol = " ".join(parts[3:])
         shares[bucket(dso, symbol)] += share
         top.append((share, dso, symbol))
+    shares["__schedule (incl.)"] = inclusive["__schedule"]
+    shares["wake-ups (incl.)"] = inclusive["sock_def_readable"] + inclusive["unix_write_space"]
     return shares, sorted(top, reverse=True)[:8]
 
 
@@ -70,7 +85,8 @@ def main():
     if not os.access(options.csgb, os.X_OK):
         sys.exit(f"record: {options.csgb} not found; `make record` builds it with frame pointers")
     os.makedirs(options.out, exist_ok=True)
-    names = ["scheduler", "syscall entry", "kernel: socket and rest", "swift runtime", "libc", "csgb"]
+    names = ["scheduler", "syscall entry", "kernel: socket and rest", "swift runtime", "libc", "csgb",
+             "__schedule (incl.)", "wake-ups (incl.)"]
     lines = ["| mode | " + " | ".join(names) + " |", "|---|" + "---|" * len(names)]
     details = []
     for mode in ["thread", "green", "async"]:
