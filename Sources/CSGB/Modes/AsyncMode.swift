@@ -97,7 +97,6 @@ final class AsyncMode: ModeRunner {
     static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: WorkerExecutor? = nil) async {
         let plan = context.actors[index]
         let script = plan.script
-        let slot = context.slots.slot(index)
         let buffer = context.buffers[index]
         let socket = plan.socket
         let mine = notifies[index]
@@ -107,23 +106,20 @@ final class AsyncMode: ModeRunner {
         // every call on a reference loaded from the async frame.
         let peerRef = peer.map { Unmanaged.passUnretained($0) }
         var byte: UInt8 = 0
-        var iterations: UInt64 = 0
-        let latency = context.latencyProbe(forActor: index)
-        var eagain: UInt64 = 0
+        var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
-            let sampleStart = latency?.begin(pass: iterations) ?? 0
+            passes.beginPass()
             for operation in script {
                 switch operation {
                 case .touch:
                     buffer.touch()
                 case .write, .read:
                     while true {
-                        let result = operation == .write ? socket!.writeByte(&byte) : socket!.readByte(&byte)
+                        let result = socket!.transferByte(operation == .write ? .write : .read, &byte)
                         if result == .done { break }
                         if result == .closed || context.shouldStop { break running }
                         // Never expected: the peer wrote before it notified us.
-                        eagain &+= 1
-                        slot.publish(eagain: eagain)
+                        passes.countEAGAIN()
                         await yield(on: worker)
                     }
                 case .wakePeer:
@@ -139,9 +135,7 @@ final class AsyncMode: ModeRunner {
                     preconditionFailure("futex scripts run in thread mode only")
                 }
             }
-            iterations &+= 1
-            slot.publish(iterations: iterations)
-            if sampleStart != 0 { latency!.end(started: sampleStart) }
+            passes.endPass()
         }
         // The peer may be waiting for us: let it see the stop too.
         peer?.notify()

@@ -101,29 +101,25 @@ final class GreenMode: ModeRunner {
     static func run(actor index: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext) {
         let plan = context.actors[index]
         let script = plan.script
-        let slot = context.slots.slot(index)
         let buffer = context.buffers[index]
         let socket = plan.socket
         let peer = plan.peer.map { fibers[$0] }
         var byte: UInt8 = 0
-        var iterations: UInt64 = 0
-        let latency = context.latencyProbe(forActor: index)
-        var eagain: UInt64 = 0
+        var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
-            let sampleStart = latency?.begin(pass: iterations) ?? 0
+            passes.beginPass()
             for operation in script {
                 switch operation {
                 case .touch:
                     buffer.touch()
                 case .write, .read:
                     while true {
-                        let result = operation == .write ? socket!.writeByte(&byte) : socket!.readByte(&byte)
+                        let result = socket!.transferByte(operation == .write ? .write : .read, &byte)
                         if result == .done { break }
                         if result == .closed || context.shouldStop { break running }
                         // Never expected: the peer wrote before it woke us. Count it,
                         // let the others run, and try again.
-                        eagain &+= 1
-                        slot.publish(eagain: eagain)
+                        passes.countEAGAIN()
                         scheduler.yield()
                     }
                 case .wakePeer:
@@ -137,9 +133,7 @@ final class GreenMode: ModeRunner {
                     preconditionFailure("futex scripts run in thread mode only")
                 }
             }
-            iterations &+= 1
-            slot.publish(iterations: iterations)
-            if sampleStart != 0 { latency!.end(started: sampleStart) }
+            passes.endPass()
         }
         // The peer may be parked waiting for us: let it see the stop too.
         if let peer { scheduler.unpark(peer) }

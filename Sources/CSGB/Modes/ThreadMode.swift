@@ -47,15 +47,13 @@ final class ThreadMode: ModeRunner {
     static func run(actor index: Int, context: RunContext) {
         let plan = context.actors[index]
         let script = plan.script
-        let slot = context.slots.slot(index)
         let buffer = context.buffers[index]
         let socket = plan.socket
         let futex = plan.futex
         var byte: UInt8 = 0
-        var iterations: UInt64 = 0
-        let latency = context.latencyProbe(forActor: index)
+        var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
-            let sampleStart = latency?.begin(pass: iterations) ?? 0
+            passes.beginPass()
             for operation in script {
                 switch operation {
                 case .touch:
@@ -79,9 +77,7 @@ final class ThreadMode: ModeRunner {
                     }
                 }
             }
-            iterations &+= 1
-            slot.publish(iterations: iterations)
-            if sampleStart != 0 { latency!.end(started: sampleStart) }
+            passes.endPass()
         }
     }
 }

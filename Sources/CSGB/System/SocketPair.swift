@@ -31,27 +31,25 @@ public enum TransferResult: Equatable, Sendable {
     case closed
 }
 
+/// Which way a 1-byte transfer goes.
+public enum TransferDirection: Sendable {
+    case read, write
+}
+
 extension FileDescriptor {
     /// Exactly one write(2) of one byte (retried only on EINTR).
     @inline(__always)
-    public func writeByte(_ byte: inout UInt8) -> TransferResult {
-        while true {
-            let n = Glibc.write(rawValue, &byte, 1)
-            if n == 1 { return .done }
-            if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                if e == EAGAIN { return .wouldBlock }
-            }
-            return .closed
-        }
-    }
+    public func writeByte(_ byte: inout UInt8) -> TransferResult { transferByte(.write, &byte) }
 
     /// Exactly one read(2) of one byte (retried only on EINTR).
     @inline(__always)
-    public func readByte(_ byte: inout UInt8) -> TransferResult {
+    public func readByte(_ byte: inout UInt8) -> TransferResult { transferByte(.read, &byte) }
+
+    /// One read(2) or write(2) of one byte, retried only on EINTR.
+    @inline(__always)
+    public func transferByte(_ direction: TransferDirection, _ byte: inout UInt8) -> TransferResult {
         while true {
-            let n = Glibc.read(rawValue, &byte, 1)
+            let n = direction == .write ? Glibc.write(rawValue, &byte, 1) : Glibc.read(rawValue, &byte, 1)
             if n == 1 { return .done }
             if n < 0 {
                 let e = errno
