@@ -49,11 +49,7 @@ final class AsyncMode: ModeRunner {
         let assignment = WorkerAssignment(actors: context.actors, workers: configuration.workers)
         for worker in 0..<configuration.workers {
             let executor = try WorkerExecutor(name: "csgb-async-\(worker)", keepsUnpreferredTasks: true) {
-                do {
-                    try context.threadStarted(index: worker)
-                } catch {
-                    context.recordFailure("async worker \(worker): \(error)")
-                }
+                context.enterThread(index: worker, label: "async worker \(worker)")
                 context.gate.arriveAndWait()
             }
             executors.append(executor)

@@ -21,11 +21,7 @@ final class ThreadMode: ModeRunner {
         threads.reserveCapacity(context.actors.count)
         for index in context.actors.indices {
             let thread = try OSThread(name: "csgb-actor-\(index)") {
-                do {
-                    try context.threadStarted(index: index)
-                } catch {
-                    context.recordFailure("actor \(index): \(error)")
-                }
+                context.enterThread(index: index, label: "actor \(index)")
                 context.gate.arriveAndWait()
                 ThreadMode.run(actor: index, context: context)
                 context.threadFinished()

@@ -51,6 +51,16 @@ public final class RunContext: @unchecked Sendable {
         threads.withLock { $0.append(tid) }
     }
 
+    /// `threadStarted`, with a failure recorded rather than thrown: a thread's body
+    /// cannot throw, and the coordinator aborts the run before the window opens.
+    public func enterThread(index: Int, label: String) {
+        do {
+            try threadStarted(index: index)
+        } catch {
+            recordFailure("\(label): \(error)")
+        }
+    }
+
     /// A thread that could not set itself up says so here; the coordinator aborts
     /// the run before the window opens.
     public func recordFailure(_ message: String) {
