@@ -66,6 +66,9 @@ struct WorkloadOptions: ParsableArguments {
     @Option(name: .customLong("perf-control"), help: ArgumentHelp("CTL,ACK: perf stat's control and ack fifos; the run enables perf at the window's opening and disables it at the close (set by csgb stat).", visibility: .hidden))
     var perfControl: String?
 
+    @Flag(name: .customLong("inject-blocking-sleep"), help: ArgumentHelp("Fault injection for tests: every iteration also sleeps 1 µs in the kernel, so green and async modes block and their verification must fail.", visibility: .hidden))
+    var injectBlockingSleep = false
+
     var resolvedMode: Mode { sync ? .thread : (mode ?? .thread) }
 
     mutating func validate() throws {
@@ -139,6 +142,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.stackSize = stackSize.bytes
         configuration.executor = executor
         configuration.latency = latency
+        configuration.injectBlockingSleep = injectBlockingSleep
         return configuration
     }
 }

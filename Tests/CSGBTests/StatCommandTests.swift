@@ -57,6 +57,22 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
         #expect(result.stdout.contains("read 2.00") || result.stdout.contains("read 1.99"))
     }
 
+    /// A green or async run forced to block in the kernel (1 µs nanosleep per
+    /// iteration) must fail its own expectation, and the stacks must show the sleep.
+    @Test(.enabled(if: perfUsable, "needs root and perf"), arguments: ["green", "async"])
+    func aModeForcedToBlockFailsItsExpectation(mode: String) throws {
+        let result = try CSGBProcess.run(["stat", "--", "socket", "1", "--mode", mode, "--cpus", "0",
+                                          "--duration", "1", "--inject-blocking-sleep"], timeout: 90)
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("csgb: verification failed: context_switches_per_iteration"))
+        #expect(result.stdout.contains("BROKEN"))
+        #expect(result.stdout.contains("nanosleep"), "the switch stacks should name the sleep")
+        // The same run without the fault passes: the failure is the fault's, not the mode's.
+        let clean = try CSGBProcess.run(["stat", "--", "socket", "1", "--mode", mode, "--cpus", "0", "--duration", "1"],
+                                        timeout: 90)
+        #expect(clean.status == 0, "\(clean.stderr)")
+    }
+
     @Test(.enabled(if: perfUsable && modeWorks("green"), "needs root, perf and green mode"))
     func greenSocketPasses() throws {
         let (result, report) = try stat(["--", "socket", "1", "--mode", "green", "--cpus", "0", "--duration", "1"])

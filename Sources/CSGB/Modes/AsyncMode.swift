@@ -127,6 +127,8 @@ final class AsyncMode: ModeRunner {
                     if context.shouldStop { break running }
                 case .yield:
                     await yield(on: worker)
+                case .injectedSleep:
+                    Operation.sleepBlocking()
                 case .futexPost, .futexAwait:
                     preconditionFailure("futex scripts run in thread mode only")
                 }

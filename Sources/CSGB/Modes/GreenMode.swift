@@ -129,6 +129,8 @@ final class GreenMode: ModeRunner {
                     if context.shouldStop { break running }
                 case .yield:
                     scheduler.yield()
+                case .injectedSleep:
+                    Operation.sleepBlocking()
                 case .futexPost, .futexAwait:
                     preconditionFailure("futex scripts run in thread mode only")
                 }

@@ -62,6 +62,8 @@ final class ThreadMode: ModeRunner {
                     break
                 case .yield:
                     sched_yield()
+                case .injectedSleep:
+                    Operation.sleepBlocking()
                 case .futexPost(let value):
                     futex!.post(value)
                 case .futexAwait(let value):

@@ -54,7 +54,14 @@ public enum Benchmark {
         defer { resources.release() }
         let context: RunContext
         do {
-            let actors = try workload.makeActors(n: configuration.n, touches: configuration.workSize > 0, resources: resources)
+            var actors = try workload.makeActors(n: configuration.n, touches: configuration.workSize > 0, resources: resources)
+            if configuration.injectBlockingSleep {
+                actors = actors.map { actor in
+                    guard actor.countsIterations else { return actor }
+                    return ActorPlan(name: actor.name, script: actor.script + [.injectedSleep], countsIterations: true,
+                                     peer: actor.peer, group: actor.group, socket: actor.socket, futex: actor.futex)
+                }
+            }
             let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride)
             context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
         } catch {
@@ -96,17 +103,7 @@ public enum Benchmark {
             throw .system(SystemError(failure, .invalidArgument))
         }
         let threads = context.threadIDs
-        /// Tells every observer; a failing one stops the run before it is measured.
-        func tellObservers(_ event: (WindowObserver) throws -> Void) throws(CSGBError) {
-            do {
-                for observer in observers { try event(observer) }
-            } catch {
-                stop(runner, context)
-                if let error = error as? CSGBError { throw error }
-                throw .system(error as? SystemError ?? SystemError("window observer"))
-            }
-        }
-        try tellObservers { try $0.windowWillPrepare(threads: threads) }
+        try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
         // The coordinator sleeps through the window; a high priority only makes it
         // wake on time at the edges instead of queueing behind thousands of runnable
         // actor threads. Needs root (or CAP_SYS_NICE); without it nothing changes.
@@ -118,7 +115,7 @@ public enum Benchmark {
         let warmupComplete = csgb_sleep_until_stop(configuration.warmup) == 0
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
-        try tellObservers { try $0.windowWillOpen(threads: threads) }
+        try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
         let first = warmupComplete ? WindowEdge.take(context) : gateEdge
@@ -171,6 +168,18 @@ public enum Benchmark {
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
             environment: environment,
             latency: latency))
+    }
+
+    /// Tells every observer; a failing one stops the run before it is measured.
+    static func tell(_ observers: [WindowObserver], _ runner: any ModeRunner, _ context: RunContext,
+                     _ event: (WindowObserver) throws -> Void) throws(CSGBError) {
+        do {
+            for observer in observers { try event(observer) }
+        } catch {
+            stop(runner, context)
+            if let error = error as? CSGBError { throw error }
+            throw .system(error as? SystemError ?? SystemError("window observer"))
+        }
     }
 
     /// How long one pass of one counting actor took in the warm-up, to fit the

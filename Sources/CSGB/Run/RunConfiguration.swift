@@ -32,6 +32,9 @@ public struct RunConfiguration: Sendable {
     public var executor: ExecutorChoice = .dedicated
     /// `--latency`: sample iteration durations into a histogram.
     public var latency = false
+    /// Hidden `--inject-blocking-sleep`: every iteration also blocks in the kernel,
+    /// a fault for testing the verification.
+    public var injectBlockingSleep = false
 
     public init(workload: any Workload, n: Int) {
         self.workload = workload

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
 /// One step of an actor's script. A workload is a short cyclic script per actor;
 /// each mode is an interpreter of the same scripts, so the syscalls of a workload
 /// are identical in every mode by construction.
@@ -20,6 +24,18 @@ public enum Operation: Sendable, Equatable {
     case futexPost(UInt32)
     /// FUTEX_WAIT until the pair's futex word holds the value.
     case futexAwait(UInt32)
+    /// A deliberate blocking call (nanosleep of 1 µs), added only by the hidden
+    /// `--inject-blocking-sleep`: a fault built to prove that `csgb stat` catches a
+    /// green or async mode that blocks in the kernel.
+    case injectedSleep
+}
+
+extension Operation {
+    /// What `.injectedSleep` does, in every mode: block the OS thread briefly.
+    static func sleepBlocking() {
+        var pause = timespec(tv_sec: 0, tv_nsec: 1_000)
+        nanosleep(&pause, nil)
+    }
 }
 
 /// What one actor is: its script, its peer, and the kernel objects it uses.
