@@ -6,6 +6,9 @@ import CCSGB
 /// Something that must happen exactly at the window's edges (perf's control fifo,
 /// per-thread counters), so that what it counts matches what the report covers.
 public protocol WindowObserver: AnyObject {
+    /// Before the run's threads exist, on the coordinator thread: the place for what
+    /// threads should inherit from their creator (perf counters with `inherit`).
+    func runWillStart() throws
     /// Before the start gate opens, while every actor thread still waits: the place
     /// for slow set-up (opening thousands of counters) that must not eat the window.
     func windowWillPrepare(threads: [Int32]) throws
@@ -14,6 +17,7 @@ public protocol WindowObserver: AnyObject {
 }
 
 extension WindowObserver {
+    public func runWillStart() throws {}
     public func windowWillPrepare(threads: [Int32]) throws {}
 }
 
@@ -83,6 +87,8 @@ public enum Benchmark {
         // every OS thread of the run stays on the listed CPUs, this one included and
         // the threads of executors we do not own (they inherit its affinity).
         try? configuration.placement.pinCurrentThread(index: 0)
+
+        try tell(observers, runner, context) { try $0.runWillStart() }
 
         // From here on threads exist: every exit path stops and joins them.
         do {
