@@ -15,7 +15,7 @@ let package = Package(
     targets: [
         // Everything Swift cannot call directly, plus the context-switch assembly.
         // Every symbol carries the `csgb_` prefix.
-        .target(name: "CCSGB"),
+        .target(name: "CCSGB", linkerSettings: [.linkedLibrary("numa")]),
         // Green threads: stacks, the context switch, the per-worker scheduler.
         // Knows nothing about sockets or workloads.
         .target(
@@ -39,7 +39,7 @@ let package = Package(
         // Argument parsing and wiring only.
         .executableTarget(
             name: "csgb",
-            dependencies: ["CSGB", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CSGB", "Fibers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .testTarget(name: "CSGBTests", dependencies: ["CSGB", "CCSGB", "csgb"]),
         .testTarget(name: "FibersTests", dependencies: ["Fibers", "CCSGB"]),

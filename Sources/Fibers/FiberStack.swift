@@ -34,7 +34,7 @@ public struct FiberStack {
         }
     }
 
-    public static func allocate(size: Int, owner: String) throws(FiberError) -> FiberStack {
+    public static func allocate(size: Int, owner: String, numa: NUMAPolicy = .off) throws(FiberError) -> FiberStack {
         try validate(size: size)
         let length = size + Fibers.pageSize
         // MAP_NORESERVE: a stack costs only the pages it touches, so many idle green
@@ -43,6 +43,11 @@ public struct FiberStack {
                        MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0)
         guard let mapping = raw, mapping != MAP_FAILED else {
             throw .stackMapFailed(call: "mmap", bytes: length, errno: errno)
+        }
+        // Before the first touch: the fiber's own worker faults the pages in.
+        if let code = numa.apply(to: mapping, length: length) {
+            munmap(mapping, length)
+            throw .stackMapFailed(call: "mbind", bytes: length, errno: code)
         }
         guard mprotect(mapping, Fibers.pageSize, PROT_NONE) == 0 else {
             let code = errno

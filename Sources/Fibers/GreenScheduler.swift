@@ -23,11 +23,12 @@ public final class GreenScheduler {
 
     /// Every fiber gets a stack of `stackSize` usable bytes (a page multiple of at
     /// least `FiberStack.minimumSize`) plus a guard page.
-    public init(stackSize: Int = FiberStack.defaultSize) throws(FiberError) {
+    /// `numa` places the stacks' pages (`--numa`).
+    public init(stackSize: Int = FiberStack.defaultSize, numa: NUMAPolicy = .off) throws(FiberError) {
         guard csgb_context_supported() != 0 else { throw .unsupportedArchitecture }
         try FiberStack.validate(size: stackSize)
         core = .allocate(capacity: 1)
-        core.initialize(to: SchedulerCore(stackSize: stackSize))
+        core.initialize(to: SchedulerCore(stackSize: stackSize, numa: numa))
     }
 
     deinit {
@@ -44,7 +45,7 @@ public final class GreenScheduler {
         let c = core
         let index = c.pointee.count
         if index == c.pointee.capacity { c.pointee.grow() }
-        let stack = try FiberStack.allocate(size: c.pointee.stackSize, owner: name)
+        let stack = try FiberStack.allocate(size: c.pointee.stackSize, owner: name, numa: c.pointee.numa)
         (c.pointee.records + index).initialize(to: FiberRecord(stack: stack))
         c.pointee.contexts[index] = csgb_make_context(stack.top, fiberEntry)
         c.pointee.bodies[index] = body
@@ -152,6 +153,7 @@ private struct FiberRecord {
 /// buffers, which is safe because a suspended fiber keeps indices, not pointers.
 private struct SchedulerCore {
     let stackSize: Int
+    let numa: NUMAPolicy
     var records: UnsafeMutablePointer<FiberRecord>
     /// Each fiber's saved context while it is not running.
     var contexts: UnsafeMutablePointer<UnsafeMutableRawPointer?>
@@ -168,8 +170,9 @@ private struct SchedulerCore {
     /// jump writes it through a pointer and the fiber that empties the queue reads it.
     let home = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
 
-    init(stackSize: Int) {
+    init(stackSize: Int, numa: NUMAPolicy) {
         self.stackSize = stackSize
+        self.numa = numa
         records = .allocate(capacity: 0)
         contexts = .allocate(capacity: 0)
         bodies = .allocate(capacity: 0)

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CSGB
+import Fibers
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -8,6 +9,7 @@ extension Mode: ExpressibleByArgument {}
 extension ExecutorChoice: ExpressibleByArgument {}
 extension Pinning: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
+extension NUMAPolicy: ExpressibleByArgument {}
 
 extension CPUList: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
@@ -47,6 +49,9 @@ struct WorkloadOptions: ParsableArguments {
 
     @Option(help: "Unmeasured seconds after every actor is running and before the window opens.")
     var warmup = 0.1
+
+    @Option(help: "Where work buffers and green stacks are placed: off (the kernel's default), local (the node of the CPU that first touches them), interleave (round-robin over every node).")
+    var numa: NUMAPolicy = .off
 
     @Option(help: "Report format: text, json or csv (one header line and one row).")
     var format: ReportFormat = .text
@@ -100,6 +105,9 @@ struct WorkloadOptions: ParsableArguments {
         if stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
             throw ValidationError("--stack-size must be a multiple of 4096 from 16K to 1G, got \(stackSize.bytes)")
         }
+        if numa != .off && !NUMAPolicy.isAvailable {
+            throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
+        }
         if resolvedMode != .async && executor != .dedicated {
             throw ValidationError("--executor applies to --mode async only")
         }
@@ -140,6 +148,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.duration = duration
         configuration.warmup = warmup
         configuration.stackSize = stackSize.bytes
+        configuration.numa = numa
         configuration.executor = executor
         configuration.latency = latency
         configuration.injectBlockingSleep = injectBlockingSleep

@@ -17,7 +17,7 @@ import Testing
         ["socket", "2", "--mode", "thread", "--work-size", "64K", "--stride", "128"],
         ["socket", "1", "--mode", "green"], ["socket", "6", "--mode", "green", "-w", "2", "--cpus", "0-1", "--pin", "each"],
         ["yield", "3", "--mode", "green", "--cpus", "0"], ["socket", "2", "--mode", "green", "--work-size", "8K"],
-        ["socket", "1", "--mode", "green", "--stack-size", "16K"],
+        ["socket", "1", "--mode", "green", "--stack-size", "16K"], ["socket", "2", "--numa", "local", "--work-size", "8K"],
         ["socket", "1", "--mode", "async"], ["socket", "6", "--mode", "async", "-w", "2", "--cpus", "0-1", "--pin", "each"],
         ["yield", "3", "--mode", "async", "--cpus", "0"], ["socket", "2", "--mode", "async", "--work-size", "8K"],
         ["socket", "2", "--mode", "async", "--executor", "global"], ["yield", "2", "--mode", "async", "--executor", "global"],
@@ -115,6 +115,31 @@ import Testing
     @Test func noLatencyUnlessAsked() throws {
         let report = try run(["socket", "1"])
         #expect(report["latency_ns"] == nil)
+    }
+
+    /// `--numa interleave` puts its policy on the work buffers and the green stacks,
+    /// as the kernel's numa_maps of the running process shows; `--numa off` on none.
+    @Test(arguments: [("interleave", true), ("off", false)])
+    func numaPolicyReachesBuffersAndStacks(policy: String, expected: Bool) throws {
+        let process = Process()
+        process.executableURL = CSGBProcess.binary
+        process.arguments = ["socket", "2", "--mode", "green", "--numa", policy, "--work-size", "64K"]
+        process.standardOutput = Pipe()
+        try process.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        let maps = (try? String(contentsOfFile: "/proc/\(process.processIdentifier)/numa_maps", encoding: .utf8)) ?? ""
+        kill(process.processIdentifier, SIGINT)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        // The kernel merges adjacent mappings with the same policy, so the count of
+        // lines varies; the buffers' mapping and the stacks' never merge (stacks are
+        // MAP_NORESERVE), so at least two lines carry it.
+        let interleaved = maps.split(separator: "\n").filter { $0.contains(" interleave") }.count
+        if expected {
+            #expect(interleaved >= 2, "\(maps)")
+        } else {
+            #expect(interleaved == 0, "\(maps)")
+        }
     }
 
     /// A lone yielder on its own CPU has nobody to switch to.

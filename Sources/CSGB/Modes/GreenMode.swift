@@ -38,7 +38,7 @@ final class GreenMode: ModeRunner {
         for worker in 0..<workers {
             let actors = plan.actors(ofWorker: worker)
             let thread = try OSThread(name: "csgb-green-\(worker)") { [configuration] in
-                let scheduler = GreenMode.runWorker(worker, actors: actors, stackSize: configuration.stackSize, context: context)
+                let scheduler = GreenMode.runWorker(worker, actors: actors, configuration: configuration, context: context)
                 // Finished first: the report need not wait for thousands of munmaps.
                 context.threadFinished()
                 scheduler?.close()
@@ -60,12 +60,12 @@ final class GreenMode: ModeRunner {
     /// The body of one worker OS thread: spawn its actors, wait at the gate, run the
     /// scheduler until every green thread has seen the stop. Returns the scheduler,
     /// whose stacks the caller unmaps.
-    static func runWorker(_ worker: Int, actors: [Int], stackSize: Int, context: RunContext) -> GreenScheduler? {
+    static func runWorker(_ worker: Int, actors: [Int], configuration: RunConfiguration, context: RunContext) -> GreenScheduler? {
         let scheduler: GreenScheduler
         do {
             try context.threadStarted(index: worker)
             try FiberStackGuard.installOnCurrentThread()
-            scheduler = try GreenScheduler(stackSize: stackSize)
+            scheduler = try GreenScheduler(stackSize: configuration.stackSize, numa: configuration.numa)
         } catch {
             context.recordFailure("green worker \(worker): \(error)")
             context.gate.arriveAndWait()

@@ -23,6 +23,7 @@ extension RunReport {
                 + ", \(osThreads) OS thread\(osThreads == 1 ? "" : "s")"),
             ("cpus", cpus == "all" ? "not pinned" : "\(cpus) (pin \(pinning.rawValue))"),
             ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride)"),
+            ("numa", numa == .off ? "off (kernel default placement)" : "\(numa.rawValue) (buffers and green stacks)"),
             ("measured", "\(Fmt.fixed(seconds, 3)) s after \(Fmt.fixed(warmupSeconds, 2)) s warm-up"
                 + (warmupComplete ? "" : " (stopped during warm-up: window = gate to stop)")
                 + ", stopped by \(stoppedBy)"),

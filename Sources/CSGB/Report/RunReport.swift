@@ -1,3 +1,5 @@
+import Fibers
+
 /// What one run measured, over the measured window only.
 public struct RunReport: Sendable {
     public var workload: String
@@ -10,6 +12,7 @@ public struct RunReport: Sendable {
     public var cpus: String
     public var pinning: Pinning
     public var workSize: Int
+    public var numa: NUMAPolicy
     public var stride: Int
     public var seconds: Double
     public var warmupSeconds: Double
@@ -49,6 +52,7 @@ public struct RunReport: Sendable {
             ("cpus", .string(cpus)),
             ("pin", .string(pinning.rawValue)),
             ("work_size", .integer(workSize)),
+            ("numa", .string(numa.rawValue)),
             ("stride", .integer(stride)),
             ("seconds", .number(seconds)),
             ("warmup_seconds", .number(warmupSeconds)),

@@ -54,6 +54,12 @@ public enum Benchmark {
             throw .limit(error.description)
         }
 
+        // The coordinator pins itself before it allocates anything or starts any
+        // thread: with --cpus every OS thread of the run stays on the listed CPUs,
+        // this one included and the threads of executors we do not own (they inherit
+        // its affinity), and `--numa local` buffers land on the run's node.
+        try? configuration.placement.pinCurrentThread(index: 0)
+
         let resources = WorkloadResources()
         defer { resources.release() }
         let context: RunContext
@@ -66,7 +72,8 @@ public enum Benchmark {
                                      peer: actor.peer, group: actor.group, socket: actor.socket, futex: actor.futex)
                 }
             }
-            let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride)
+            let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride,
+                                           numa: configuration.numa)
             context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
         } catch {
             throw .system(error)
@@ -82,11 +89,6 @@ public enum Benchmark {
         } catch {
             throw .system(error as? SystemError ?? SystemError("prepare"))
         }
-
-        // The coordinator pins itself before any thread starts, so that with --cpus
-        // every OS thread of the run stays on the listed CPUs, this one included and
-        // the threads of executors we do not own (they inherit its affinity).
-        try? configuration.placement.pinCurrentThread(index: 0)
 
         try tell(observers, runner, context) { try $0.runWillStart() }
 
@@ -160,6 +162,7 @@ public enum Benchmark {
             cpus: configuration.placement.cpus?.description ?? "all",
             pinning: configuration.placement.pinning,
             workSize: configuration.workSize,
+            numa: configuration.numa,
             stride: configuration.stride,
             seconds: windowSeconds,
             warmupSeconds: configuration.warmup,

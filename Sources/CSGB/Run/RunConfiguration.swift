@@ -1,3 +1,5 @@
+import Fibers
+
 /// How actors run.
 public enum Mode: String, CaseIterable, Sendable, Hashable {
     /// One kernel thread per actor, blocking syscalls.
@@ -29,6 +31,8 @@ public struct RunConfiguration: Sendable {
     public var duration: Double?
     public var warmup: Double = 0.1
     public var stackSize = 64 * 1024
+    /// `--numa`: where work buffers and green stacks are placed.
+    public var numa: NUMAPolicy = .off
     public var executor: ExecutorChoice = .dedicated
     /// `--latency`: sample iteration durations into a histogram.
     public var latency = false

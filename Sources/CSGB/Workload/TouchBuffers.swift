@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Fibers
 
 /// The actors' buffers for `--work-size`, allocated and faulted in before the run
 /// so page faults stay out of the measured window.
@@ -9,7 +10,10 @@ public final class TouchBuffers: @unchecked Sendable {
     private var mappedBytes = 0
     private var buffers: [TouchBuffer]
 
-    public init(actors: Int, size: Int, stride: Int) throws(SystemError) {
+    /// With `numa: .local` the pages land on the coordinator's node (it faults them
+    /// in; with --cpus it is pinned to the list's first CPU); `.interleave` spreads
+    /// them over every node.
+    public init(actors: Int, size: Int, stride: Int, numa: NUMAPolicy = .off) throws(SystemError) {
         guard size > 0 else {
             buffers = Array(repeating: .none, count: actors)
             return
@@ -21,6 +25,10 @@ public final class TouchBuffers: @unchecked Sendable {
         guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
               raw != MAP_FAILED
         else { throw SystemError("mmap (\(total) bytes of --work-size buffers)") }
+        if let code = numa.apply(to: raw, length: total) {
+            munmap(raw, total)
+            throw SystemError("mbind (--numa \(numa.rawValue))", Errno(code))
+        }
         memset(raw, 1, total)
         mapping = raw
         mappedBytes = total
