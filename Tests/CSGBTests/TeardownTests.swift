@@ -43,6 +43,17 @@ import Testing
         #expect(threads() <= threadsBefore + 2)
     }
 
+    /// A pinned run leaves the calling thread's affinity as it found it.
+    @Test func pinnedRunRestoresTheCallersAffinity() throws {
+        let before = try CPUList.allowed()
+        var configuration = RunConfiguration(workload: YieldLoop(), n: 1)
+        configuration.placement = Placement(cpus: CPUList(parsing: "0"), pinning: .set)
+        configuration.duration = 0.05
+        configuration.warmup = 0
+        _ = try Benchmark.run(configuration)
+        #expect(try CPUList.allowed() == before)
+    }
+
     @Test func unsupportedModeIsAUsageError() {
         var configuration = RunConfiguration(workload: FutexPingPong(), n: 1)
         configuration.mode = .green

@@ -58,7 +58,10 @@ public enum Benchmark {
         // thread: with --cpus every OS thread of the run stays on the listed CPUs,
         // this one included and the threads of executors we do not own (they inherit
         // its affinity), and `--numa local` buffers land on the run's node.
+        let callerCPUs = try? CPUList.allowed()
         try? configuration.placement.pinCurrentThread(index: 0)
+        // A library caller (a test running many runs) gets its thread back as it was.
+        defer { if let callerCPUs { try? Placement(cpus: callerCPUs, pinning: .set).pinCurrentThread(index: 0) } }
 
         let resources = WorkloadResources()
         defer { resources.release() }
