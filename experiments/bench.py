@@ -32,6 +32,8 @@ import sys
 import time
 from pathlib import Path
 
+from csgb_report import parse_report
+
 REPO = Path(__file__).resolve().parent.parent
 BASELINE_BIN = REPO / "experiments" / "baselines" / "bin"
 DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
@@ -148,24 +150,15 @@ def find_key(obj, names):
 
 
 def parse_csgb_output(stdout):
-    text = stdout.strip()
     try:
-        doc = json.loads(text)
-    except ValueError:
-        start, end = text.find("{"), text.rfind("}")
-        if start < 0 or end <= start:
-            raise CaseError("no JSON object in stdout")
-        try:
-            doc = json.loads(text[start:end + 1])
-        except ValueError as e:
-            raise CaseError("unparsable JSON: %s" % e)
+        doc = parse_report(stdout)
+    except ValueError as error:
+        raise CaseError(str(error))
     values = {}
     for ours, theirs in CSGB_KEYS.items():
         v = find_key(doc, theirs)
         if v is not None:
             values[ours] = v
-    if "ns_per_iteration" not in values:
-        raise CaseError("JSON lacks ns_per_iteration")
     return values, doc
 
 

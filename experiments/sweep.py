@@ -41,6 +41,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from csgb_report import parse_report
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
@@ -348,23 +350,6 @@ def flatten(obj, prefix="", out=None):
         else:
             out[key] = v
     return out
-
-
-def parse_report(stdout):
-    text = stdout.strip()
-    try:
-        doc = json.loads(text)
-    except ValueError:
-        start, end = text.find("{"), text.rfind("}")
-        if start < 0 or end <= start:
-            raise ValueError("no JSON object in stdout")
-        doc = json.loads(text[start:end + 1])
-    if not isinstance(doc, dict):
-        raise ValueError("stdout is JSON but not an object")
-    ns = doc.get("ns_per_iteration")
-    if not isinstance(ns, (int, float)) or isinstance(ns, bool):
-        raise ValueError("report lacks ns_per_iteration")
-    return doc
 
 
 def run_once(argv, timeout):
