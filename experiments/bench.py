@@ -32,7 +32,7 @@ import sys
 import time
 from pathlib import Path
 
-from csgb_report import parse_report
+from csgb_report import parse_report, resolve_binary
 
 REPO = Path(__file__).resolve().parent.parent
 BASELINE_BIN = REPO / "experiments" / "baselines" / "bin"
@@ -277,9 +277,7 @@ def parse_args(argv):
     else:
         opts.case_list = list(CASES)
         opts.explicit_cases = False
-    opts.csgb = Path(opts.csgb)
-    if not opts.csgb.is_absolute() and not opts.csgb.exists():
-        opts.csgb = REPO / opts.csgb
+    opts.csgb = resolve_binary(opts.csgb, REPO)
     return opts
 
 

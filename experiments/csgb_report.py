@@ -1,5 +1,6 @@
 """Reading csgb's JSON report from a run's stdout, shared by bench.py and sweep.py."""
 import json
+from pathlib import Path
 
 
 def parse_report(stdout):
@@ -23,3 +24,12 @@ def parse_report(stdout):
     if not isinstance(ns, (int, float)) or isinstance(ns, bool):
         raise ValueError("report lacks ns_per_iteration")
     return doc
+
+
+def resolve_binary(path, repo):
+    """`path` as given, or relative to the repository when it does not exist from
+    the current directory (so both scripts work from anywhere)."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists():
+        path = Path(repo) / path
+    return path

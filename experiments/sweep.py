@@ -41,7 +41,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from csgb_report import parse_report
+from csgb_report import parse_report, resolve_binary
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
@@ -809,9 +809,7 @@ def parse_args(argv):
     opts = ap.parse_args(argv)
     if not opts.self_test and not opts.manifest:
         ap.error("a manifest is required (or --self-test)")
-    opts.csgb = Path(opts.csgb)
-    if not opts.csgb.is_absolute() and not opts.csgb.exists():
-        opts.csgb = REPO / opts.csgb
+    opts.csgb = resolve_binary(opts.csgb, REPO)
     return opts
 
 

@@ -1,28 +1,29 @@
 import Atomics
-import CCSGB
 
 /// Holds every OS thread of a run until all of them exist, so the measured window
 /// never includes the seconds it takes to create thousands of threads while the
 /// first ones already run. Threads sleep in FUTEX_WAIT; opening is one FUTEX_WAKE.
 public final class StartGate: @unchecked Sendable {
-    private let word = UnsafeMutablePointer<UInt32>.allocate(capacity: 16)
+    // A cache line of its own: every waiting thread reads it.
+    private let storage = UnsafeMutableRawPointer.allocate(byteCount: 64, alignment: 64)
+    private let word: FutexWord
     private let arrived = ManagedAtomic<Int>(0)
 
-    public init() { word.initialize(repeating: 0, count: 16) }
-    deinit { word.deallocate() }
-
-    private var atomic: UnsafeAtomic<UInt32> {
-        UnsafeAtomic(at: UnsafeMutableRawPointer(word).assumingMemoryBound(to: UnsafeAtomic<UInt32>.Storage.self))
+    public init() {
+        storage.initializeMemory(as: UInt8.self, repeating: 0, count: 64)
+        word = FutexWord(storage: storage.assumingMemoryBound(to: UInt32.self))
     }
 
+    deinit { storage.deallocate() }
+
     public var arrivals: Int { arrived.load(ordering: .acquiring) }
-    public var isOpen: Bool { atomic.load(ordering: .acquiring) != 0 }
+    public var isOpen: Bool { word.load() != 0 }
 
     /// Counts the caller in and sleeps until the gate opens.
     public func arriveAndWait() {
         arrived.wrappingIncrement(ordering: .releasing)
-        while atomic.load(ordering: .acquiring) == 0 {
-            _ = csgb_futex_wait(word, 0)
+        while word.load() == 0 {
+            word.wait(whileEqualTo: 0)
         }
     }
 
@@ -32,7 +33,6 @@ public final class StartGate: @unchecked Sendable {
     }
 
     public func open() {
-        atomic.store(1, ordering: .releasing)
-        _ = csgb_futex_wake(word, Int32.max)
+        word.post(1, waking: Int32.max)
     }
 }

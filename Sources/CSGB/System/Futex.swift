@@ -14,11 +14,12 @@ public struct FutexWord: @unchecked Sendable {
     @inline(__always)
     public func load() -> UInt32 { atomic.load(ordering: .acquiring) }
 
-    /// Stores `value` and wakes the waiter: one futex(FUTEX_WAKE) syscall.
+    /// Stores `value` and wakes up to `waiters` sleepers (the peer, by default):
+    /// one futex(FUTEX_WAKE) syscall.
     @inline(__always)
-    public func post(_ value: UInt32) {
+    public func post(_ value: UInt32, waking waiters: Int32 = 1) {
         atomic.store(value, ordering: .releasing)
-        _ = csgb_futex_wake(storage, 1)
+        _ = csgb_futex_wake(storage, waiters)
     }
 
     /// Sleeps in futex(FUTEX_WAIT) while the word still holds `current`.
@@ -30,8 +31,7 @@ public struct FutexWord: @unchecked Sendable {
     /// Stores a value no waiter expects and wakes everyone: how a stop reaches a
     /// thread asleep in FUTEX_WAIT without racing its check of the stop flag.
     public func poisonAndWakeAll() {
-        atomic.store(FutexWord.poison, ordering: .releasing)
-        _ = csgb_futex_wake(storage, Int32.max)
+        post(FutexWord.poison, waking: Int32.max)
     }
 
     public static let poison: UInt32 = .max
