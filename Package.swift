@@ -10,28 +10,43 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-atomics", from: "1.2.0"),
+        .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.1.0"),
     ],
     targets: [
         // Everything Swift cannot call directly, plus the context-switch assembly.
         // Every symbol carries the `csgb_` prefix.
-        .target(name: "CCSGB", linkerSettings: [.linkedLibrary("numa")]),
+        .target(name: "CCSGB"),
+        // libnuma's mbind for `--numa`: its own target so that only what places
+        // memory links libnuma.
+        .target(name: "CCSGBNUMA", linkerSettings: [.linkedLibrary("numa")]),
+        // The one system layer: descriptors, errno and the typed error, futex words,
+        // OS threads, CPU sets, limits, /proc reading, NUMA policy. Every errno is
+        // read here and nowhere above.
+        .target(
+            name: "CSGBSystem",
+            dependencies: [
+                "CCSGB", "CCSGBNUMA",
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "SystemPackage", package: "swift-system"),
+            ]
+        ),
         // Green threads: stacks, the context switch, the per-worker scheduler.
         // Knows nothing about sockets or workloads.
         .target(
             name: "Fibers",
-            dependencies: ["CCSGB", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CCSGB", "CSGBSystem", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // A Swift TaskExecutor on one dedicated OS thread, and the one-permit notify.
         .target(
             name: "AsyncWorkers",
-            dependencies: ["CCSGB", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CCSGB", "CSGBSystem", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // Workloads, modes, measurement and reports. No printing here.
         .target(
             name: "CSGB",
             dependencies: [
-                "CCSGB", "Fibers", "AsyncWorkers",
+                "CCSGB", "CSGBSystem", "Fibers", "AsyncWorkers",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -39,10 +54,12 @@ let package = Package(
         // Argument parsing and wiring only.
         .executableTarget(
             name: "csgb",
-            dependencies: ["CSGB", "Fibers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CSGB", "CSGBSystem", "Fibers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
-        .testTarget(name: "CSGBTests", dependencies: ["CSGB", "CCSGB", "csgb"]),
-        .testTarget(name: "FibersTests", dependencies: ["Fibers", "CCSGB"]),
+        // Assembly checks of the context switch; linked into the tests only.
+        .target(name: "CCSGBTestSupport", dependencies: ["CCSGB"], path: "Tests/Support/CCSGBTestSupport"),
+        .testTarget(name: "CSGBTests", dependencies: ["CSGB", "CSGBSystem", "CCSGB", "csgb"]),
+        .testTarget(name: "FibersTests", dependencies: ["Fibers", "CSGBSystem", "CCSGB", "CCSGBTestSupport"]),
         .testTarget(name: "AsyncWorkersTests", dependencies: ["AsyncWorkers", "CCSGB"]),
     ]
 )

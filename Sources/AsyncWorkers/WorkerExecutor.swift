@@ -1,15 +1,8 @@
 import Atomics
 import CCSGB
+import CSGBSystem
 import Glibc
 import Synchronization
-
-/// Why a worker could not start.
-public struct WorkerStartError: Error, CustomStringConvertible {
-    /// The call that failed and the error number it returned.
-    public let call: String
-    public let code: Int32
-    public var description: String { "\(call) failed: errno \(code)" }
-}
 
 /// A Swift task executor that runs every job on one dedicated OS thread.
 ///
@@ -45,7 +38,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     public let keepsUnpreferredTasks: Bool
 
     private let onThreadStart: @Sendable () -> Void
-    private var thread = pthread_t()
+    private var thread: OSThread?
     // Written by the worker itself before it runs anything; other threads can only
     // compare their own pthread_self against it, so a stale 0 answers them correctly.
     private let workerThread = Atomic<pthread_t>(0)
@@ -54,9 +47,9 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     private let ring: UnsafeMutablePointer<JobRing>
     private let inbox = Mutex<[UnownedJob]>([])
     /// `Wake.idle`, `.posted` (the inbox may hold jobs) or `.sleeping` (in futex_wait).
-    private let wake = FutexWord(Wake.idle)
+    private let wake = FutexWord(owning: Wake.idle)
     /// 0 until the thread reports its tid, which init waits for.
-    private let startedTID = FutexWord(0)
+    private let startedTID = FutexWord(owning: 0)
     private let stopRequested = Atomic<Bool>(false)
     private let joinState = Mutex<Bool>(false)  // true once joined
 
@@ -87,7 +80,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     public init(
         name: String, keepsUnpreferredTasks: Bool = false,
         onThreadStart: @escaping @Sendable () -> Void = {}
-    ) throws {
+    ) throws(SystemError) {
         self.name = name
         self.keepsUnpreferredTasks = keepsUnpreferredTasks
         self.onThreadStart = onThreadStart
@@ -95,17 +88,13 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         ring.initialize(to: JobRing(capacity: 1024))
         inbox.withLock { $0.reserveCapacity(256) }
 
-        // The thread owns one reference until it exits.
-        let context = Unmanaged.passRetained(self).toOpaque()
-        let result = pthread_create(&thread, nil, { context in
-            let executor = Unmanaged<WorkerExecutor>.fromOpaque(context!).takeRetainedValue()
-            executor.threadMain()
-            return nil
-        }, context)
-        guard result == 0 else {
-            Unmanaged<WorkerExecutor>.fromOpaque(context).release()
+        // The thread owns one reference until it exits. Its stack is the usual 8 MiB:
+        // jobs run ordinary synchronous code on it.
+        do {
+            thread = try OSThread(name: name, stackSize: 8 << 20) { [self] in threadMain() }
+        } catch {
             joinState.withLock { $0 = true }  // nothing to join
-            throw WorkerStartError(call: "pthread_create", code: result)
+            throw error
         }
         if keepsUnpreferredTasks { csgb_async_hook_retain(pushRoutedJob) }
         while startedTID.atomic.load(ordering: .acquiring) == 0 {
@@ -183,8 +172,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
             guard !joined else { return }
             stopRequested.store(true, ordering: .releasing)
             raiseWake()
-            let rc = pthread_join(thread, nil)
-            if rc != 0 { fatalError("pthread_join failed: errno \(rc)") }
+            thread?.join()
             joined = true
             if keepsUnpreferredTasks { csgb_async_hook_release() }
         }
@@ -209,8 +197,6 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     private func threadMain() {
         workerThread.store(pthread_self(), ordering: .relaxed)
         let tid = csgb_gettid()
-        // Threads started from a Dispatch worker inherit its name, so always set ours.
-        csgb_set_thread_name(name)
         startedTID.atomic.store(UInt32(bitPattern: tid), ordering: .releasing)
         startedTID.wake()
 

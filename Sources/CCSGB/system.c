@@ -10,6 +10,8 @@
 #include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -46,7 +48,11 @@ void csgb_set_thread_name(const char *name) {
     pthread_setname_np(pthread_self(), truncated);
 }
 
-int csgb_current_cpu(void) { return sched_getcpu(); }
+int csgb_pipe(int fds[2]) { return pipe2(fds, O_CLOEXEC); }
+
+int csgb_dup_onto(int old, int target) { return dup3(old, target, O_CLOEXEC); }
+
+int csgb_accept(int fd) { return accept4(fd, NULL, NULL, SOCK_CLOEXEC); }
 
 int csgb_futex_wait(uint32_t *word, uint32_t expected) {
     return (int)syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);

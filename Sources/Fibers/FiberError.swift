@@ -1,4 +1,4 @@
-import Glibc
+import CSGBSystem
 
 /// Why a green thread could not be set up. Descriptions are one line, fit to print.
 public enum FiberError: Error, Equatable, Sendable, CustomStringConvertible {
@@ -6,11 +6,11 @@ public enum FiberError: Error, Equatable, Sendable, CustomStringConvertible {
     case stackNotPageMultiple(bytes: Int, pageSize: Int)
     /// mmap or mprotect of a stack failed (ENOMEM usually means vm.max_map_count:
     /// every stack is two mappings, its guard page and the stack itself).
-    case stackMapFailed(call: String, bytes: Int, errno: Int32)
+    case stackMapFailed(bytes: Int, SystemError)
     /// The guard-page registry could not grow.
     case guardRegistryFull
     /// sigaction or sigaltstack for the overflow reporter failed.
-    case signalSetupFailed(errno: Int32)
+    case signalSetupFailed(SystemError)
     /// No context switch for this CPU architecture (only x86_64 has one).
     case unsupportedArchitecture
 
@@ -20,19 +20,15 @@ public enum FiberError: Error, Equatable, Sendable, CustomStringConvertible {
             return "green-thread stack size \(bytes) bytes is below the minimum of \(minimum) bytes"
         case let .stackNotPageMultiple(bytes, pageSize):
             return "green-thread stack size \(bytes) bytes is not a multiple of the page size (\(pageSize) bytes)"
-        case let .stackMapFailed(call, bytes, code):
-            return "\(call) of a \(bytes)-byte green-thread stack failed: \(errorText(code)); "
+        case let .stackMapFailed(bytes, error):
+            return "a \(bytes)-byte green-thread stack: \(error); "
                 + "each stack takes two memory mappings (see vm.max_map_count) and address space (ulimit -v)"
         case .guardRegistryFull:
             return "cannot register another green-thread guard page: out of memory"
-        case let .signalSetupFailed(code):
-            return "cannot install the green-thread stack-overflow handler: \(errorText(code))"
+        case let .signalSetupFailed(error):
+            return "cannot install the green-thread stack-overflow handler: \(error)"
         case .unsupportedArchitecture:
             return "green threads need an x86_64 CPU (the context switch is x86_64 assembly)"
         }
     }
-}
-
-private func errorText(_ code: Int32) -> String {
-    String(cString: strerror(code)) + " (errno \(code))"
 }

@@ -1,8 +1,8 @@
 import Atomics
 import CCSGB
-import Glibc
+import CSGBSystem
 
-private let pageSize = Int(sysconf(Int32(_SC_PAGESIZE)))
+private let pageSize = AnonymousMapping.pageSize
 private let liveStacks = ManagedAtomic<Int>(0)
 
 /// A green thread's stack: `size` usable bytes above one `PROT_NONE` guard page, in
@@ -37,26 +37,19 @@ public struct FiberStack {
     public static func allocate(size: Int, owner: String, numa: NUMAPolicy = .off) throws(FiberError) -> FiberStack {
         try validate(size: size)
         let length = size + Fibers.pageSize
-        // MAP_NORESERVE: a stack costs only the pages it touches, so many idle green
-        // threads do not count against overcommit. MAP_STACK keeps huge pages away.
-        let raw = mmap(nil, length, PROT_READ | PROT_WRITE,
-                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_STACK, -1, 0)
-        guard let mapping = raw, mapping != MAP_FAILED else {
-            throw .stackMapFailed(call: "mmap", bytes: length, errno: errno)
+        // A stack costs only the pages it touches; its own worker faults them in,
+        // after the NUMA policy is set.
+        let region: AnonymousMapping
+        do {
+            region = try AnonymousMapping(length: length, stack: true, numa: numa)
+            try region.protectBottom(Fibers.pageSize)
+        } catch {
+            throw .stackMapFailed(bytes: length, error)
         }
-        // Before the first touch: the fiber's own worker faults the pages in.
-        if let code = numa.apply(to: mapping, length: length) {
-            munmap(mapping, length)
-            throw .stackMapFailed(call: "mbind", bytes: length, errno: code)
-        }
-        guard mprotect(mapping, Fibers.pageSize, PROT_NONE) == 0 else {
-            let code = errno
-            munmap(mapping, length)
-            throw .stackMapFailed(call: "mprotect", bytes: length, errno: code)
-        }
+        let mapping = region.base
         let slot = owner.withCString { csgb_stack_guard_register(mapping, Fibers.pageSize, size, $0) }
         guard slot >= 0 else {
-            munmap(mapping, length)
+            region.unmap()
             throw .guardRegistryFull
         }
         liveStacks.wrappingIncrement(ordering: .relaxed)
@@ -66,8 +59,7 @@ public struct FiberStack {
     /// Unregisters the guard page and unmaps the stack. Nothing may run on it.
     public func release() {
         csgb_stack_guard_unregister(guardSlot)
-        let result = munmap(mapping, size + Fibers.pageSize)
-        precondition(result == 0, "munmap of a green-thread stack failed")
+        AnonymousMapping(base: mapping, length: size + Fibers.pageSize).unmap()
         liveStacks.wrappingDecrement(ordering: .relaxed)
     }
 }
@@ -79,7 +71,11 @@ public enum FiberStackGuard {
     /// Every thread that runs green threads calls this; `GreenScheduler.run()` does
     /// too, so calling it first only moves a failure to a place that can report it.
     public static func installOnCurrentThread() throws(FiberError) {
-        guard csgb_stack_guard_install_thread() == 0 else { throw .signalSetupFailed(errno: errno) }
+        do {
+            _ = try SystemError.check("sigaction/sigaltstack", csgb_stack_guard_install_thread())
+        } catch {
+            throw .signalSetupFailed(error)
+        }
     }
 
     /// Guard pages registered now, process-wide.

@@ -1,3 +1,4 @@
+import CSGBSystem
 import CCSGB
 
 /// A green thread's handle, valid in the scheduler that spawned it until `close()`.

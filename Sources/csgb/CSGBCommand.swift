@@ -1,3 +1,4 @@
+import CSGBSystem
 import ArgumentParser
 import CSGB
 #if canImport(Glibc)

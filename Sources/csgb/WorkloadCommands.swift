@@ -1,3 +1,4 @@
+import CSGBSystem
 import ArgumentParser
 import CSGB
 import Fibers
@@ -10,6 +11,7 @@ extension ExecutorChoice: ExpressibleByArgument {}
 extension Pinning: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
 extension NUMAPolicy: ExpressibleByArgument {}
+extension ByteChannel.Kind: ExpressibleByArgument {}
 
 extension CPUList: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
@@ -119,13 +121,10 @@ struct WorkloadOptions: ParsableArguments {
     /// What watches the window's edges: perf's control fifo and the counters.
     /// Counters open first (the slow part), perf is enabled last, so both start as
     /// close to the window's opening as they can; closing runs in reverse.
-    func windowObservers() throws -> (observers: [WindowObserver], counters: PerfCounters?) {
+    func windowObservers(scope: Counters.Scope) throws -> (observers: [WindowObserver], counters: PerfCounters?) {
         var observers: [WindowObserver] = []
         var perfCounters: PerfCounters?
         if counters {
-            // Swift's global executor runs tasks on threads csgb does not own:
-            // count every thread of the process there.
-            let scope: Counters.Scope = resolvedMode == .async && executor == .global ? .processThreads : .runThreads
             let observer = PerfCounters(scope: scope)
             observers.append(observer)
             perfCounters = observer
@@ -169,9 +168,11 @@ extension WorkloadCommand {
     }
 
     func run() throws {
+        let configuration = options.configuration(workload: workload, n: n)
+        try configuration.validatePlan()
         try CSGBRun.prepareProcess()
-        let (observers, counters) = try options.windowObservers()
-        try Benchmark.run(options.configuration(workload: workload, n: n), observers: observers) { report throws(CSGBError) in
+        let (observers, counters) = try options.windowObservers(scope: configuration.counterScope)
+        try Benchmark.run(configuration, observers: observers) { report throws(CSGBError) in
             var report = report
             report.counters = try counters?.counters()
             print(report.rendered(options.format))
@@ -194,9 +195,12 @@ struct SocketCommand: WorkloadCommand {
     @Argument(help: "Socket pairs (2N actors).")
     var n: Int
 
+    @Option(help: "What carries the byte: unix (a socketpair), pipe (two pipes per pair), tcp (a loopback connection with TCP_NODELAY).")
+    var transport: ByteChannel.Kind = .unix
+
     @OptionGroup var options: WorkloadOptions
 
-    var workload: any Workload { SocketEcho() }
+    var workload: any Workload { SocketEcho(transport: transport) }
 
     func validate() throws { try validateCount() }
 }
@@ -228,12 +232,7 @@ struct FutexCommand: WorkloadCommand {
 
     var workload: any Workload { FutexPingPong() }
 
-    func validate() throws {
-        try validateCount()
-        if options.resolvedMode != .thread {
-            throw ValidationError("--mode \(options.resolvedMode.rawValue): the futex workload runs in thread mode only")
-        }
-    }
+    func validate() throws { try validateCount() }
 }
 
 struct InfoCommand: ParsableCommand {

@@ -1,3 +1,4 @@
+import CSGBSystem
 import Foundation
 
 /// Runs the built `csgb` binary as users do, for the end-to-end and error-path tests.

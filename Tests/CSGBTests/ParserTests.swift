@@ -1,3 +1,4 @@
+import CSGBSystem
 import Testing
 @testable import CSGB
 

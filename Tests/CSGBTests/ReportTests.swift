@@ -1,3 +1,4 @@
+import CSGBSystem
 import Foundation
 import Testing
 @testable import CSGB
@@ -5,14 +6,27 @@ import Fibers
 
 func sampleReport(iterations: UInt64 = 1_000, seconds: Double = 2) -> RunReport {
     RunReport(
-        workload: "socket", mode: .green, executor: nil, n: 2, actors: 4, workers: 1, osThreads: 1,
+        workload: "socket", transport: .unix, mode: .green, executor: nil, n: 2, actors: 4, workers: 1, osThreads: 1,
         cpus: "0", pinning: .set, workSize: 4096, numa: .off, stride: 64, seconds: seconds, warmupSeconds: 0.1,
         warmupComplete: true, stoppedBy: "duration", iterations: iterations, perActor: [500, 500, 400, 600],
         switches: ContextSwitches(voluntary: 10, involuntary: 5), userSeconds: 0.5, systemSeconds: 1.5,
         maxRSSBytes: 10 << 20, eagain: 0,
         environment: Environment(hostname: "h,1", cpuModel: "CPU \"X\"", onlineCPUs: 2, allowedCPUs: "0-1",
                                  numaNodes: 1, kernel: "6.1", perfPath: nil, perfEventParanoid: 2,
-                                 hardwarePMU: false, ioUring: "available", build: "release"))
+                                 hardwarePMU: false, ioUring: "available", build: "release"),
+        claims: claims(.green, SocketEcho(), cpus: [0]))
+}
+
+/// The claims a mode states for a workload, as a run of it would put them in its report.
+func claims(_ mode: Mode, _ workload: any Workload, cpus: [Int32]?, executor: ExecutorChoice = .dedicated) -> Claims {
+    var configuration = RunConfiguration(workload: workload, n: 1)
+    configuration.mode = mode
+    configuration.executor = executor
+    configuration.placement = Placement(cpus: cpus.map { CPUList(cpus: $0) }, pinning: .set)
+    let resources = WorkloadResources()
+    defer { resources.release() }
+    let actors = try! workload.makeActors(n: 1, touches: false, resources: resources)
+    return mode.traits.claims(OperationCounts(actors), configuration)
 }
 
 @Suite struct ReportTests {
@@ -31,7 +45,7 @@ func sampleReport(iterations: UInt64 = 1_000, seconds: Double = 2) -> RunReport 
         for key in ["workload", "mode", "n", "actors", "workers", "cpus", "seconds", "iterations",
                     "iterations_per_second", "ns_per_iteration", "fairness", "voluntary_switches_per_iteration",
                     "involuntary_switches_per_iteration", "user_seconds", "system_seconds", "max_rss_bytes",
-                    "eagain", "environment"] {
+                    "eagain", "transport", "claims", "environment"] {
             #expect(object[key] != nil, "missing \(key)")
         }
         #expect(object["ns_per_iteration"] as? Double == 2_000_000)

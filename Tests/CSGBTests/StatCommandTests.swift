@@ -1,3 +1,4 @@
+import CSGBSystem
 import Foundation
 import Testing
 

@@ -1,3 +1,4 @@
+import CSGBSystem
 import Fibers
 import Foundation
 import Testing
@@ -57,7 +58,7 @@ import Testing
     @Test func unsupportedModeIsAUsageError() {
         var configuration = RunConfiguration(workload: FutexPingPong(), n: 1)
         configuration.mode = .green
-        #expect(throws: CSGBError.usage("--mode green: the futex workload runs in thread mode only")) {
+        #expect(throws: CSGBError.usage("--mode green cannot run futex: a futex wait would block the worker thread")) {
             try Benchmark.run(configuration)
         }
     }

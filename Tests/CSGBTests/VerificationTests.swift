@@ -1,3 +1,4 @@
+import CSGBSystem
 import Testing
 @testable import CSGB
 
@@ -14,14 +15,19 @@ func figures(switches: Double?, reads: Double? = 2, writes: Double? = 2, futex: 
     return StatFigures(iterations: 100_000, values: values.compactMapValues { $0 })
 }
 
+func target(_ mode: Mode, _ workload: any Workload = SocketEcho(), cpus: [Int32]?, executor: ExecutorChoice = .dedicated) -> RunTarget {
+    RunTarget(description: "\(mode.rawValue) \(workload.name)", claims: claims(mode, workload, cpus: cpus, executor: executor))
+}
+
+/// The rules `csgb stat` derives from what each mode claims for each workload.
 @Suite struct ExpectationTests {
     func rules(_ target: RunTarget, _ choice: ExpectationChoice = .auto) -> [String: ExpectationRule.Bound] {
         Dictionary(uniqueKeysWithValues: Expectation.derive(choice, for: target).rules.map { ($0.figure.key, $0.bound) })
     }
 
-    @Test(arguments: ["green", "async"])
-    func userModeSocketNeitherSwitchesNorPolls(mode: String) {
-        let rules = rules(RunTarget(workload: "socket", mode: mode, executor: mode == "async" ? "dedicated" : nil, n: 1, cpus: [0]))
+    @Test(arguments: [Mode.green, .async], ByteChannel.Kind.allCases)
+    func userModeSocketNeitherSwitchesNorPolls(mode: Mode, transport: ByteChannel.Kind) {
+        let rules = rules(target(mode, SocketEcho(transport: transport), cpus: [0]))
         #expect(rules["context_switches_per_iteration"] == .below(0.001))
         #expect(rules["syscalls_per_iteration.read"] == .exactly(2, tolerance: 0.01))
         #expect(rules["syscalls_per_iteration.write"] == .exactly(2, tolerance: 0.01))
@@ -32,49 +38,65 @@ func figures(switches: Double?, reads: Double? = 2, writes: Double? = 2, futex: 
     }
 
     @Test func threadSocketDependsOnPinning() {
-        let one = rules(RunTarget(workload: "socket", mode: "thread", n: 1, cpus: [0]))
+        let one = rules(target(.thread, cpus: [0]))
         #expect(one["context_switches_per_iteration"] == .between(2, 3))
         #expect(one["syscalls_per_iteration.read"] == .exactly(2, tolerance: 0.01))
-        let several = rules(RunTarget(workload: "socket", mode: "thread", n: 1, cpus: [0, 1]))
+        #expect(one["eagain"] == nil)
+        let several = rules(target(.thread, cpus: [0, 1]))
         #expect(several["context_switches_per_iteration"] == nil)
         #expect(several["syscalls_per_iteration.write"] == .exactly(2, tolerance: 0.01))
-        #expect(rules(RunTarget(workload: "socket", mode: "thread", n: 1, cpus: nil))["context_switches_per_iteration"] == nil)
+        #expect(rules(target(.thread, cpus: nil))["context_switches_per_iteration"] == nil)
     }
 
     @Test func globalExecutorMayHopAndPark() {
-        let rules = rules(RunTarget(workload: "socket", mode: "async", executor: "global", n: 1, cpus: [0]))
+        let rules = rules(target(.async, cpus: [0], executor: .global))
         #expect(rules["context_switches_per_iteration"] == nil)
         #expect(rules["syscalls_per_iteration.futex"] == nil)
         #expect(rules["syscalls_per_iteration.read"] == .exactly(2, tolerance: 0.01))
     }
 
     @Test func yieldAndFutex() {
-        #expect(rules(RunTarget(workload: "yield", mode: "green", n: 2, cpus: [0]))["context_switches_per_iteration"] == .below(0.001))
-        #expect(rules(RunTarget(workload: "yield", mode: "thread", n: 1, cpus: [0]))["syscalls_per_iteration.sched_yield"] == .exactly(1, tolerance: 0.01))
-        #expect(rules(RunTarget(workload: "futex", mode: "thread", n: 1, cpus: [0]))["context_switches_per_iteration"] == .atLeast(1))
-        #expect(rules(RunTarget(workload: "futex", mode: "thread", n: 1, cpus: nil))["context_switches_per_iteration"] == nil)
+        #expect(rules(target(.green, YieldLoop(), cpus: [0]))["context_switches_per_iteration"] == .below(0.001))
+        #expect(rules(target(.green, YieldLoop(), cpus: [0]))["syscalls_per_iteration.read"] == nil)
+        #expect(rules(target(.thread, YieldLoop(), cpus: [0]))["syscalls_per_iteration.sched_yield"] == .exactly(1, tolerance: 0.01))
+        // Two futex waits per round trip, each blocking once on one CPU.
+        #expect(rules(target(.thread, FutexPingPong(), cpus: [0]))["context_switches_per_iteration"] == .between(2, 3))
+        #expect(rules(target(.thread, FutexPingPong(), cpus: [0]))["syscalls_per_iteration.futex"] == nil)
+        #expect(rules(target(.thread, FutexPingPong(), cpus: nil))["context_switches_per_iteration"] == nil)
     }
 
     @Test func forcedExpectationsReplaceTheSwitchRuleOnly() {
-        let thread = RunTarget(workload: "socket", mode: "thread", n: 1, cpus: [0])
-        let none = rules(thread, .noSwitches)
+        let none = rules(target(.thread, cpus: [0]), .noSwitches)
         #expect(none["context_switches_per_iteration"] == .below(0.001))
         #expect(none["syscalls_per_iteration.read"] == .exactly(2, tolerance: 0.01))
-        #expect(rules(RunTarget(workload: "socket", mode: "green", n: 1, cpus: [0]), .switching)["context_switches_per_iteration"] == .atLeast(1))
+        #expect(rules(target(.green, cpus: [0]), .switching)["context_switches_per_iteration"] == .atLeast(1))
     }
 
-    @Test func readsTheTargetFromTheChildReport() throws {
+    @Test func readsTheClaimsFromTheChildReport() throws {
         var report = sampleReport()
         report.mode = .thread
-        let target = try #require(RunTarget(report: report.json))
-        #expect(target == RunTarget(workload: "socket", mode: "thread", n: 2, cpus: [0]))
-        #expect(target.onOneCPU)
+        report.claims = claims(.thread, SocketEcho(), cpus: [0])
+        let json = try JSON(parsing: report.json.rendered())
+        let parsed = try #require(RunTarget(report: json))
+        #expect(parsed.claims == report.claims)
+        #expect(parsed.description == "socket 2 (thread, unix) on CPU 0")
+        #expect(RunTarget(report: .object([("workload", .string("socket"))])) == nil)
+    }
+
+    @Test func aModeRefusesWhatWouldBlockItsWorker() {
+        var configuration = RunConfiguration(workload: FutexPingPong(), n: 1)
+        configuration.mode = .green
+        #expect(throws: CSGBError.usage("--mode green cannot run futex: a futex wait would block the worker thread")) {
+            try configuration.validatePlan()
+        }
+        configuration.mode = .thread
+        #expect(throws: Never.self) { try configuration.validatePlan() }
     }
 }
 
 @Suite struct VerificationTests {
-    let green = Expectation.derive(.auto, for: RunTarget(workload: "socket", mode: "green", n: 1, cpus: [0]))
-    let thread = Expectation.derive(.auto, for: RunTarget(workload: "socket", mode: "thread", n: 1, cpus: [0]))
+    let green = Expectation.derive(.auto, for: target(.green, cpus: [0]))
+    let thread = Expectation.derive(.auto, for: target(.thread, cpus: [0]))
 
     @Test func holdsWithinTheEdgeTolerance() {
         let run = figures(switches: 0.0002, reads: 2.004, writes: 1.996, futex: 0.00004)

@@ -1,4 +1,6 @@
+import CSGBSystem
 import CCSGB
+import CCSGBTestSupport
 import Fibers
 import Glibc
 import Testing

@@ -1,3 +1,4 @@
+import CSGBSystem
 import CCSGB
 import Fibers
 import Glibc

@@ -5,7 +5,6 @@
 #include "csgb_system.h"
 #include "csgb_context.h"
 #include "csgb_perf.h"
-#include "csgb_numa.h"
 #include "csgb_async.h"
 
 #endif

@@ -22,8 +22,15 @@ int csgb_get_affinity(int32_t *cpus, size_t capacity);
 /// Names the calling thread (at most 15 bytes are kept), as top and perf show it.
 void csgb_set_thread_name(const char *name);
 
-/// The CPU the caller runs on now.
-int csgb_current_cpu(void);
+/// pipe2(fds, O_CLOEXEC). Returns 0 or -1/errno.
+int csgb_pipe(int fds[2]);
+
+/// dup3(old, target, O_CLOEXEC): makes `target` refer to what `old` refers to,
+/// atomically. Returns target or -1/errno.
+int csgb_dup_onto(int old, int target);
+
+/// accept4(fd, NULL, NULL, SOCK_CLOEXEC). Returns the descriptor or -1/errno.
+int csgb_accept(int fd);
 
 /// FUTEX_WAIT_PRIVATE: sleep while *word == expected. Returns 0 or -1/errno.
 int csgb_futex_wait(uint32_t *word, uint32_t expected);

@@ -1,3 +1,4 @@
+import CSGBSystem
 /// Voluntary (the thread blocked) and involuntary (it was preempted) context
 /// switches. The kernel keeps these per thread whatever perf says, so no
 /// permission is needed.

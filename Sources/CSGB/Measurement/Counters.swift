@@ -1,3 +1,4 @@
+import CSGBSystem
 /// What one counter added up to over the window, summed over the counted threads.
 public struct CounterTotal: Equatable, Sendable {
     public enum Status: String, Equatable, Sendable {

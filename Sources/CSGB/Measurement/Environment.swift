@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGBSystem
 import Glibc
 #endif
 import CCSGB

@@ -1,3 +1,4 @@
+import CSGBSystem
 import CCSGB
 
 /// Everything read at one edge of the measured window. The report is the

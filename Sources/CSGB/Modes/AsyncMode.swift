@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGBSystem
 import Glibc
 #endif
 import AsyncWorkers
@@ -29,7 +30,6 @@ final class AsyncMode: ModeRunner {
 
     func prepare(_ context: RunContext) throws {
         if dedicated { try ResourceLimits.ensureThreads(configuration.workers) }
-        for actor in context.actors { try actor.socket?.setNonBlocking() }
         notifies = context.actors.map { _ in AsyncNotify() }
     }
 
@@ -94,7 +94,8 @@ final class AsyncMode: ModeRunner {
         let plan = context.actors[index]
         let script = plan.script
         let buffer = context.buffers[index]
-        let socket = plan.socket
+        let input = plan.channel?.input
+        let output = plan.channel?.output
         let mine = notifies[index]
         let peer = plan.peer.map { notifies[$0] }
         // `peer` keeps it alive; calling through an unmanaged reference saves the
@@ -111,7 +112,7 @@ final class AsyncMode: ModeRunner {
                     buffer.touch()
                 case .write, .read:
                     while true {
-                        let result = socket!.transferByte(operation == .write ? .write : .read, &byte)
+                        let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
                         if result == .done { break }
                         if result == .closed || context.shouldStop { break running }
                         // Never expected: the peer wrote before it notified us.
@@ -137,6 +138,33 @@ final class AsyncMode: ModeRunner {
         }
         // The peer may be waiting for us: let it see the stop too.
         peer?.notify()
+    }
+}
+
+extension AsyncMode: ModeTraits {
+    static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
+
+    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
+
+    /// Swift's global executor runs tasks on its own pool's threads.
+    static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { configuration.executor == .dedicated }
+
+    static func workers(_ configuration: RunConfiguration) -> Int? {
+        configuration.executor == .dedicated ? configuration.workers : nil
+    }
+
+    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
+        var claims = Claims()
+        guard configuration.executor == .dedicated else {
+            // Swift's global pool parks its threads on futexes and hops tasks between
+            // threads: no claim about switches, epoll or futex.
+            claims.directTransfers(operations)
+            claims.noEAGAIN = true
+            claims.reasons.append("global executor: switches allowed")
+            return claims
+        }
+        claims.userModeSwitching(operations)
+        return claims
     }
 }
 

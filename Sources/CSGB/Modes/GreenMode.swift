@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGBSystem
 import Glibc
 #endif
 import Fibers
@@ -29,7 +30,6 @@ final class GreenMode: ModeRunner {
         try ResourceLimits.ensureThreads(configuration.workers)
         // A stack and its guard page are two mappings.
         try ResourceLimits.ensureMappings(2 * context.actors.count)
-        for actor in context.actors { try actor.socket?.setNonBlocking() }
     }
 
     func start(_ context: RunContext) throws {
@@ -102,7 +102,8 @@ final class GreenMode: ModeRunner {
         let plan = context.actors[index]
         let script = plan.script
         let buffer = context.buffers[index]
-        let socket = plan.socket
+        let input = plan.channel?.input
+        let output = plan.channel?.output
         let peer = plan.peer.map { fibers[$0] }
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
@@ -114,7 +115,7 @@ final class GreenMode: ModeRunner {
                     buffer.touch()
                 case .write, .read:
                     while true {
-                        let result = socket!.transferByte(operation == .write ? .write : .read, &byte)
+                        let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
                         if result == .done { break }
                         if result == .closed || context.shouldStop { break running }
                         // Never expected: the peer wrote before it woke us. Count it,
@@ -139,6 +140,20 @@ final class GreenMode: ModeRunner {
         }
         // The peer may be parked waiting for us: let it see the stop too.
         if let peer { scheduler.unpark(peer) }
+    }
+}
+
+extension GreenMode: ModeTraits {
+    static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
+
+    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
+
+    static func workers(_ configuration: RunConfiguration) -> Int? { configuration.workers }
+
+    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
+        var claims = Claims()
+        claims.userModeSwitching(operations)
+        return claims
     }
 }
 

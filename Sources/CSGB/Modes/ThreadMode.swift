@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGBSystem
 import Glibc
 #endif
 
@@ -44,7 +45,8 @@ final class ThreadMode: ModeRunner {
         let plan = context.actors[index]
         let script = plan.script
         let buffer = context.buffers[index]
-        let socket = plan.socket
+        let input = plan.channel?.input
+        let output = plan.channel?.output
         let futex = plan.futex
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
@@ -55,9 +57,9 @@ final class ThreadMode: ModeRunner {
                 case .touch:
                     buffer.touch()
                 case .write:
-                    if socket!.writeByte(&byte) != .done { break running }
+                    if output!.writeByte(&byte) != .done { break running }
                 case .read:
-                    if socket!.readByte(&byte) != .done { break running }
+                    if input!.readByte(&byte) != .done { break running }
                 case .wakePeer, .waitPeer:
                     break
                 case .yield:
@@ -77,5 +79,36 @@ final class ThreadMode: ModeRunner {
             }
             passes.endPass()
         }
+    }
+}
+
+extension ThreadMode: ModeTraits {
+    static func refusal(_ operation: Operation) -> String? { nil }
+
+    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { true }
+
+    /// One kernel thread per actor: no workers.
+    static func workers(_ configuration: RunConfiguration) -> Int? { nil }
+
+    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
+        var claims = Claims()
+        claims.directTransfers(operations)
+        if operations[.yield] > 0 {
+            claims.exactSyscalls["sched_yield"] = operations[.yield]
+            claims.reasons.append("one sched_yield per yield")
+        }
+        let usesFutex = operations[.futexPost(0)] + operations[.futexAwait(0)] > 0
+        claims.absentSyscalls = reactorSyscalls + (usesFutex ? [] : ["futex"])
+        claims.reasons.append(usesFutex ? "no epoll" : "no epoll, no futex")
+        // Reads and futex waits wait for the peer: on one CPU each one blocks and
+        // switches once, and a wake-up preemption now and then adds a fraction.
+        let waits = operations[.read] + operations[.futexAwait(0)]
+        if waits > 0, configuration.placement.cpus?.cpus.count == 1 {
+            claims.switches = .between(waits, waits + 1)
+            claims.reasons.append("kernel threads on one CPU: \(Fmt.trimmed(waits)) to \(Fmt.trimmed(waits + 1)) switches")
+        } else {
+            claims.reasons.append("switches only reported")
+        }
+        return claims
     }
 }

@@ -1,3 +1,4 @@
+import CSGBSystem
 /// A JSON value with ordered keys, so reports are stable and diffable. Reports are
 /// small; a hand-written encoder keeps the field order the README documents.
 public indirect enum JSON: Equatable, Sendable {
@@ -14,6 +15,21 @@ public indirect enum JSON: Equatable, Sendable {
     public subscript(key: String) -> JSON? {
         guard case .object(let pairs) = self else { return nil }
         return pairs.first { $0.0 == key }?.1
+    }
+
+    public var boolValue: Bool? {
+        if case .bool(let b) = self { return b }
+        return nil
+    }
+
+    public var arrayValue: [JSON]? {
+        if case .array(let items) = self { return items }
+        return nil
+    }
+
+    public var objectPairs: [(String, JSON)]? {
+        if case .object(let pairs) = self { return pairs }
+        return nil
     }
 
     public static func number(_ value: Double?) -> JSON {

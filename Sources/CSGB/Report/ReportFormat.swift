@@ -1,3 +1,4 @@
+import CSGBSystem
 /// The three ways a run report is printed.
 public enum ReportFormat: String, CaseIterable, Sendable {
     case text, json, csv
@@ -8,7 +9,8 @@ extension RunReport {
         switch format {
         case .text: return text
         case .json: return json.rendered()
-        case .csv: return CSV.render(json)
+        // The claims are for `csgb stat`, not a sweep's columns.
+        case .csv: return CSV.render(JSON.object((json.objectPairs ?? []).filter { $0.0 != "claims" }))
         }
     }
 
@@ -17,7 +19,7 @@ extension RunReport {
     public var text: String {
         let fairness = self.fairness
         var rows: [(String, String)] = [
-            ("workload", "\(workload) \(n) (\(actors) actors)"),
+            ("workload", "\(workload) \(n) (\(actors) actors)" + (transport.map { " over \($0.rawValue)" } ?? "")),
             ("mode", mode.rawValue + (executor.map { " (\($0.rawValue) executor)" } ?? "")
                 + (workers.map { ", \($0) worker\($0 == 1 ? "" : "s")" } ?? "")
                 + ", \(osThreads) OS thread\(osThreads == 1 ? "" : "s")"),

@@ -1,8 +1,11 @@
+import CSGBSystem
 import Fibers
 
 /// What one run measured, over the measured window only.
 public struct RunReport: Sendable {
     public var workload: String
+    /// `--transport` of workloads that move bytes; nil for the others.
+    public var transport: ByteChannel.Kind?
     public var mode: Mode
     public var executor: ExecutorChoice?
     public var n: Int
@@ -26,6 +29,8 @@ public struct RunReport: Sendable {
     public var maxRSSBytes: Int
     public var eagain: UInt64
     public var environment: Environment
+    /// What the run must show for its mode to have done what it says.
+    public var claims: Claims
     /// `--latency`: percentiles of sampled iterations; nil when not asked for.
     public var latency: LatencySummary? = nil
     /// `--counters`: the window's perf counters; nil when not asked for.
@@ -43,6 +48,7 @@ public struct RunReport: Sendable {
         let fairness = self.fairness
         var pairs: [(String, JSON)] = [
             ("workload", .string(workload)),
+            ("transport", transport.map { .string($0.rawValue) } ?? .null),
             ("mode", .string(mode.rawValue)),
             ("executor", executor.map { .string($0.rawValue) } ?? .null),
             ("n", .integer(n)),
@@ -77,6 +83,7 @@ public struct RunReport: Sendable {
         ]
         if let latency { pairs.append(("latency_ns", latency.json)) }
         if let counters { pairs.append(("counters", counters.json(iterations: iterations, windowSeconds: seconds))) }
+        pairs.append(("claims", claims.json))
         pairs.append(("environment", environment.json))
         return .object(pairs)
     }

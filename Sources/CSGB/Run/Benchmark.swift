@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGBSystem
 import Glibc
 #endif
 import CCSGB
@@ -41,10 +42,8 @@ public enum Benchmark {
     public static func run(_ configuration: RunConfiguration, observers: [WindowObserver] = [],
                            deliver: (RunReport) throws(CSGBError) -> Void) throws(CSGBError) {
         let workload = configuration.workload
-        guard workload.supportedModes.contains(configuration.mode) else {
-            let modes = Mode.allCases.filter(workload.supportedModes.contains).map(\.rawValue).joined(separator: ", ")
-            throw .usage("--mode \(configuration.mode.rawValue): the \(workload.name) workload runs in \(modes) mode only")
-        }
+        let traits = configuration.mode.traits
+        try configuration.mode.check(workload, touches: configuration.workSize > 0)
         csgb_ignore_sigpipe()
         // Read before the coordinator pins itself, so it shows the machine's CPUs.
         let environment = Environment.current()
@@ -68,12 +67,12 @@ public enum Benchmark {
         let context: RunContext
         do {
             var actors = try workload.makeActors(n: configuration.n, touches: configuration.workSize > 0, resources: resources)
+            resources.planComplete()
             if configuration.injectBlockingSleep {
-                actors = actors.map { actor in
-                    guard actor.countsIterations else { return actor }
-                    return ActorPlan(name: actor.name, script: actor.script + [.injectedSleep], countsIterations: true,
-                                     peer: actor.peer, group: actor.group, socket: actor.socket, futex: actor.futex)
-                }
+                actors = actors.map { $0.countsIterations ? $0.appending(.injectedSleep) : $0 }
+            }
+            if !traits.blocksInKernel(configuration) {
+                for descriptor in resources.descriptors { try descriptor.setNonBlocking() }
             }
             let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride,
                                            numa: configuration.numa)
@@ -154,13 +153,12 @@ public enum Benchmark {
         let windowSeconds = Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9
         try deliver(RunReport(
             workload: workload.name,
+            transport: workload.transport,
             mode: configuration.mode,
             executor: configuration.mode == .async ? configuration.executor : nil,
             n: configuration.n,
             actors: context.actors.count,
-            // Workers exist in green mode and with the dedicated async executor only.
-            workers: configuration.mode == .thread || (configuration.mode == .async && configuration.executor == .global)
-                ? nil : configuration.workers,
+            workers: traits.workers(configuration),
             osThreads: osThreads,
             cpus: configuration.placement.cpus?.description ?? "all",
             pinning: configuration.placement.pinning,
@@ -179,6 +177,7 @@ public enum Benchmark {
             maxRSSBytes: last.usage.maxRSSBytes,
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
             environment: environment,
+            claims: traits.claims(OperationCounts(context.actors), configuration),
             latency: latency))
     }
 

@@ -1,3 +1,4 @@
+import CSGBSystem
 /// Why a run could not start or finish, with the exit code the tool uses for it
 /// (sysexits.h where one fits).
 public enum CSGBError: Error, Equatable, CustomStringConvertible {

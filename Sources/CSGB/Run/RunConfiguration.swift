@@ -1,3 +1,4 @@
+import CSGBSystem
 import Fibers
 
 /// How actors run.
@@ -43,5 +44,18 @@ public struct RunConfiguration: Sendable {
     public init(workload: any Workload, n: Int) {
         self.workload = workload
         self.n = n
+    }
+}
+
+extension RunConfiguration {
+    /// Checks that the mode can run the workload's scripts; nothing is created.
+    public func validatePlan() throws(CSGBError) {
+        try mode.check(workload, touches: workSize > 0)
+    }
+
+    /// Which threads `--counters` must count: the run's own, or every thread of the
+    /// process when actors run on threads of a runtime csgb does not own.
+    public var counterScope: Counters.Scope {
+        mode.traits.ownsItsThreads(self) ? .runThreads : .processThreads
     }
 }

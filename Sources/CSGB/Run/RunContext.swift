@@ -1,3 +1,4 @@
+import CSGBSystem
 import Atomics
 import CCSGB
 import Synchronization

@@ -1,3 +1,4 @@
+import CSGBSystem
 import Atomics
 
 /// Holds every OS thread of a run until all of them exist, so the measured window

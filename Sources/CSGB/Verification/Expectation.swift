@@ -1,39 +1,26 @@
+import CSGBSystem
 /// What ran, as the child's report says: the verification reads the report rather
-/// than the command line, so it judges what actually ran.
+/// than the command line, so it judges what actually ran. The names are only shown;
+/// the rules come from the claims the run stated about itself.
 public struct RunTarget: Equatable, Sendable {
-    public var workload: String
-    public var mode: String
-    /// `dedicated` or `global` in async mode, nil otherwise.
-    public var executor: String?
-    public var n: Int
-    /// The CPUs of `--cpus`; nil when unpinned.
-    public var cpus: [Int32]?
+    /// `socket 1 (green, dedicated executor) on CPU 0`, for the summary.
+    public var description: String
+    public var claims: Claims
 
-    public init(workload: String, mode: String, executor: String? = nil, n: Int, cpus: [Int32]?) {
-        self.workload = workload
-        self.mode = mode
-        self.executor = executor
-        self.n = n
-        self.cpus = cpus
+    public init(description: String, claims: Claims) {
+        self.description = description
+        self.claims = claims
     }
 
-    /// Reads the fields of a `csgb <workload> --format json` report.
+    /// Reads a `csgb <workload> --format json` report.
     public init?(report: JSON) {
         guard let workload = report["workload"]?.stringValue, let mode = report["mode"]?.stringValue,
-              let n = report["n"]?.intValue else { return nil }
-        let cpus = report["cpus"]?.stringValue
-        self.init(workload: workload, mode: mode, executor: report["executor"]?.stringValue, n: Int(n),
-                  cpus: cpus == nil || cpus == "all" ? nil : CPUList(parsing: cpus!)?.cpus)
-    }
-
-    /// Every OS thread of the run shares one CPU, so the kernel must switch to
-    /// hand the byte over.
-    public var onOneCPU: Bool { cpus?.count == 1 }
-
-    /// Green threads, or tasks on csgb's own one-thread executors: user-mode
-    /// switches only, so the kernel should not switch at all.
-    public var switchesInUserMode: Bool {
-        mode == "green" || mode == "uring" || (mode == "async" && executor != "global")
+              let n = report["n"]?.intValue, let claims = report["claims"].flatMap(Claims.init(json:)) else { return nil }
+        let qualifiers = [mode, report["executor"]?.stringValue.map { "\($0) executor" },
+                          report["transport"]?.stringValue, report["io"]?.stringValue.map { "io \($0)" }].compactMap { $0 }
+        let cpus = report["cpus"]?.stringValue ?? "all"
+        self.init(description: "\(workload) \(n) (\(qualifiers.joined(separator: ", "))) " + (cpus == "all" ? "unpinned" : "on CPU\(cpus.contains(",") || cpus.contains("-") ? "s" : "") \(cpus)"),
+                  claims: claims)
     }
 }
 
@@ -106,57 +93,22 @@ public struct Expectation: Equatable, Sendable {
     }
 
     public static func derive(_ choice: ExpectationChoice, for target: RunTarget) -> Expectation {
-        var summary: [String] = []
+        let claims = target.claims
+        var summary = claims.reasons
         var rules: [ExpectationRule] = []
-        let switches = StatFigure.contextSwitches
         var switchRule: ExpectationRule.Bound?
-
-        switch target.workload {
-        case "socket":
-            rules += [
-                ExpectationRule(.syscalls("read"), .exactly(2, tolerance: edgeTolerance)),
-                ExpectationRule(.syscalls("write"), .exactly(2, tolerance: edgeTolerance)),
-            ]
-            summary.append("2 reads and 2 writes per round trip")
-            if target.mode == "async" && !target.switchesInUserMode {
-                // Swift's global pool parks its threads on futexes and hops tasks
-                // between threads: no claim about switches, epoll or futex.
-                summary.append("global executor: switches allowed")
-            } else {
-                rules += ["epoll_wait", "epoll_pwait", "futex"].map { ExpectationRule(.syscalls($0), .below(none)) }
-                summary.append("no epoll, no futex")
-                if target.switchesInUserMode {
-                    switchRule = .below(none)
-                    summary.append("user-mode switches only")
-                } else if target.onOneCPU {
-                    // Each side blocks in read once per round trip; a preemption
-                    // now and then adds a fraction.
-                    switchRule = .between(2, 3)
-                    summary.append("kernel threads on one CPU: 2 to 3 switches")
-                } else {
-                    summary.append("kernel threads on several CPUs: switches only reported")
-                }
-            }
-        case "yield":
-            if target.switchesInUserMode {
-                switchRule = .below(none)
-                summary.append("user-mode yields: no switches")
-            } else if target.mode == "thread" {
-                rules.append(ExpectationRule(.syscalls("sched_yield"), .exactly(1, tolerance: edgeTolerance)))
-                summary.append("one sched_yield per iteration; switches only reported")
-            } else {
-                summary.append("global executor: switches allowed")
-            }
-        case "futex":
-            if target.onOneCPU {
-                switchRule = .atLeast(1)
-                summary.append("kernel threads on one CPU: switching")
-            } else {
-                summary.append("futex on several CPUs: switches only reported")
-            }
-        default:
-            summary.append("no rules for this workload: figures only reported")
+        switch claims.switches {
+        case .none?: switchRule = .below(none)
+        case let .between(low, high)?: switchRule = .between(low, high)
+        case nil: break
         }
+        for (name, count) in claims.exactSyscalls.sorted(by: { $0.key < $1.key }) {
+            rules.append(ExpectationRule(.syscalls(name), .exactly(count, tolerance: edgeTolerance)))
+        }
+        for (name, limit) in claims.boundedSyscalls.sorted(by: { $0.key < $1.key }) {
+            rules.append(ExpectationRule(.syscalls(name), .below(limit)))
+        }
+        rules += claims.absentSyscalls.map { ExpectationRule(.syscalls($0), .below(none)) }
 
         switch choice {
         case .auto: break
@@ -167,14 +119,10 @@ public struct Expectation: Equatable, Sendable {
             switchRule = .atLeast(1)
             summary.append("forced: switching")
         }
-        if let switchRule { rules.insert(ExpectationRule(switches, switchRule), at: 0) }
-        if target.mode != "thread" {
-            // Green and async read only after the peer wrote: an EAGAIN is a bug.
-            rules.append(ExpectationRule(.eagain, .exactly(0, tolerance: 0)))
-        }
-        let what = "\(target.mode)\(target.executor.map { " (\($0) executor)" } ?? "") \(target.workload) "
-            + (target.cpus.map { "on CPU\($0.count == 1 ? "" : "s") \(CPUList(cpus: $0))" } ?? "unpinned")
-        return Expectation(summary: "\(what): " + summary.joined(separator: "; "), rules: rules)
+        if let switchRule { rules.insert(ExpectationRule(.contextSwitches, switchRule), at: 0) }
+        if claims.noEAGAIN { rules.append(ExpectationRule(.eagain, .exactly(0, tolerance: 0))) }
+        if summary.isEmpty { summary.append("no rules: figures only reported") }
+        return Expectation(summary: "\(target.description): " + summary.joined(separator: "; "), rules: rules)
     }
 }
 

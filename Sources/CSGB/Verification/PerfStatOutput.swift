@@ -1,3 +1,4 @@
+import CSGBSystem
 /// One line of `perf stat -x,` output, typed.
 ///
 /// perf's CSV fields are: value, unit, event, run time (ns), percentage of the

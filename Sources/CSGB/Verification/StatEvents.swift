@@ -1,3 +1,4 @@
+import CSGBSystem
 /// The events `csgb stat` hands to `perf stat -e`.
 public enum StatEvents {
     /// Syscall tracepoints, by syscall name.

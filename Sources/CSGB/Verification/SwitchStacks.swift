@@ -1,3 +1,4 @@
+import CSGBSystem
 /// Where context switches came from: `perf script` output of a
 /// `perf record -e sched:sched_switch -g` run, folded into kernel stacks and
 /// counted. Shown when a verification fails, so "2.5 switches per iteration"

@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGBSystem
 import Glibc
 #endif
 
@@ -8,17 +9,17 @@ import Glibc
 public enum Operation: Sendable, Equatable {
     /// Read and write the actor's own buffer (`--work-size`, `--stride`).
     case touch
-    /// One write(2) of one byte to the actor's socket.
+    /// One write of one byte to the actor's output descriptor.
     case write
-    /// One read(2) of one byte from the actor's socket.
+    /// One read of one byte from the actor's input descriptor.
     case read
-    /// Tell the peer it may go on. Thread mode: nothing (the blocking read is the
-    /// wait). Green: unpark the peer. Async: notify the peer.
+    /// Tell the peer it may go on. Where reads block, the blocking read is the wait
+    /// and this is nothing; elsewhere the mode readies the peer.
     case wakePeer
-    /// Wait until the peer said to go on. Thread mode: nothing.
+    /// Wait until the peer said to go on (nothing where reads block).
     case waitPeer
-    /// Give the CPU to the next runnable actor: sched_yield, a green yield, or
-    /// `Task.yield()`.
+    /// Give the CPU to the next runnable actor, the mode's way: a syscall or a
+    /// user-mode yield.
     case yield
     /// Store the value in the pair's futex word and FUTEX_WAKE the peer.
     case futexPost(UInt32)
@@ -26,12 +27,27 @@ public enum Operation: Sendable, Equatable {
     case futexAwait(UInt32)
     /// A deliberate blocking call (nanosleep of 1 µs), added only by the hidden
     /// `--inject-blocking-sleep`: a fault built to prove that `csgb stat` catches a
-    /// green or async mode that blocks in the kernel.
+    /// mode claiming user-mode switching that blocks in the kernel.
     case injectedSleep
 }
 
 extension Operation {
-    /// What `.injectedSleep` does, in every mode: block the OS thread briefly.
+    /// The operation's name, in messages and in the per-iteration counts.
+    public var name: String {
+        switch self {
+        case .touch: return "touch"
+        case .write: return "write"
+        case .read: return "read"
+        case .wakePeer: return "wake"
+        case .waitPeer: return "wait"
+        case .yield: return "yield"
+        case .futexPost: return "futex-wake"
+        case .futexAwait: return "futex-wait"
+        case .injectedSleep: return "sleep"
+        }
+    }
+
+    /// What `.injectedSleep` does everywhere: block the OS thread briefly.
     static func sleepBlocking() {
         var pause = timespec(tv_sec: 0, tv_nsec: 1_000)
         nanosleep(&pause, nil)
@@ -49,17 +65,42 @@ public struct ActorPlan: Sendable {
     public let peer: Int?
     /// Actors of one group (a pair) always live on the same worker.
     public let group: Int
-    public let socket: FileDescriptor?
+    /// Where `read` reads and `write` writes: one socket both ways, or two pipes.
+    public let channel: ChannelEnd?
     public let futex: FutexWord?
 
     public init(name: String, script: [Operation], countsIterations: Bool, peer: Int?, group: Int,
-                socket: FileDescriptor? = nil, futex: FutexWord? = nil) {
+                channel: ChannelEnd? = nil, futex: FutexWord? = nil) {
         self.name = name
         self.script = script
         self.countsIterations = countsIterations
         self.peer = peer
         self.group = group
-        self.socket = socket
+        self.channel = channel
         self.futex = futex
     }
+
+    /// The same actor with `operation` appended to its script.
+    func appending(_ operation: Operation) -> ActorPlan {
+        ActorPlan(name: name, script: script + [operation], countsIterations: countsIterations, peer: peer,
+                  group: group, channel: channel, futex: futex)
+    }
+}
+
+/// How many of each operation one iteration performs, over every actor of a plan:
+/// what the verification's syscall counts are derived from.
+public struct OperationCounts: Sendable, Equatable {
+    /// Keyed by `Operation.name`.
+    public let perIteration: [String: Double]
+
+    public init(_ actors: [ActorPlan]) {
+        var totals: [String: Double] = [:]
+        for actor in actors {
+            for operation in actor.script { totals[operation.name, default: 0] += 1 }
+        }
+        let iterations = Double(max(actors.filter(\.countsIterations).count, 1))
+        perIteration = totals.mapValues { $0 / iterations }
+    }
+
+    public subscript(_ operation: Operation) -> Double { perIteration[operation.name] ?? 0 }
 }

@@ -1,3 +1,4 @@
+import CSGBSystem
 /// The synthetic memory access of one actor: every iteration reads and writes one
 /// byte every `stride` bytes of its own buffer, to show what cache and TLB
 /// pressure does to each mode.

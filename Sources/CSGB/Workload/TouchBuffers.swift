@@ -1,13 +1,10 @@
-#if canImport(Glibc)
+import CSGBSystem
 import Glibc
-#endif
-import Fibers
 
 /// The actors' buffers for `--work-size`, allocated and faulted in before the run
 /// so page faults stay out of the measured window.
 public final class TouchBuffers: @unchecked Sendable {
-    private var mapping: UnsafeMutableRawPointer?
-    private var mappedBytes = 0
+    private var mapping: AnonymousMapping?
     private var buffers: [TouchBuffer]
 
     /// With `numa: .local` the pages land on the coordinator's node (it faults them
@@ -18,27 +15,20 @@ public final class TouchBuffers: @unchecked Sendable {
             buffers = Array(repeating: .none, count: actors)
             return
         }
-        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let page = AnonymousMapping.pageSize
         // Page-aligned per actor so that actors never share a line or a page.
         let perActor = (size + page - 1) / page * page
-        let total = perActor * actors
-        guard let raw = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
-              raw != MAP_FAILED
-        else { throw SystemError("mmap (\(total) bytes of --work-size buffers)") }
-        if let code = numa.apply(to: raw, length: total) {
-            munmap(raw, total)
-            throw SystemError("mbind (--numa \(numa.rawValue))", Errno(code))
-        }
-        memset(raw, 1, total)
-        mapping = raw
-        mappedBytes = total
+        let region = try AnonymousMapping(length: perActor * actors, numa: numa)
+        memset(region.base, 1, region.length)
+        mapping = region
+        let raw = region.base
         buffers = (0..<actors).map {
             TouchBuffer(base: (raw + $0 * perActor).assumingMemoryBound(to: UInt8.self), size: size, stride: stride)
         }
     }
 
     deinit {
-        if let mapping { munmap(mapping, mappedBytes) }
+        mapping?.unmap()
     }
 
     public subscript(actor: Int) -> TouchBuffer { buffers[actor] }

@@ -39,7 +39,7 @@ public enum ProcFile {
 }
 
 extension String {
-    func trimmingCharacters(in set: Set<Character>) -> String {
+    public func trimmingCharacters(in set: Set<Character>) -> String {
         var s = Substring(self)
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }
@@ -48,5 +48,5 @@ extension String {
 }
 
 extension Set where Element == Character {
-    static let whitespacesAndNewlines: Set<Character> = [" ", "\t", "\n", "\r"]
+    public static let whitespacesAndNewlines: Set<Character> = [" ", "\t", "\n", "\r"]
 }

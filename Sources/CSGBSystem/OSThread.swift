@@ -42,6 +42,7 @@ public final class OSThread {
 
     fileprivate static func run(_ raw: UnsafeMutableRawPointer) {
         let start = Unmanaged<Start>.fromOpaque(raw).takeRetainedValue()
+        // Always set: a thread started from a Dispatch worker would inherit its name.
         csgb_set_thread_name(start.name)
         start.body()
     }

@@ -1,17 +1,32 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCSGB
 
 /// A file descriptor this process owns. A value type: closing is explicit.
 public struct FileDescriptor: Equatable, Hashable, Sendable {
     public let rawValue: Int32
     public init(rawValue: Int32) { self.rawValue = rawValue }
 
+    /// Closes the descriptor. The result is ignored: Linux releases the number even
+    /// when close reports an error, so there is nothing to retry.
     public func close() { _ = Glibc.close(rawValue) }
 
-    /// Unblocks any thread blocked in read or write on this descriptor; they then
-    /// see end-of-file or EPIPE. Used to stop thread mode.
+    /// Unblocks any thread blocked in read or write on this socket; they then see
+    /// end-of-file or EPIPE. The number stays valid, so no racing reader can pick up
+    /// a reused descriptor.
     public func shutdown() { _ = Glibc.shutdown(rawValue, Int32(SHUT_RDWR)) }
+
+    /// Closes what this descriptor refers to without freeing its number: the number
+    /// now refers to /dev/null. On a pipe's write end this is how readers blocked on
+    /// the other end get end-of-file (pipes have no shutdown), without the race of a
+    /// plain close where another thread's next open could take the number.
+    public func detachToNull() {
+        let null = Glibc.open("/dev/null", O_WRONLY | O_CLOEXEC)
+        guard null >= 0 else { return }
+        _ = csgb_dup_onto(null, rawValue)
+        _ = Glibc.close(null)
+    }
 
     public func setNonBlocking() throws(SystemError) {
         let flags = fcntl(rawValue, F_GETFL)
@@ -52,25 +67,11 @@ extension FileDescriptor {
             let n = direction == .write ? Glibc.write(rawValue, &byte, 1) : Glibc.read(rawValue, &byte, 1)
             if n == 1 { return .done }
             if n < 0 {
-                let e = errno
-                if e == EINTR { continue }
-                if e == EAGAIN { return .wouldBlock }
+                let e = Errno.current
+                if e == .interrupted { continue }
+                if e == .resourceTemporarilyUnavailable { return .wouldBlock }
             }
             return .closed
         }
-    }
-}
-
-/// Two connected AF_UNIX SOCK_STREAM endpoints.
-public struct SocketPair: Sendable {
-    public let first: FileDescriptor
-    public let second: FileDescriptor
-
-    public init() throws(SystemError) {
-        var fds: [Int32] = [-1, -1]
-        let rc = socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0, &fds)
-        if rc != 0 { throw SystemError("socketpair") }
-        first = FileDescriptor(rawValue: fds[0])
-        second = FileDescriptor(rawValue: fds[1])
     }
 }

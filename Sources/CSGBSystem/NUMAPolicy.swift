@@ -1,4 +1,4 @@
-import CCSGB
+import CCSGBNUMA
 
 /// Where the kernel puts the pages of green stacks and work buffers (`--numa`).
 /// Set on a fresh mapping before its first touch: a policy steers only pages that

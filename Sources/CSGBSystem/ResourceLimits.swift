@@ -62,12 +62,12 @@ public enum ResourceLimits {
         }
     }
 
-    static func readInteger(_ path: String) -> Int? {
+    public static func readInteger(_ path: String) -> Int? {
         guard let text = try? ProcFile.read(path) else { return nil }
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    static func currentThreadCount() -> Int {
+    public static func currentThreadCount() -> Int {
         (try? ProcFile.listDirectory("/proc/self/task").count) ?? 1
     }
 

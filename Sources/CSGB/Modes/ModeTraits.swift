@@ -1,0 +1,78 @@
+import CSGBSystem
+
+/// What a mode declares before anything runs: which operations it can interpret,
+/// whether its descriptors block, and what a run of it must show (its claims). The
+/// run checks a plan against these; workloads never name a mode.
+protocol ModeTraits {
+    /// Why the mode cannot interpret `operation`, or nil when it can.
+    static func refusal(_ operation: Operation) -> String?
+    /// Whether reads and writes may block the OS thread (thread mode), or must not
+    /// (green threads and tasks share their worker: descriptors are non-blocking).
+    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool
+    /// The claims of a run of this mode that performs `operations` per iteration.
+    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims
+    /// Whether every OS thread that runs actors is one the run started (and can list
+    /// and count), or the actors also run on threads of a runtime it does not own.
+    static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool
+    /// The workers (OS threads carrying many actors) of this mode, nil when it has none.
+    static func workers(_ configuration: RunConfiguration) -> Int?
+}
+
+extension ModeTraits {
+    static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { true }
+}
+
+extension Mode {
+    var traits: any ModeTraits.Type {
+        switch self {
+        case .thread: return ThreadMode.self
+        case .green: return GreenMode.self
+        case .async: return AsyncMode.self
+        }
+    }
+
+    /// Rejects a plan whose scripts use an operation this mode cannot interpret,
+    /// before any kernel object or thread exists.
+    func check(_ workload: any Workload, touches: Bool) throws(CSGBError) {
+        for script in workload.scripts(touches: touches) {
+            for operation in script {
+                if let reason = traits.refusal(operation) {
+                    throw .usage("--mode \(rawValue) cannot run \(workload.name): \(reason)")
+                }
+            }
+        }
+    }
+}
+
+/// Green threads and tasks share their worker's OS thread: a call that blocks it
+/// would stop every actor on that worker.
+func refusalOnSharedWorker(_ operation: Operation) -> String? {
+    switch operation {
+    case .futexPost, .futexAwait: return "a futex wait would block the worker thread"
+    default: return nil
+    }
+}
+
+/// The syscalls whose absence shows that no reactor and no kernel wait took part.
+let reactorSyscalls = ["epoll_wait", "epoll_pwait"]
+
+extension Claims {
+    /// Reads and writes as syscalls, one each, as every mode makes them directly.
+    mutating func directTransfers(_ operations: OperationCounts) {
+        for operation in [Operation.read, .write] where operations[operation] > 0 {
+            exactSyscalls[operation.name] = operations[operation]
+        }
+        if operations[.read] + operations[.write] > 0 {
+            reasons.append("\(Fmt.trimmed(operations[.read])) reads and \(Fmt.trimmed(operations[.write])) writes per iteration")
+        }
+    }
+
+    /// Green threads and tasks on our own workers: every switch is in user mode.
+    mutating func userModeSwitching(_ operations: OperationCounts) {
+        directTransfers(operations)
+        absentSyscalls = reactorSyscalls + ["futex"]
+        switches = Claims.Switches.none
+        noEAGAIN = true
+        reasons.append("no epoll, no futex; user-mode switches only; reads find their byte")
+    }
+}

@@ -1,0 +1,60 @@
+/// What a run must show for its mode to have done what it says, stated by the run
+/// itself from its mode and its workload's operations, and carried in its JSON
+/// report. `csgb stat` turns these into rules without knowing any mode or workload.
+public struct Claims: Equatable, Sendable {
+    /// How many context switches one iteration may cost.
+    public enum Switches: Equatable, Sendable {
+        /// User-mode switching only: the kernel never switches.
+        case none
+        /// Each blocking call switches once; preemption adds up to one more.
+        case between(Double, Double)
+    }
+
+    /// Syscalls whose count per iteration is exact (up to the window's edges).
+    public var exactSyscalls: [String: Double] = [:]
+    /// Syscalls that must not happen at all.
+    public var absentSyscalls: [String] = []
+    /// Syscalls with an upper bound per iteration (a batch serves many iterations).
+    public var boundedSyscalls: [String: Double] = [:]
+    /// nil: switches are only reported.
+    public var switches: Switches?
+    /// Reads only after the peer wrote: an EAGAIN would be a bug.
+    public var noEAGAIN = false
+    /// Why, in words, for the verification's summary.
+    public var reasons: [String] = []
+
+    public init() {}
+
+    public var json: JSON {
+        .object([
+            ("syscalls_per_iteration", .object(exactSyscalls.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
+            ("syscalls_at_most", .object(boundedSyscalls.sorted { $0.key < $1.key }.map { ($0.key, .number($0.value)) })),
+            ("absent_syscalls", .array(absentSyscalls.map { .string($0) })),
+            ("context_switches_per_iteration", {
+                switch switches {
+                case nil: return .null
+                case .none?: return .string("none")
+                case let .between(low, high)?: return .array([.number(low), .number(high)])
+                }
+            }()),
+            ("eagain_zero", .bool(noEAGAIN)),
+            ("reasons", .array(reasons.map { .string($0) })),
+        ])
+    }
+
+    /// Reads `claims` back from a report.
+    public init?(json: JSON) {
+        guard case .object = json else { return nil }
+        for (key, value) in json["syscalls_per_iteration"]?.objectPairs ?? [] { exactSyscalls[key] = value.doubleValue }
+        for (key, value) in json["syscalls_at_most"]?.objectPairs ?? [] { boundedSyscalls[key] = value.doubleValue }
+        absentSyscalls = json["absent_syscalls"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        switch json["context_switches_per_iteration"] {
+        case .string("none")?: switches = Claims.Switches.none
+        case let .array(bounds)? where bounds.count == 2:
+            if let low = bounds[0].doubleValue, let high = bounds[1].doubleValue { switches = .between(low, high) }
+        default: switches = nil
+        }
+        noEAGAIN = json["eagain_zero"]?.boolValue ?? false
+        reasons = json["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
+    }
+}
