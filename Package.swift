@@ -20,13 +20,15 @@ let package = Package(
         // libnuma's mbind for `--numa`: its own target so that only what places
         // memory links libnuma.
         .target(name: "CCSGBNUMA", linkerSettings: [.linkedLibrary("numa")]),
+        // liburing for `--io uring`: thin shims, linked only here.
+        .target(name: "CCSGBURing", linkerSettings: [.linkedLibrary("uring")]),
         // The one system layer: descriptors, errno and the typed error, futex words,
         // OS threads, CPU sets, limits, /proc reading, NUMA policy. Every errno is
         // read here and nowhere above.
         .target(
             name: "CSGBSystem",
             dependencies: [
-                "CCSGB", "CCSGBNUMA",
+                "CCSGB", "CCSGBNUMA", "CCSGBURing",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "SystemPackage", package: "swift-system"),
             ]

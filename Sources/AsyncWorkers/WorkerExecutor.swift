@@ -38,6 +38,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     public let keepsUnpreferredTasks: Bool
 
     private let onThreadStart: @Sendable () -> Void
+    private let onIdle: (@Sendable () -> Bool)?
     private var thread: OSThread?
     // Written by the worker itself before it runs anything; other threads can only
     // compare their own pthread_self against it, so a stale 0 answers them correctly.
@@ -79,11 +80,13 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     /// other threads must say where to go: `AsyncNotify` remembers its waiter's worker.
     public init(
         name: String, keepsUnpreferredTasks: Bool = false,
-        onThreadStart: @escaping @Sendable () -> Void = {}
+        onThreadStart: @escaping @Sendable () -> Void = {},
+        onIdle: (@Sendable () -> Bool)? = nil
     ) throws(SystemError) {
         self.name = name
         self.keepsUnpreferredTasks = keepsUnpreferredTasks
         self.onThreadStart = onThreadStart
+        self.onIdle = onIdle
         ring = .allocate(capacity: 1)
         ring.initialize(to: JobRing(capacity: 1024))
         inbox.withLock { $0.reserveCapacity(256) }
@@ -228,6 +231,9 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
                 jobCount.store(jobCount.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
                 continue
             }
+            // Nothing to run: work the owner parked elsewhere (an io_uring's
+            // completions) comes first; it returns false when it has none.
+            if let onIdle, onIdle() { continue }
             if stopRequested.load(ordering: .acquiring) {
                 takeInbox()  // anything posted after the last look would be lost otherwise
                 if ring.pointee.count == 0 { return }

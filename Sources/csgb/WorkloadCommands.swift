@@ -12,6 +12,7 @@ extension Pinning: ExpressibleByArgument {}
 extension ReportFormat: ExpressibleByArgument {}
 extension NUMAPolicy: ExpressibleByArgument {}
 extension ByteChannel.Kind: ExpressibleByArgument {}
+extension IOChoice: ExpressibleByArgument {}
 
 extension CPUList: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
@@ -64,6 +65,18 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
     var executor: ExecutorChoice = .dedicated
 
+    @Option(help: "How reads and writes reach the kernel: direct (read(2)/write(2)) or uring (io_uring entries: one ring per actor thread in thread mode, one per worker in green and async modes, batched).")
+    var io: IOChoice = .direct
+
+    @Option(name: .customLong("ring-entries"), help: "With --io uring: submission queue entries per ring (default: the actors the ring serves, rounded up to a power of two, at least 4).")
+    var ringEntries: Int?
+
+    @Flag(help: "With --io uring: a kernel thread polls each ring's submission queue (IORING_SETUP_SQPOLL); enters drop to about 0 but a CPU spins.")
+    var sqpoll = false
+
+    @Flag(name: .customLong("fixed-files"), help: "With --io uring: register the descriptors with each ring (IOSQE_FIXED_FILE).")
+    var fixedFiles = false
+
     @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
     var latency = false
 
@@ -113,6 +126,14 @@ struct WorkloadOptions: ParsableArguments {
         if resolvedMode != .async && executor != .dedicated {
             throw ValidationError("--executor applies to --mode async only")
         }
+        if io == .direct {
+            if ringEntries != nil { throw ValidationError("--ring-entries applies to --io uring only") }
+            if sqpoll { throw ValidationError("--sqpoll applies to --io uring only") }
+            if fixedFiles { throw ValidationError("--fixed-files applies to --io uring only") }
+        }
+        if let ringEntries, !(1...32_768).contains(ringEntries) {
+            throw ValidationError("--ring-entries must be between 1 and 32768, got \(ringEntries)")
+        }
         if let perfControl, PerfControl.paths(perfControl) == nil {
             throw ValidationError("--perf-control must be CTL-FIFO,ACK-FIFO, got \(perfControl)")
         }
@@ -150,6 +171,10 @@ struct WorkloadOptions: ParsableArguments {
         configuration.numa = numa
         configuration.executor = executor
         configuration.latency = latency
+        configuration.io = io
+        configuration.ring.entries = ringEntries
+        configuration.ring.sqpoll = sqpoll
+        configuration.ring.fixedFiles = fixedFiles
         configuration.injectBlockingSleep = injectBlockingSleep
         return configuration
     }

@@ -6,7 +6,7 @@ import Fibers
 
 func sampleReport(iterations: UInt64 = 1_000, seconds: Double = 2) -> RunReport {
     RunReport(
-        workload: "socket", transport: .unix, mode: .green, executor: nil, n: 2, actors: 4, workers: 1, osThreads: 1,
+        workload: "socket", transport: .unix, mode: .green, io: .direct, executor: nil, n: 2, actors: 4, workers: 1, osThreads: 1,
         cpus: "0", pinning: .set, workSize: 4096, numa: .off, stride: 64, seconds: seconds, warmupSeconds: 0.1,
         warmupComplete: true, stoppedBy: "duration", iterations: iterations, perActor: [500, 500, 400, 600],
         switches: ContextSwitches(voluntary: 10, involuntary: 5), userSeconds: 0.5, systemSeconds: 1.5,

@@ -10,12 +10,17 @@ public struct WindowEdge: Sendable {
     public let iterations: [UInt64]
     public let eagain: [UInt64]
     public let usage: ProcessUsage
+    /// io_uring_enter calls and SQEs submitted by every ring of the run so far.
+    public let ringEnters: UInt64
+    public let ringSubmitted: UInt64
 
     static func take(_ context: RunContext) -> WindowEdge {
         let time = csgb_monotonic_ns()
         let slots = context.slots
         let iterations = (0..<slots.count).map { slots.iterations($0) }
         let eagain = (0..<slots.count).map { slots.eagain($0) }
-        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, usage: .now())
+        let rings = context.rings.totals
+        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, usage: .now(),
+                          ringEnters: rings.enters, ringSubmitted: rings.submitted)
     }
 }

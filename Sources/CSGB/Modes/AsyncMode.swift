@@ -15,6 +15,8 @@ final class AsyncMode: ModeRunner {
     private let configuration: RunConfiguration
     private var executors: [WorkerExecutor] = []
     private var notifies: [AsyncNotify] = []
+    /// With `--io uring`: one ring per worker, made before any thread starts.
+    private var rings: [WorkerRing] = []
     private let tasksStarted = ManagedAtomic<Int>(0)
 
     init(_ configuration: RunConfiguration) { self.configuration = configuration }
@@ -31,6 +33,16 @@ final class AsyncMode: ModeRunner {
     func prepare(_ context: RunContext) throws {
         if dedicated { try ResourceLimits.ensureThreads(configuration.workers) }
         notifies = context.actors.map { _ in AsyncNotify() }
+        if configuration.io == .uring {
+            guard dedicated else {
+                throw CSGBError.usage("--io uring needs --executor dedicated: the global executor has no worker thread to own a ring")
+            }
+            let plan = WorkerAssignment(actors: context.actors, workers: configuration.workers)
+            rings = try (0..<configuration.workers).map { worker throws(CSGBError) in
+                try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors,
+                               settings: configuration.ring, registry: context.rings)
+            }
+        }
     }
 
     func start(_ context: RunContext) throws {
@@ -48,10 +60,13 @@ final class AsyncMode: ModeRunner {
         }
         let assignment = WorkerAssignment(actors: context.actors, workers: configuration.workers)
         for worker in 0..<configuration.workers {
-            let executor = try WorkerExecutor(name: "csgb-async-\(worker)", keepsUnpreferredTasks: true) {
+            let io: RingWaiters? = rings.isEmpty ? nil : RingWaiters(ring: rings[worker], actors: context.actors.count)
+            var onIdle: (@Sendable () -> Bool)?
+            if let io { onIdle = { io.completeOnIdle(context) } }
+            let executor = try WorkerExecutor(name: "csgb-async-\(worker)", keepsUnpreferredTasks: true, onThreadStart: {
                 context.enterThread(index: worker, label: "async worker \(worker)")
                 context.gate.arriveAndWait()
-            }
+            }, onIdle: onIdle)
             executors.append(executor)
             let actors = assignment.actors(ofWorker: worker)
             // The last task of a worker to finish reports the worker finished.
@@ -62,7 +77,7 @@ final class AsyncMode: ModeRunner {
             executor.routingUnpreferredTasks {
                 for actor in actors {
                     Task {
-                        await AsyncMode.run(actor: actor, notifies: notifies, context: context, worker: executor)
+                        await AsyncMode.run(actor: actor, notifies: notifies, context: context, worker: executor, io: io)
                         if remaining.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing) == 0 {
                             context.threadFinished()
                         }
@@ -86,11 +101,14 @@ final class AsyncMode: ModeRunner {
     func join() {
         for executor in executors { executor.shutdown() }
         executors.removeAll()
+        for ring in rings { ring.drain() }
+        rings.removeAll()
     }
 
     /// The interpreter: one pass of the script per iteration until the stop.
     /// `worker`: the dedicated worker the task runs on (nil on the global executor).
-    static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: WorkerExecutor? = nil) async {
+    static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: WorkerExecutor? = nil,
+                    io: RingWaiters? = nil) async {
         let plan = context.actors[index]
         let script = plan.script
         let buffer = context.buffers[index]
@@ -111,6 +129,14 @@ final class AsyncMode: ModeRunner {
                 case .touch:
                     buffer.touch()
                 case .write, .read:
+                    if let io {
+                        let direction: TransferDirection = operation == .write ? .write : .read
+                        guard io.ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else { break running }
+                        // Resumed by the worker once the entry completed.
+                        await withUnsafeContinuation { io.wait(actor: index, $0) }
+                        if io.ring.outcome(actor: index, byte: &byte) != .done { break running }
+                        continue
+                    }
                     while true {
                         let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
                         if result == .done { break }
@@ -158,12 +184,12 @@ extension AsyncMode: ModeTraits {
         guard configuration.executor == .dedicated else {
             // Swift's global pool parks its threads on futexes and hops tasks between
             // threads: no claim about switches, epoll or futex.
-            claims.directTransfers(operations)
+            claims.transfers(operations, configuration, enterPerTransfer: false)
             claims.noEAGAIN = true
             claims.reasons.append("global executor: switches allowed")
             return claims
         }
-        claims.userModeSwitching(operations)
+        claims.userModeSwitching(operations, configuration)
         return claims
     }
 }
@@ -172,6 +198,36 @@ extension AsyncMode: ModeTraits {
 /// executor; on a dedicated worker the worker's own yield keeps it there.
 private func yield(on worker: WorkerExecutor?) async {
     if let worker { await worker.yield() } else { await Task.yield() }
+}
+
+/// The tasks of one worker waiting for their ring entries: the worker, when it has
+/// no job to run, submits and reaps, and resumes each owner on itself.
+final class RingWaiters: @unchecked Sendable {
+    let ring: WorkerRing
+    private var waiting: [UnsafeContinuation<Void, Never>?]
+
+    init(ring: WorkerRing, actors: Int) {
+        self.ring = ring
+        waiting = Array(repeating: nil, count: actors)
+    }
+
+    /// On the worker thread, inside the suspension of the actor's task.
+    func wait(actor: Int, _ continuation: UnsafeContinuation<Void, Never>) { waiting[actor] = continuation }
+
+    /// The worker's idle work: false when nothing is in flight (it may sleep).
+    func completeOnIdle(_ context: RunContext) -> Bool {
+        guard ring.inFlight > 0 else { return false }
+        let ok = ring.complete { actor in
+            let continuation = waiting[actor]
+            waiting[actor] = nil
+            continuation?.resume()
+        }
+        if !ok {
+            context.recordFailure("async worker: io_uring_enter failed")
+            context.requestStop()
+        }
+        return true
+    }
 }
 
 /// The actors' notifies, shared by every task of the run.

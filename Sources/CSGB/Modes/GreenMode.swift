@@ -12,6 +12,8 @@ import Fibers
 final class GreenMode: ModeRunner {
     private let configuration: RunConfiguration
     private var threads: [OSThread] = []
+    /// With `--io uring`: one ring per worker, made before any thread starts.
+    private var rings: [WorkerRing] = []
 
     init(_ configuration: RunConfiguration) { self.configuration = configuration }
 
@@ -30,6 +32,13 @@ final class GreenMode: ModeRunner {
         try ResourceLimits.ensureThreads(configuration.workers)
         // A stack and its guard page are two mappings.
         try ResourceLimits.ensureMappings(2 * context.actors.count)
+        if configuration.io == .uring {
+            let plan = WorkerAssignment(actors: context.actors, workers: configuration.workers)
+            rings = try (0..<configuration.workers).map { worker throws(CSGBError) in
+                try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors,
+                               settings: configuration.ring, registry: context.rings)
+            }
+        }
     }
 
     func start(_ context: RunContext) throws {
@@ -37,8 +46,10 @@ final class GreenMode: ModeRunner {
         let plan = WorkerAssignment(actors: context.actors, workers: workers)
         for worker in 0..<workers {
             let actors = plan.actors(ofWorker: worker)
+            let ring = rings.isEmpty ? nil : rings[worker]
             let thread = try OSThread(name: "csgb-green-\(worker)") { [configuration] in
-                let scheduler = GreenMode.runWorker(worker, actors: actors, configuration: configuration, context: context)
+                let scheduler = GreenMode.runWorker(worker, actors: actors, configuration: configuration, context: context,
+                                                    ring: ring)
                 // Finished first: the report need not wait for thousands of munmaps.
                 context.threadFinished()
                 scheduler?.close()
@@ -55,12 +66,15 @@ final class GreenMode: ModeRunner {
     func join() {
         for thread in threads { thread.join() }
         threads.removeAll()
+        for ring in rings { ring.drain() }
+        rings.removeAll()
     }
 
     /// The body of one worker OS thread: spawn its actors, wait at the gate, run the
     /// scheduler until every green thread has seen the stop. Returns the scheduler,
     /// whose stacks the caller unmaps.
-    static func runWorker(_ worker: Int, actors: [Int], configuration: RunConfiguration, context: RunContext) -> GreenScheduler? {
+    static func runWorker(_ worker: Int, actors: [Int], configuration: RunConfiguration, context: RunContext,
+                          ring: WorkerRing?) -> GreenScheduler? {
         let scheduler: GreenScheduler
         do {
             try context.threadStarted(index: worker)
@@ -76,7 +90,7 @@ final class GreenMode: ModeRunner {
         do {
             for actor in actors {
                 let id = try scheduler.spawn(name: context.actors[actor].name) {
-                    GreenMode.run(actor: actor, scheduler: scheduler, fibers: fibers, context: context)
+                    GreenMode.run(actor: actor, scheduler: scheduler, fibers: fibers, context: context, ring: ring)
                 }
                 fibers.set(actor, id)
             }
@@ -87,6 +101,15 @@ final class GreenMode: ModeRunner {
         }
         context.gate.arriveAndWait()
         while scheduler.run() > 0 {
+            // Nothing runnable: hand every prepared entry to the kernel in one enter
+            // and wake the owners of what completed.
+            if let ring, ring.inFlight > 0, !context.shouldStop {
+                if !ring.complete({ scheduler.unpark(fibers[$0]) }) {
+                    context.recordFailure("green worker \(worker): io_uring_enter failed")
+                    context.requestStop()
+                }
+                continue
+            }
             // Every fiber parked and none runnable: only a stop can end that.
             while !context.shouldStop {
                 var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
@@ -98,7 +121,7 @@ final class GreenMode: ModeRunner {
     }
 
     /// The interpreter: one pass of the script per iteration until the stop.
-    static func run(actor index: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext) {
+    static func run(actor index: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext, ring: WorkerRing?) {
         let plan = context.actors[index]
         let script = plan.script
         let buffer = context.buffers[index]
@@ -114,6 +137,14 @@ final class GreenMode: ModeRunner {
                 case .touch:
                     buffer.touch()
                 case .write, .read:
+                    if let ring {
+                        let direction: TransferDirection = operation == .write ? .write : .read
+                        guard ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else { break running }
+                        // Woken by the worker once the entry completed (or by the stop).
+                        scheduler.park()
+                        if context.shouldStop || ring.outcome(actor: index, byte: &byte) != .done { break running }
+                        continue
+                    }
                     while true {
                         let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
                         if result == .done { break }
@@ -152,7 +183,7 @@ extension GreenMode: ModeTraits {
 
     static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
         var claims = Claims()
-        claims.userModeSwitching(operations)
+        claims.userModeSwitching(operations, configuration)
         return claims
     }
 }

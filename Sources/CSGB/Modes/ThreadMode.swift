@@ -9,6 +9,9 @@ import Glibc
 final class ThreadMode: ModeRunner {
     private var threads: [OSThread] = []
     private var expected = 0
+    /// With `--io uring`: each actor's own ring, made before any thread starts so
+    /// that a ring the machine refuses stops the run before it begins.
+    private var rings: [ThreadRing?] = []
 
     var threadCount: Int { expected }
     var startedThreads: Int { threads.count }
@@ -16,15 +19,22 @@ final class ThreadMode: ModeRunner {
     func prepare(_ context: RunContext) throws {
         expected = context.actors.count
         try ResourceLimits.ensureThreads(expected)
+        guard context.configuration.io == .uring else { return }
+        rings = try context.actors.map { actor throws(CSGBError) in
+            try actor.channel.map { channel throws(CSGBError) in
+                try ThreadRing(channel: channel, settings: context.configuration.ring, registry: context.rings)
+            }
+        }
     }
 
     func start(_ context: RunContext) throws {
         threads.reserveCapacity(context.actors.count)
         for index in context.actors.indices {
+            let ring = rings.isEmpty ? nil : rings[index]
             let thread = try OSThread(name: "csgb-actor-\(index)") {
                 context.enterThread(index: index, label: "actor \(index)")
                 context.gate.arriveAndWait()
-                ThreadMode.run(actor: index, context: context)
+                ThreadMode.run(actor: index, context: context, ring: ring)
                 context.threadFinished()
             }
             threads.append(thread)
@@ -38,10 +48,12 @@ final class ThreadMode: ModeRunner {
     func join() {
         for thread in threads { thread.join() }
         threads.removeAll()
+        for ring in rings { ring?.release() }
+        rings.removeAll()
     }
 
     /// The interpreter: one pass of the script per iteration until the stop.
-    static func run(actor index: Int, context: RunContext) {
+    static func run(actor index: Int, context: RunContext, ring: ThreadRing?) {
         let plan = context.actors[index]
         let script = plan.script
         let buffer = context.buffers[index]
@@ -57,9 +69,11 @@ final class ThreadMode: ModeRunner {
                 case .touch:
                     buffer.touch()
                 case .write:
-                    if output!.writeByte(&byte) != .done { break running }
+                    let result = ring.map { $0.transfer(.write, output!, &byte) } ?? output!.writeByte(&byte)
+                    if result != .done { break running }
                 case .read:
-                    if input!.readByte(&byte) != .done { break running }
+                    let result = ring.map { $0.transfer(.read, input!, &byte) } ?? input!.readByte(&byte)
+                    if result != .done { break running }
                 case .wakePeer, .waitPeer:
                     break
                 case .yield:
@@ -92,13 +106,13 @@ extension ThreadMode: ModeTraits {
 
     static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
         var claims = Claims()
-        claims.directTransfers(operations)
+        claims.transfers(operations, configuration, enterPerTransfer: true)
         if operations[.yield] > 0 {
             claims.exactSyscalls["sched_yield"] = operations[.yield]
             claims.reasons.append("one sched_yield per yield")
         }
         let usesFutex = operations[.futexPost(0)] + operations[.futexAwait(0)] > 0
-        claims.absentSyscalls = reactorSyscalls + (usesFutex ? [] : ["futex"])
+        claims.absentSyscalls += reactorSyscalls + (usesFutex ? [] : ["futex"])
         claims.reasons.append(usesFutex ? "no epoll" : "no epoll, no futex")
         // Reads and futex waits wait for the peer: on one CPU each one blocks and
         // switches once, and a wake-up preemption now and then adds a fraction.

@@ -7,6 +7,11 @@ public struct RunReport: Sendable {
     /// `--transport` of workloads that move bytes; nil for the others.
     public var transport: ByteChannel.Kind?
     public var mode: Mode
+    public var io: IOChoice
+    /// With `--io uring`: the ring settings and what the rings did in the window.
+    public var ring: RingSettings?
+    public var ringEnters: UInt64 = 0
+    public var ringSubmitted: UInt64 = 0
     public var executor: ExecutorChoice?
     public var n: Int
     public var actors: Int
@@ -39,6 +44,10 @@ public struct RunReport: Sendable {
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
     public var fairness: Fairness { Fairness(counts: perActor) }
+    /// io_uring_enter calls per iteration, as csgb counted them (csgb stat counts the syscall).
+    public var ringEntersPerIteration: Double? { ring == nil ? nil : perIteration(ringEnters) }
+    /// Ring entries submitted per io_uring_enter: the batch size.
+    public var entriesPerEnter: Double? { ring == nil || ringEnters == 0 ? nil : Double(ringSubmitted) / Double(ringEnters) }
 
     func perIteration(_ value: UInt64) -> Double? { iterations > 0 ? Double(value) / Double(iterations) : nil }
     public var voluntarySwitchesPerIteration: Double? { perIteration(switches.voluntary) }
@@ -51,6 +60,12 @@ public struct RunReport: Sendable {
             ("transport", transport.map { .string($0.rawValue) } ?? .null),
             ("mode", .string(mode.rawValue)),
             ("executor", executor.map { .string($0.rawValue) } ?? .null),
+            ("io", .string(io.rawValue)),
+            ("ring_entries", .integer(ring?.entries)),
+            ("sqpoll", ring.map { .bool($0.sqpoll) } ?? .null),
+            ("fixed_files", ring.map { .bool($0.fixedFiles) } ?? .null),
+            ("io_uring_enter_per_iteration", .number(ringEntersPerIteration)),
+            ("sqes_per_enter", .number(entriesPerEnter)),
             ("n", .integer(n)),
             ("actors", .integer(actors)),
             ("workers", .integer(workers)),

@@ -35,6 +35,10 @@ public struct RunConfiguration: Sendable {
     /// `--numa`: where work buffers and green stacks are placed.
     public var numa: NUMAPolicy = .off
     public var executor: ExecutorChoice = .dedicated
+    /// `--io`: read(2)/write(2) or io_uring entries.
+    public var io: IOChoice = .direct
+    /// `--ring-entries`, `--sqpoll`, `--fixed-files` (with `--io uring`).
+    public var ring = RingSettings()
     /// `--latency`: sample iteration durations into a histogram.
     public var latency = false
     /// Hidden `--inject-blocking-sleep`: every iteration also blocks in the kernel,

@@ -12,6 +12,8 @@ public final class RunContext: @unchecked Sendable {
     public let buffers: TouchBuffers
     public let resources: WorkloadResources
     public let gate = StartGate()
+    /// Every io_uring of the run (`--io uring`), for the counters at the edges.
+    let rings = RingRegistry()
     /// Present with `--latency`.
     public let latency: LatencySampler?
     // UnsafeAtomic rather than ManagedAtomic: its load inlines into the actors' hot

@@ -1,0 +1,113 @@
+#include "csgb_uring.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdlib.h>
+#include <time.h>
+
+static int64_t now_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+struct csgb_ring {
+    struct io_uring ring;
+    int sqpoll;
+    unsigned pending;
+    uint64_t enters;
+    uint64_t submitted;
+};
+
+// Counters are read by the coordinator at the window's edges while the owner
+// thread runs: relaxed atomics, a plain load and store on x86.
+static void bump(uint64_t *counter, uint64_t by) {
+    __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + by, __ATOMIC_RELAXED);
+}
+
+csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int *error) {
+    csgb_ring *r = calloc(1, sizeof *r);
+    if (!r) { *error = -ENOMEM; return NULL; }
+    struct io_uring_params params = {0};
+    if (sqpoll) {
+        params.flags |= IORING_SETUP_SQPOLL;
+        params.sq_thread_idle = 1000;  // ms of idleness before the poller sleeps
+    }
+    int rc = io_uring_queue_init_params(entries, &r->ring, &params);
+    if (rc < 0) { free(r); *error = rc; return NULL; }
+    r->sqpoll = sqpoll;
+    return r;
+}
+
+void csgb_ring_destroy(csgb_ring *r) {
+    io_uring_queue_exit(&r->ring);
+    free(r);
+}
+
+int csgb_ring_register_files(csgb_ring *r, const int *fds, unsigned count) {
+    return io_uring_register_files(&r->ring, fds, count);
+}
+
+int csgb_ring_prepare(csgb_ring *r, int write, int target, int fixed, void *buffer, unsigned length,
+                      uint64_t user_data) {
+    struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
+    if (!sqe) return -EBUSY;
+    if (write) io_uring_prep_write(sqe, target, buffer, length, 0);
+    else io_uring_prep_read(sqe, target, buffer, length, 0);
+    if (fixed) sqe->flags |= IOSQE_FIXED_FILE;
+    io_uring_sqe_set_data64(sqe, user_data);
+    r->pending++;
+    return 0;
+}
+
+int csgb_ring_submit_and_wait(csgb_ring *r, unsigned wait, int64_t timeout_ns) {
+    int rc;
+    unsigned pending = r->pending;
+    if (r->sqpoll) {
+        // The poller takes the SQEs; an enter is needed only to wake it. Waiting is
+        // a spin on the completion queue: a busy CPU instead of enters.
+        if (IO_URING_READ_ONCE(*r->ring.sq.kflags) & IORING_SQ_NEED_WAKEUP) bump(&r->enters, 1);
+        rc = io_uring_submit(&r->ring);
+        if (rc >= 0 && wait > 0) {
+            int64_t deadline = timeout_ns < 0 ? INT64_MAX : now_ns() + timeout_ns;
+            unsigned spins = 0;
+            while (io_uring_cq_ready(&r->ring) < wait) {
+                if ((++spins & 1023) == 0 && now_ns() > deadline) { rc = -ETIME; break; }
+            }
+        }
+    } else if (timeout_ns < 0) {
+        bump(&r->enters, 1);
+        rc = io_uring_submit_and_wait(&r->ring, wait);
+    } else {
+        struct __kernel_timespec ts = { .tv_sec = timeout_ns / 1000000000, .tv_nsec = timeout_ns % 1000000000 };
+        struct io_uring_cqe *cqe;
+        bump(&r->enters, 1);
+        rc = io_uring_submit_and_wait_timeout(&r->ring, &cqe, wait, &ts, NULL);
+        if (rc >= 0) rc = (int)pending;
+    }
+    if (rc >= 0) {
+        bump(&r->submitted, pending);
+        r->pending = 0;
+    } else if (rc == -ETIME) {
+        // Submitted, but nothing completed in time.
+        bump(&r->submitted, pending);
+        r->pending = 0;
+    }
+    return rc;
+}
+
+unsigned csgb_ring_reap(csgb_ring *r, uint64_t *user_data, int32_t *results, unsigned capacity) {
+    struct io_uring_cqe *cqe;
+    unsigned head, count = 0;
+    io_uring_for_each_cqe(&r->ring, head, cqe) {
+        if (count == capacity) break;
+        user_data[count] = io_uring_cqe_get_data64(cqe);
+        results[count] = cqe->res;
+        count++;
+    }
+    io_uring_cq_advance(&r->ring, count);
+    return count;
+}
+
+uint64_t csgb_ring_enters(const csgb_ring *r) { return __atomic_load_n(&r->enters, __ATOMIC_RELAXED); }
+uint64_t csgb_ring_submitted(const csgb_ring *r) { return __atomic_load_n(&r->submitted, __ATOMIC_RELAXED); }

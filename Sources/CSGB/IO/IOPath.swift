@@ -1,0 +1,98 @@
+import CSGBSystem
+import Synchronization
+
+/// How reads and writes reach the kernel (`--io`): the question apart from who
+/// switches (`--mode`). Every mode runs with either.
+public enum IOChoice: String, CaseIterable, Sendable {
+    /// read(2) and write(2).
+    case direct
+    /// Ring entries on an io_uring: one per actor thread in thread mode, one per
+    /// worker in green and async modes.
+    case uring
+}
+
+/// `--io uring` settings.
+public struct RingSettings: Sendable {
+    /// `--ring-entries`; nil: sized from the actors each ring serves.
+    public var entries: Int?
+    /// `--sqpoll`: a kernel thread polls the submission queue.
+    public var sqpoll = false
+    /// `--fixed-files`: descriptors registered with the ring.
+    public var fixedFiles = false
+    public init() {}
+
+    /// Entries for a ring that serves `actors` actors, each with at most one
+    /// operation in flight.
+    func entries(forActors actors: Int) -> Int {
+        if let entries { return entries }
+        var size = 4
+        while size < actors { size <<= 1 }
+        return min(size, 32_768)
+    }
+}
+
+/// Every ring of a run, so the coordinator can read their counters at the edges.
+final class RingRegistry: @unchecked Sendable {
+    private let rings = Mutex<[URing]>([])
+
+    func add(_ ring: URing) { rings.withLock { $0.append(ring) } }
+
+    /// (io_uring_enter calls, SQEs submitted) over every ring so far.
+    var totals: (enters: UInt64, submitted: UInt64) {
+        rings.withLock { rings in
+            rings.reduce((UInt64(0), UInt64(0))) { ($0.0 + $1.enters, $0.1 + $1.submitted) }
+        }
+    }
+
+    /// Rings outlive their threads until the run ends, so the last edge can read them.
+    func removeAll() { rings.withLock { $0.removeAll() } }
+}
+
+/// A thread-mode actor's own ring: each read or write is one io_uring_enter that
+/// submits the entry and waits for its completion, blocking as read(2) would.
+struct ThreadRing {
+    let ring: URing
+    /// Registered indices of (input, output) with --fixed-files.
+    let fixed: (input: Int32, output: Int32)?
+    let buffer: UnsafeMutablePointer<UInt8>
+
+    init(channel: ChannelEnd, settings: RingSettings, registry: RingRegistry) throws(CSGBError) {
+        do {
+            ring = try URing(entries: settings.entries(forActors: 1), sqpoll: settings.sqpoll)
+        } catch {
+            throw .unavailable(error.description)
+        }
+        if settings.fixedFiles {
+            let distinct = channel.input == channel.output
+            do {
+                try ring.register(distinct ? [channel.input] : [channel.input, channel.output])
+            } catch {
+                throw .system(error)
+            }
+            fixed = (0, distinct ? 0 : 1)
+        } else {
+            fixed = nil
+        }
+        buffer = .allocate(capacity: 1)
+        buffer.initialize(to: 0)
+        registry.add(ring)
+    }
+
+    func release() { buffer.deallocate() }
+
+    /// One entry, one enter; a short transfer or an error ends the actor's run.
+    @inline(__always)
+    func transfer(_ direction: TransferDirection, _ descriptor: FileDescriptor, _ byte: inout UInt8) -> TransferResult {
+        buffer.pointee = byte
+        let target = fixed.map { direction == .write ? $0.output : $0.input } ?? descriptor.rawValue
+        guard ring.prepare(direction, target: target, fixed: fixed != nil, buffer: buffer, userData: 0) else { return .closed }
+        while true {
+            guard let done = try? ring.submitAndWait(1, timeoutNanoseconds: nil) else { return .closed }
+            if done { break }
+        }
+        var result: Int32 = -1
+        ring.reap { _, res in result = res }
+        byte = buffer.pointee
+        return result == 1 ? .done : .closed
+    }
+}
