@@ -13,6 +13,9 @@ public struct WindowEdge: Sendable {
     /// io_uring_enter calls and SQEs submitted by every ring of the run so far.
     public let ringEnters: UInt64
     public let ringSubmitted: UInt64
+    /// CPU time of the kernel's SQ poller threads so far (`--sqpoll` only: listing
+    /// every thread at an edge is not free).
+    public let pollerNanoseconds: UInt64
 
     static func take(_ context: RunContext) -> WindowEdge {
         let time = csgb_monotonic_ns()
@@ -20,7 +23,9 @@ public struct WindowEdge: Sendable {
         let iterations = (0..<slots.count).map { slots.iterations($0) }
         let eagain = (0..<slots.count).map { slots.eagain($0) }
         let rings = context.rings.totals
+        let sqpoll = context.configuration.io == .uring && context.configuration.ring.sqpoll
         return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, usage: .now(),
-                          ringEnters: rings.enters, ringSubmitted: rings.submitted)
+                          ringEnters: rings.enters, ringSubmitted: rings.submitted,
+                          pollerNanoseconds: sqpoll ? ThreadCPUTime.nanoseconds(namePrefix: "iou-sqp") : 0)
     }
 }

@@ -92,8 +92,14 @@ extension Claims {
     mutating func userModeSwitching(_ operations: OperationCounts, _ configuration: RunConfiguration) {
         transfers(operations, configuration, enterPerTransfer: false)
         absentSyscalls += reactorSyscalls + ["futex"]
-        switches = Claims.Switches.none
         noEAGAIN = true
-        reasons.append("no epoll, no futex; user-mode switches only; reads find their byte")
+        if configuration.io == .uring && configuration.ring.sqpoll {
+            // The SQ poller is a kernel thread of this process: where it shares a CPU
+            // with a worker the kernel switches between them, which is reported.
+            reasons.append("no epoll, no futex; reads find their byte; switches to the SQ poller reported")
+        } else {
+            switches = Claims.Switches.none
+            reasons.append("no epoll, no futex; user-mode switches only; reads find their byte")
+        }
     }
 }

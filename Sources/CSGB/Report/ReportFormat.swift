@@ -26,7 +26,8 @@ extension RunReport {
             ("io", io == .direct ? "direct (read/write syscalls)" : "uring"
                 + (ring.map { ", \($0.entries.map { "\($0) entries" } ?? "entries sized per ring")\($0.sqpoll ? ", sqpoll" : "")\($0.fixedFiles ? ", fixed files" : "")" } ?? "")
                 + (ringEntersPerIteration.map { ", \(Fmt.fixed($0, 4)) io_uring_enter/iteration" } ?? "")
-                + (entriesPerEnter.map { ", \(Fmt.fixed($0, 1)) entries/enter" } ?? "")),
+                + (entriesPerEnter.map { ", \(Fmt.fixed($0, 1)) entries/enter" } ?? "")
+                + (pollerSeconds.map { ", SQ pollers \(Fmt.fixed($0, 3)) s cpu" } ?? "")),
             ("cpus", cpus == "all" ? "not pinned" : "\(cpus) (pin \(pinning.rawValue))"),
             ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride)"),
             ("numa", numa == .off ? "off (kernel default placement)" : "\(numa.rawValue) (buffers and green stacks)"),

@@ -12,6 +12,8 @@ public struct RunReport: Sendable {
     public var ring: RingSettings?
     public var ringEnters: UInt64 = 0
     public var ringSubmitted: UInt64 = 0
+    /// `--sqpoll`: CPU seconds the kernel's SQ pollers used in the window.
+    public var pollerSeconds: Double?
     public var executor: ExecutorChoice?
     public var n: Int
     public var actors: Int
@@ -66,6 +68,7 @@ public struct RunReport: Sendable {
             ("fixed_files", ring.map { .bool($0.fixedFiles) } ?? .null),
             ("io_uring_enter_per_iteration", .number(ringEntersPerIteration)),
             ("sqes_per_enter", .number(entriesPerEnter)),
+            ("sqpoll_cpu_seconds", .number(pollerSeconds)),
             ("n", .integer(n)),
             ("actors", .integer(actors)),
             ("workers", .integer(workers)),
