@@ -75,3 +75,48 @@ extension FileDescriptor {
         }
     }
 }
+
+extension FileDescriptor {
+    /// open(2) with O_CLOEXEC added.
+    public static func open(_ path: String, _ flags: Int32) throws(SystemError) -> FileDescriptor {
+        let fd = Glibc.open(path, flags | O_CLOEXEC)
+        if fd < 0 { throw SystemError("open \(path)") }
+        return FileDescriptor(rawValue: fd)
+    }
+
+    /// Waits up to `milliseconds` for something to read; false on timeout.
+    public func waitReadable(milliseconds: Int32) throws(SystemError) -> Bool {
+        while true {
+            var poller = pollfd(fd: rawValue, events: Int16(POLLIN), revents: 0)
+            let ready = poll(&poller, 1, milliseconds)
+            if ready >= 0 { return ready > 0 }
+            if Errno.current != .interrupted { throw SystemError("poll") }
+        }
+    }
+
+    /// One read(2) into `buffer`: the bytes read (0 at end of file), or nil when a
+    /// non-blocking descriptor has nothing yet. Retried on EINTR.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> Int? {
+        while true {
+            let n = Glibc.read(rawValue, buffer.baseAddress, buffer.count)
+            if n >= 0 { return n }
+            let error = Errno.current
+            if error == .interrupted { continue }
+            if error == .resourceTemporarilyUnavailable { return nil }
+            throw SystemError("read", error)
+        }
+    }
+
+    /// Writes all of `bytes`, retrying on EINTR and short writes.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset)
+            if n >= 0 {
+                offset += n
+                continue
+            }
+            if Errno.current != .interrupted { throw SystemError("write") }
+        }
+    }
+}

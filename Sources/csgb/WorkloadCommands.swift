@@ -274,6 +274,11 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let environment = Environment.current()
-        print(format == .json ? environment.json.rendered() : environment.text)
+        guard format == .json else {
+            print(environment.text)
+            return
+        }
+        // The environment, plus what this build can run, for experiment drivers.
+        print(JSON.object((environment.json.objectPairs ?? []) + [("capabilities", Capabilities.json)]).rendered())
     }
 }

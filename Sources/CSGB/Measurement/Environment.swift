@@ -24,7 +24,7 @@ public struct Environment: Sendable {
         let kernel = withUnsafeBytes(of: names.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
-        let uring = csgb_io_uring_probe()
+        let uring = URing.probe()?.rawValue ?? 0
         return Environment(
             hostname: String(cString: host),
             cpuModel: cpuModel(),

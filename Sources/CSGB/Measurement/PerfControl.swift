@@ -11,22 +11,25 @@ public final class PerfControl: WindowObserver {
     /// How long to wait for perf's ack before giving up on the window.
     static let ackTimeoutMilliseconds: Int32 = 5_000
 
-    private let control: Int32
-    private let ack: Int32
+    private let control: FileDescriptor
+    private let ack: FileDescriptor
 
     /// Opens both fifos. perf opens them read-write itself, so neither open blocks
     /// while perf runs; when nobody has them open, opening fails at once instead of
     /// hanging (O_NONBLOCK), which is what a stray `--perf-control` deserves.
     public init(controlPath: String, ackPath: String) throws(CSGBError) {
-        let control = open(controlPath, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
-        if control < 0 {
-            throw .usage("--perf-control: cannot open \(controlPath) for writing (\(Errno.current)); it is perf stat's control fifo, set by csgb stat")
+        let control: FileDescriptor
+        do {
+            control = try FileDescriptor.open(controlPath, O_WRONLY | O_NONBLOCK)
+        } catch {
+            throw .usage("--perf-control: cannot open \(controlPath) for writing (\(error.errno)); it is perf stat's control fifo, set by csgb stat")
         }
-        let ack = open(ackPath, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
-        if ack < 0 {
-            let error = Errno.current
-            close(control)
-            throw .usage("--perf-control: cannot open \(ackPath) (\(error)); it is perf stat's ack fifo, set by csgb stat")
+        let ack: FileDescriptor
+        do {
+            ack = try FileDescriptor.open(ackPath, O_RDONLY | O_NONBLOCK)
+        } catch {
+            control.close()
+            throw .usage("--perf-control: cannot open \(ackPath) (\(error.errno)); it is perf stat's ack fifo, set by csgb stat")
         }
         self.control = control
         self.ack = ack
@@ -40,8 +43,8 @@ public final class PerfControl: WindowObserver {
     }
 
     deinit {
-        close(control)
-        close(ack)
+        control.close()
+        ack.close()
     }
 
     public func windowWillOpen(threads: [Int32]) throws {
@@ -58,18 +61,28 @@ public final class PerfControl: WindowObserver {
     /// terminating NUL, which the read drains too).
     func command(_ word: String) throws(CSGBError) {
         var line = word + "\n"
-        let written = line.withUTF8 { bytes in write(control, bytes.baseAddress, bytes.count) }
-        if written != line.utf8.count { throw .system(SystemError("write(perf control fifo)")) }
+        let failure: SystemError? = line.withUTF8 { bytes in
+            do throws(SystemError) { try control.write(UnsafeRawBufferPointer(bytes)) } catch { return error }
+            return nil
+        }
+        if let failure { throw .system(SystemError("write(perf control fifo)", failure.errno)) }
         var reply = [UInt8]()
         while !reply.contains(UInt8(ascii: "\n")) {
-            var poller = pollfd(fd: ack, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&poller, 1, Self.ackTimeoutMilliseconds)
-            if ready < 0 && errno == EINTR { continue }
-            if ready <= 0 { throw .system(SystemError("perf did not acknowledge '\(word)'", Errno(ETIMEDOUT))) }
             var chunk = [UInt8](repeating: 0, count: 16)
-            let n = chunk.withUnsafeMutableBytes { read(ack, $0.baseAddress, $0.count) }
-            if n < 0 && (errno == EINTR || errno == EAGAIN) { continue }
-            if n <= 0 { throw .system(SystemError("read(perf ack fifo)", n == 0 ? Errno(EPIPE) : .current)) }
+            let n: Int?
+            do throws(SystemError) {
+                guard try ack.waitReadable(milliseconds: Self.ackTimeoutMilliseconds) else {
+                    throw SystemError("perf did not acknowledge '\(word)'", .timedOut)
+                }
+                let outcome: Result<Int?, SystemError> = chunk.withUnsafeMutableBytes { buffer in
+                    do throws(SystemError) { return .success(try ack.read(into: buffer)) } catch { return .failure(error) }
+                }
+                n = try outcome.get()
+            } catch {
+                throw .system(error)
+            }
+            guard let n else { continue }
+            if n == 0 { throw .system(SystemError("read(perf ack fifo)", .brokenPipe)) }
             reply.append(contentsOf: chunk[0..<n])
         }
     }
