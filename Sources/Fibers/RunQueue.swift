@@ -1,4 +1,3 @@
-import CSGBSystem
 /// A FIFO ring of fiber indices. Each fiber sits in it at most once, so a capacity of
 /// the fiber count never overflows; it only grows when a fiber is spawned.
 struct RunQueue {

@@ -1,4 +1,3 @@
-import CSGBSystem
 import ArgumentParser
 import CSGB
 #if canImport(Glibc)

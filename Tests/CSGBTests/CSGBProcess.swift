@@ -1,4 +1,3 @@
-import CSGBSystem
 import Foundation
 
 /// Runs the built `csgb` binary as users do, for the end-to-end and error-path tests.

@@ -1,4 +1,3 @@
-import CSGBSystem
 import Foundation
 import Testing
 

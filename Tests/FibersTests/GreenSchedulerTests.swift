@@ -1,4 +1,3 @@
-import CSGBSystem
 import CCSGB
 import CCSGBTestSupport
 import Fibers

@@ -1,4 +1,3 @@
-import CSGBSystem
 /// How evenly the actors progressed: some runtimes starve actors, and a fast mean
 /// can hide that. Computed from per-actor pass counts in the window.
 public struct Fairness: Equatable, Sendable {

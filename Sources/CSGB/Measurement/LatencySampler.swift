@@ -1,4 +1,3 @@
-import CSGBSystem
 import Atomics
 import CCSGB
 import Histogram

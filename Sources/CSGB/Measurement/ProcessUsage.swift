@@ -1,5 +1,4 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
 

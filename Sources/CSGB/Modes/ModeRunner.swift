@@ -1,4 +1,3 @@
-import CSGBSystem
 /// How a mode runs the actors of a plan. The coordinator owns the window, the stop
 /// and the report; a mode only starts OS threads, unblocks them on stop and joins.
 protocol ModeRunner: AnyObject {

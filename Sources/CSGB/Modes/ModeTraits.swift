@@ -1,4 +1,3 @@
-import CSGBSystem
 
 /// What a mode declares before anything runs: which operations it can interpret,
 /// whether its descriptors block, and what a run of it must show (its claims). The

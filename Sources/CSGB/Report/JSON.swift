@@ -1,4 +1,3 @@
-import CSGBSystem
 /// A JSON value with ordered keys, so reports are stable and diffable. Reports are
 /// small; a hand-written encoder keeps the field order the README documents.
 public indirect enum JSON: Equatable, Sendable {

@@ -1,4 +1,3 @@
-import CSGBSystem
 /// The three ways a run report is printed.
 public enum ReportFormat: String, CaseIterable, Sendable {
     case text, json, csv

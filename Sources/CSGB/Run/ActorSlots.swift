@@ -1,4 +1,3 @@
-import CSGBSystem
 import Atomics
 
 /// Per-actor figures written by the actor on its hot path and read by the

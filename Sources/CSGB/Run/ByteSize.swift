@@ -1,4 +1,3 @@
-import CSGBSystem
 /// A byte count as users write it: `4096`, `64K`, `2M`, `1G` (binary multiples).
 public struct ByteSize: Equatable, Sendable, CustomStringConvertible {
     public let bytes: Int

@@ -1,4 +1,3 @@
-import CSGBSystem
 /// The bookkeeping of one actor's passes through its script, shared by every mode's
 /// interpreter: count the pass, publish it to the actor's slot, time the sampled
 /// ones for `--latency`, count EAGAINs. A value type kept in the interpreter's frame:

@@ -1,4 +1,3 @@
-import CSGBSystem
 /// What ran, as the child's report says: the verification reads the report rather
 /// than the command line, so it judges what actually ran. The names are only shown;
 /// the rules come from the claims the run stated about itself.

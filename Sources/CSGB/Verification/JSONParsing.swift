@@ -1,4 +1,3 @@
-import CSGBSystem
 /// Reading JSON back: `csgb stat` reads the report its child csgb printed. The
 /// library has no Foundation, and the reports are small, so a short recursive
 /// descent parser over UTF-8 bytes does.

@@ -1,4 +1,3 @@
-import CSGBSystem
 /// `--repeat R`: the median and range of every figure over R runs, and the
 /// coefficient of variation of ns/iteration, so one lucky or unlucky run does not
 /// become the answer.

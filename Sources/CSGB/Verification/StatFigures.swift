@@ -1,4 +1,3 @@
-import CSGBSystem
 /// One figure `csgb stat` prints per iteration, with its JSON key and text label.
 public enum StatFigure: Hashable, Sendable {
     case nanoseconds

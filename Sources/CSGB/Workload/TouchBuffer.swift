@@ -1,4 +1,3 @@
-import CSGBSystem
 /// The synthetic memory access of one actor: every iteration reads and writes one
 /// byte every `stride` bytes of its own buffer, to show what cache and TLB
 /// pressure does to each mode.
