@@ -79,7 +79,7 @@ func target(_ mode: Mode, _ workload: any Workload = SocketEcho(), cpus: [Int32]
         let json = try JSON(parsing: report.json.rendered())
         let parsed = try #require(RunTarget(report: json))
         #expect(parsed.claims == report.claims)
-        #expect(parsed.description == "socket 2 (thread, unix) on CPU 0")
+        #expect(parsed.description == "socket 2 (thread, unix, io direct) on CPU 0")
         #expect(RunTarget(report: .object([("workload", .string("socket"))])) == nil)
     }
 
