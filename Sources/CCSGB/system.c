@@ -90,14 +90,18 @@ int csgb_install_stop_handlers(void) {
     sigemptyset(&sa.sa_mask);
     // No SA_RESTART: a blocking call interrupted by the stop should return EINTR
     // so the caller looks at the flag.
-    if (sigaction(SIGINT, &sa, NULL) != 0) return -1;
-    if (sigaction(SIGTERM, &sa, NULL) != 0) return -1;
-    // A parent may have started us with these blocked (the mask survives exec);
-    // a stop that never arrives would hang the run, so unblock them.
+    // SIGQUIT: the Swift runtime's backtracer would otherwise dump every thread and
+    // let the run go on at its raised priority. SIGHUP: a closed terminal should
+    // end the run with its report rather than kill it without one.
+    const int signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
+    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+        if (sigaction(signals[i], &sa, NULL) != 0) return -1;
+        sigaddset(&stop_signals, signals[i]);
+    }
+    // A parent may have started us with these blocked (the mask survives exec);
+    // a stop that never arrives would hang the run, so unblock them.
     return pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL) == 0 ? 0 : -1;
 }
 

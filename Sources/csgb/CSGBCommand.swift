@@ -21,6 +21,7 @@ struct CSGBCommand: ParsableCommand {
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {
         do {
+            try ArgumentScreen.check(arguments)
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch let error as CSGBError {

@@ -95,7 +95,7 @@ struct WorkloadOptions: ParsableArguments {
             throw ValidationError("--pin each needs --cpus LIST")
         }
         if let duration, !(duration > 0 && duration <= 86_400) {
-            throw ValidationError("--duration must be a number of seconds above 0, got \(duration)")
+            throw ValidationError("--duration must be a number of seconds above 0 and at most 86400 (one day), got \(duration)")
         }
         if !(warmup >= 0 && warmup <= 3_600) {
             throw ValidationError("--warmup must be a number of seconds from 0 to 3600, got \(warmup)")
@@ -170,13 +170,14 @@ extension WorkloadCommand {
 
     func run() throws {
         try CSGBRun.prepareProcess()
+        try StandardOutput.ensureOpen()
         let (observers, counters) = try options.windowObservers()
         try Benchmark.run(options.configuration(workload: workload, n: n), observers: observers) { report throws(CSGBError) in
             var report = report
             report.counters = try counters?.counters()
-            print(report.rendered(options.format))
-            // Out before the teardown: under a pipe, the reader sees the report now.
-            fflush(nil)
+            // Out before the teardown (write(2), unbuffered): under a pipe, the
+            // reader sees the report now.
+            try StandardOutput.write(report.rendered(options.format))
             // A user who pressed ^C wants the prompt back: the kernel reclaims 10,000
             // stacks and 20,000 descriptors at exit faster than unmapping and closing
             // them one by one (100 ms and more). Timed runs tear down in full, which
@@ -250,6 +251,6 @@ struct InfoCommand: ParsableCommand {
 
     func run() throws {
         let environment = Environment.current()
-        print(format == .json ? environment.json.rendered() : environment.text)
+        try StandardOutput.write(format == .json ? environment.json.rendered() : environment.text)
     }
 }

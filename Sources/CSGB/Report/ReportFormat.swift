@@ -44,16 +44,18 @@ extension RunReport {
     }
 }
 
-/// One header line and one row, ready to append to a sweep's table.
+/// One header line and one row, ready to append to a sweep's table. The header is
+/// `CSVColumns.all` whatever the report holds; an unmeasured figure is an empty cell.
 public enum CSV {
-    public static func render(_ json: JSON) -> String {
-        let fields = json.flattened()
-        let header = fields.map { escape($0.0) }.joined(separator: ",")
-        let row = fields.map { _, value -> String in
-            switch value {
+    public static func render(_ json: JSON, columns: [String] = CSVColumns.all) -> String {
+        var values: [String: JSON] = [:]
+        for (key, value) in json.flattened() { values[key] = value }
+        let header = columns.map(escape).joined(separator: ",")
+        let row = columns.map { column -> String in
+            switch values[column] ?? .null {
             case .null: return ""
             case .string(let s): return escape(s)
-            default: return value.rendered(indent: nil)
+            case let value: return value.rendered(indent: nil)
             }
         }.joined(separator: ",")
         return header + "\n" + row

@@ -101,7 +101,7 @@ public enum Benchmark {
         } catch {
             stop(runner, context)
             if let error = error as? SystemError {
-                throw .limit("could not start OS thread: \(error); raise the thread limits (ulimit -u, kernel.threads-max) or lower N")
+                throw .limit(ResourceLimits.threadStartFailure(error))
             }
             throw .system(SystemError("start"))
         }
@@ -148,7 +148,7 @@ public enum Benchmark {
         let latency = context.latency?.summary(sampleEvery: sampleEvery)
 
         let signal = csgb_stop_signal()
-        let stoppedBy = signal == 0 ? "duration" : (signal == 2 ? "SIGINT" : (signal == 15 ? "SIGTERM" : "signal \(signal)"))
+        let stoppedBy = StopSignal.name(signal)
         let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
         let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
         let windowSeconds = Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9

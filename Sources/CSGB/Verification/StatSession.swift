@@ -57,7 +57,7 @@ public enum StatSession {
                                  "--", request.executable] + childArguments
             let outcome = try spawn(request.perfPath, perfArguments, scratch: scratch)
             if outcome.status != 0 {
-                throw diagnose(status: outcome.status, stderr: scratch.read("stderr"), tool: "perf stat")
+                throw diagnose(status: outcome.status, stderr: scratch.read("stderr"), tool: "perf stat", userEvents: request.events)
             }
             let output = PerfStatOutput(parsing: scratch.read("stat.csv"))
             let report: JSON
@@ -128,8 +128,13 @@ public enum StatSession {
     /// Turns a failed perf run into one line with the right exit code: the child's
     /// own error when it failed (bad workload arguments stay exit 64), a
     /// permission hint when perf was refused, perf's first complaint otherwise.
-    static func diagnose(status: Int32, stderr: String, tool: String) -> CSGBError {
+    static func diagnose(status: Int32, stderr: String, tool: String, userEvents: [String]? = nil) -> CSGBError {
         let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: [" ", "\t"]) }
+        // A typo in --events is bad usage, not a missing perf. The default events
+        // are checked against this machine's tracepoints, so only the user's can be unknown.
+        if let userEvents, lines.contains(where: { $0.contains("event syntax error") || $0.contains("unknown tracepoint") }) {
+            return .usage("--events \(userEvents.joined(separator: ",")): perf does not know an event of this list (\(firstLine(stderr) ?? "event syntax error")); `perf list` shows the events of this machine")
+        }
         if let child = lines.first(where: { $0.hasPrefix("csgb: ") }) {
             let message = String(child.dropFirst("csgb: ".count))
             switch status {
