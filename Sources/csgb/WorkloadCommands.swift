@@ -35,14 +35,14 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Pin every OS thread of the run to these CPUs with sched_setaffinity: 0, 0-3, 0,2.")
     var cpus: CPUList?
 
-    @Option(help: "With --cpus: set (every thread may use every listed CPU) or each (thread i gets CPU i mod count).")
-    var pin: Pinning = .set
+    @Option(help: "With --cpus: set (every thread may use every listed CPU; the default) or each (thread i gets CPU i mod count).")
+    var pin: Pinning?
 
     @Option(name: .customLong("work-size"), help: "Bytes of its own buffer each actor reads and writes every iteration (suffixes K, M, G; 0 = none).")
     var workSize = ByteSize(bytes: 0)
 
-    @Option(help: "Distance in bytes between the bytes touched in the work buffer.")
-    var stride = ByteSize(bytes: 64)
+    @Option(help: "With --work-size: distance in bytes between the bytes touched in the work buffer (default 64).")
+    var stride: ByteSize?
 
     @Option(name: [.short, .long], help: "Measured seconds; without it the run lasts until SIGINT or SIGTERM.")
     var duration: Double?
@@ -56,8 +56,8 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Report format: text, json or csv (one header line and one row).")
     var format: ReportFormat = .text
 
-    @Option(name: .customLong("stack-size"), help: "Green thread stack size in bytes (suffixes K, M; a guard page sits below each stack).")
-    var stackSize = ByteSize(bytes: 64 * 1024)
+    @Option(name: .customLong("stack-size"), help: "Green mode: stack size in bytes (suffixes K, M; default 64K; a guard page sits below each stack).")
+    var stackSize: ByteSize?
 
     @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
     var executor: ExecutorChoice = .dedicated
@@ -91,8 +91,8 @@ struct WorkloadOptions: ParsableArguments {
             if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
                 throw ValidationError("--cpus \(cpus): CPU \(missing) is not available to this process (allowed: \(allowedDescription()))")
             }
-        } else if pin == .each {
-            throw ValidationError("--pin each needs --cpus LIST")
+        } else if let pin {
+            throw ValidationError("--pin \(pin.rawValue) needs --cpus LIST")
         }
         if let duration, !(duration > 0 && duration <= 86_400) {
             throw ValidationError("--duration must be a number of seconds above 0 and at most 86400 (one day), got \(duration)")
@@ -100,11 +100,12 @@ struct WorkloadOptions: ParsableArguments {
         if !(warmup >= 0 && warmup <= 3_600) {
             throw ValidationError("--warmup must be a number of seconds from 0 to 3600, got \(warmup)")
         }
-        if stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
+        if let stride, stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
         if workSize.bytes > 1 << 36 { throw ValidationError("--work-size must be at most 64G per actor") }
-        if stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
+        if let stackSize, stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
             throw ValidationError("--stack-size must be a multiple of 4096 from 16K to 1G, got \(stackSize.bytes)")
         }
+        try rejectIgnoredOptions()
         if numa != .off && !NUMAPolicy.isAvailable {
             throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
         }
@@ -142,12 +143,12 @@ struct WorkloadOptions: ParsableArguments {
         var configuration = RunConfiguration(workload: workload, n: n)
         configuration.mode = resolvedMode
         configuration.workers = workers ?? 1
-        configuration.placement = Placement(cpus: cpus, pinning: pin)
+        configuration.placement = Placement(cpus: cpus, pinning: pin ?? .set)
         configuration.workSize = workSize.bytes
-        configuration.stride = stride.bytes
+        configuration.stride = stride?.bytes ?? 64
         configuration.duration = duration
         configuration.warmup = warmup
-        configuration.stackSize = stackSize.bytes
+        configuration.stackSize = stackSize?.bytes ?? 64 * 1024
         configuration.numa = numa
         configuration.executor = executor
         configuration.latency = latency
@@ -166,6 +167,7 @@ protocol WorkloadCommand: ParsableCommand {
 extension WorkloadCommand {
     func validateCount() throws {
         if n < 1 || n > 1_000_000 { throw ValidationError("N must be between 1 and 1000000, got \(n)") }
+        try options.rejectIdleWorkers(units: n, unit: workload.name == "yield" ? "actor" : "pair")
     }
 
     func run() throws {
