@@ -82,6 +82,7 @@ public enum Benchmark {
             throw .system(error)
         }
 
+        try StopBeforeStart.check("allocating and faulting in buffers")
         let runner = configuration.mode.makeRunner(configuration)
         do {
             try runner.prepare(context)
@@ -93,6 +94,7 @@ public enum Benchmark {
             throw .system(error as? SystemError ?? SystemError("prepare"))
         }
 
+        try StopBeforeStart.check("preparing the \(configuration.mode.rawValue) mode")
         try tell(observers, runner, context) { try $0.runWillStart() }
 
         // From here on threads exist: every exit path stops and joins them.
@@ -112,6 +114,10 @@ public enum Benchmark {
         if let failure = context.failureMessages.first {
             stop(runner, context)
             throw .system(SystemError(failure, .invalidArgument))
+        }
+        if csgb_stop_requested() != 0 {
+            stop(runner, context)
+            try StopBeforeStart.check("starting \(runner.threadCount) OS threads")
         }
         let threads = context.threadIDs
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }

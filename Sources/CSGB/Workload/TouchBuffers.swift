@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCSGB
 import Fibers
 
 /// The actors' buffers for `--work-size`, allocated and faulted in before the run
@@ -29,13 +30,22 @@ public final class TouchBuffers: @unchecked Sendable {
             munmap(raw, total)
             throw SystemError("mbind (--numa \(numa.rawValue))", Errno(code))
         }
-        memset(raw, 1, total)
+        // Faulted in a slice at a time: 2G takes seconds, and a stop meanwhile should
+        // not wait for it (the coordinator then abandons the run before it starts).
+        var faulted = 0
+        while faulted < total && csgb_stop_requested() == 0 {
+            let slice = min(Self.faultSlice, total - faulted)
+            memset(raw + faulted, 1, slice)
+            faulted += slice
+        }
         mapping = raw
         mappedBytes = total
         buffers = (0..<actors).map {
             TouchBuffer(base: (raw + $0 * perActor).assumingMemoryBound(to: UInt8.self), size: size, stride: stride)
         }
     }
+
+    static let faultSlice = 16 << 20
 
     deinit {
         if let mapping { munmap(mapping, mappedBytes) }
