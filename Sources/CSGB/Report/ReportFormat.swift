@@ -33,6 +33,7 @@ extension RunReport {
             ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"),
             ("cpu time", "user \(Fmt.fixed(userSeconds, 3)) s, system \(Fmt.fixed(systemSeconds, 3)) s"),
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
+            ("priority", priority?.text ?? "not recorded"),
             ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
         ]
         if let latency { rows.append(("latency", latency.text)) }

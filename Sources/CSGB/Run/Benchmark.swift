@@ -121,11 +121,8 @@ public enum Benchmark {
         }
         let threads = context.threadIDs
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
-        // The coordinator sleeps through the window; a high priority only makes it
-        // wake on time at the edges instead of queueing behind thousands of runnable
-        // actor threads. Needs root (or CAP_SYS_NICE); without it nothing changes.
-        let raisedPriority = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(csgb_gettid()), -20) == 0
-        defer { if raisedPriority { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(csgb_gettid()), 0) } }
+        let priority = CoordinatorPriority.raiseForWindow()
+        defer { priority.restore() }
         context.gate.open()
 
         let gateEdge = WindowEdge.take(context)
@@ -185,7 +182,8 @@ public enum Benchmark {
             maxRSSBytes: last.usage.maxRSSBytes,
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
             environment: environment,
-            latency: latency))
+            latency: latency,
+            priority: priority))
     }
 
     /// Tells every observer; a failing one stops the run before it is measured.
