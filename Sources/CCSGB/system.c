@@ -74,12 +74,23 @@ static void ensure_sem(void) {
     while (atomic_load(&stop_sem_ready) != 2) { }
 }
 
+static atomic_int forward_group;
+
 static void on_stop_signal(int sig) {
     int saved = errno;
     atomic_store(&stop_signal, sig);
     atomic_store(&stop_flag, 1);
     sem_post(&stop_sem);
+    // csgb stat's perf and workload run in their own process group: the stop is
+    // passed on as SIGINT, which perf stat survives to write its counts.
+    int group = atomic_load(&forward_group);
+    if (group > 0) kill(-group, SIGINT);
     errno = saved;
+}
+
+void csgb_forward_stop_to_group(pid_t group) {
+    atomic_store(&forward_group, (int)group);
+    if (group > 0 && atomic_load(&stop_flag)) kill(-group, SIGINT);
 }
 
 int csgb_install_stop_handlers(void) {

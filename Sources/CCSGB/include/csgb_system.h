@@ -39,6 +39,10 @@ void csgb_ignore_sigpipe(void);
 /// Returns 0 or -1/errno.
 int csgb_install_stop_handlers(void);
 
+/// From now on a stop signal is also sent, as SIGINT, to process group `group`
+/// (0: to nobody). If the stop already came, the group gets SIGINT at once.
+void csgb_forward_stop_to_group(pid_t group);
+
 /// 1 once a stop signal arrived (or csgb_request_stop was called).
 int csgb_stop_requested(void);
 
