@@ -3,8 +3,9 @@
 # Usage: docs/issue-12-repro.sh path/to/csgb   (run as root: stat needs perf)
 B=${1:?csgb binary}
 T=$(mktemp -d)
-row() { # id, command text, rc, stderr file
+row() { # id, command text, rc, stderr file; with an empty stderr, stdout's first line is shown
     local first; first=$(grep -v '^\s*$' "$4" | head -1 | cut -c1-150)
+    [ -z "$first" ] && [ -s "$T/out" ] && first="(stderr empty) stdout: $(grep -v '^\s*$' "$T/out" | head -1 | cut -c1-120)"
     printf '| %s | `%s` | %s | %s |\n' "$1" "$2" "$3" "${first:-(none)}"
 }
 run() { # id, shell command (B is the binary)
@@ -51,7 +52,7 @@ run 6c '$B socket 1 --mode async --executor global --workers 2 -d 0.2'
 run 6d '$B socket 1 --pin set -d 0.2'
 run 6e '$B yield 1 --mode async --workers 4096 -d 0.2'
 signal_run 7 1 INT leader "socket 1 --work-size 2G --stride 1 --mode green"
-run 8 'nice -n 19 $B yield 1 -d 0.3 | grep -i prio; nice -n 19 $B yield 1 -d 0.3 --format json | grep -o "\"priority[^,]*"'
+run 8 'nice -n 19 $B yield 1 -d 0.3 >/tmp/csgb-issue12-8; grep -i priority /tmp/csgb-issue12-8 || echo no priority line'
 run 9 '$B --version'
-run 10 '$B stat -- socket 1 --mode green --cpus 0 -d 0.3 | grep -E "^  ns"'
-rm -rf "$T"
+run 10 '$B stat -- socket 1 --mode green --cpus 0 -d 0.3 >/tmp/csgb-issue12-10; grep -E "^  ns" /tmp/csgb-issue12-10'
+rm -rf "$T" /tmp/csgb-issue12-8 /tmp/csgb-issue12-10

@@ -57,7 +57,7 @@ public struct StatReport: Sendable {
         let heading: [(String, String)] = [
             ("workload", "csgb " + command.joined(separator: " ")),
             ("runs", (runs == 1 ? "1 (perf stat over the measured window)" : "\(runs) (median, min–max in brackets)")
-                + (interruption.map { "; \($0.text)" } ?? "")),
+                + (interruption.map { "; \($0.reportText)" } ?? "")),
             ("iterations", Fmt.grouped(Double(median.iterations))),
         ]
         var rows: [(String, String)] = [

@@ -87,7 +87,7 @@ public enum StatSession {
             last = (output, report)
         }
         if let interruption, runs.isEmpty {
-            throw .interrupted("csgb stat: " + interruption.text + "; nothing was judged")
+            throw .interrupted(interruption.text + "; nothing was judged")
         }
         guard let last else { throw .system(SystemError("csgb stat: no run", .invalidArgument)) }
 
