@@ -16,9 +16,9 @@ enum StandardOutput {
 
     /// Writes `text` and a newline with write(2), all of it or an error.
     static func write(_ text: String) throws(CSGBError) {
-        var bytes = Array((text + "\n").utf8)
+        let bytes = Array((text + "\n").utf8)
         var offset = 0
-        let failure: Int32? = bytes.withUnsafeMutableBytes { buffer -> Int32? in
+        let failure: Int32? = bytes.withUnsafeBytes { buffer -> Int32? in
             while offset < buffer.count {
                 let written = Glibc.write(1, buffer.baseAddress! + offset, buffer.count - offset)
                 if written < 0 {
@@ -32,6 +32,5 @@ enum StandardOutput {
         if let failure {
             throw .lostOutput("the report could not be written to standard output: \(String(cString: strerror(failure))) (\(offset) of \(bytes.count) bytes written)")
         }
-        bytes.removeAll()
     }
 }
