@@ -51,8 +51,11 @@ let package = Package(
                 "CCSGB", "CSGBSystem", "Fibers", "AsyncWorkers",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
-            ]
+            ],
+            plugins: ["BuildCommit"]
         ),
+        // Writes the git commit into CSGB at every build, for `csgb --version`.
+        .plugin(name: "BuildCommit", capability: .buildTool()),
         // Argument parsing and wiring only.
         .executableTarget(
             name: "csgb",

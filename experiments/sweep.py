@@ -267,7 +267,9 @@ def expand_manifest(doc):
                 for n in ns:
                     for p in pinnings:
                         for size, size_label in sizes:
-                            workers = p.get("workers") if m != "thread" else None
+                            # csgb rejects more workers than pairs (socket) or actors
+                            # (yield): the extra ones would sit idle.
+                            workers = min(p["workers"], n) if m != "thread" and p.get("workers") else None
                             case = {
                                 "workload": w, "mode": m, "n": n,
                                 "pinning": pin_label(p), "cpus": p.get("cpus"),
@@ -940,8 +942,10 @@ def self_test(keep_dir=None):
     cases, settings = expand_manifest(man)
     assert len(cases) == 3 * 2 * 2 * 2 + 1 + 1, len(cases)     # 24 socket + yield thread + futex thread
     assert settings["excluded"] == 2, settings                    # futex green, yield green
-    a = case_argv("csgb", next(c for c in cases if c["mode"] == "green" and c["workers"]))
+    a = case_argv("csgb", next(c for c in cases if c["mode"] == "green" and c["workers"] and c["n"] == 10))
     assert a[a.index("--workers") + 1] == "2" and a[a.index("--pin") + 1] == "each", a
+    one = next(c for c in cases if c["mode"] == "green" and c["workers"] and c["n"] == 1)
+    assert one["workers"] == 1, one                               # never more workers than pairs
     t = next(c for c in cases if c["mode"] == "thread" and c["cpus"] == "0-1")
     assert t["workers"] is None and "--workers" not in case_argv("csgb", t)
     assert "--work-size" in case_argv("csgb", next(c for c in cases if c["work_size"] == 65536))

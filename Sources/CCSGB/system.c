@@ -80,12 +80,23 @@ static void ensure_sem(void) {
     while (atomic_load(&stop_sem_ready) != 2) { }
 }
 
+static atomic_int forward_group;
+
 static void on_stop_signal(int sig) {
     int saved = errno;
     atomic_store(&stop_signal, sig);
     atomic_store(&stop_flag, 1);
     sem_post(&stop_sem);
+    // csgb stat's perf and workload run in their own process group: the stop is
+    // passed on as SIGINT, which perf stat survives to write its counts.
+    int group = atomic_load(&forward_group);
+    if (group > 0) kill(-group, SIGINT);
     errno = saved;
+}
+
+void csgb_forward_stop_to_group(pid_t group) {
+    atomic_store(&forward_group, (int)group);
+    if (group > 0 && atomic_load(&stop_flag)) kill(-group, SIGINT);
 }
 
 int csgb_install_stop_handlers(void) {
@@ -96,14 +107,18 @@ int csgb_install_stop_handlers(void) {
     sigemptyset(&sa.sa_mask);
     // No SA_RESTART: a blocking call interrupted by the stop should return EINTR
     // so the caller looks at the flag.
-    if (sigaction(SIGINT, &sa, NULL) != 0) return -1;
-    if (sigaction(SIGTERM, &sa, NULL) != 0) return -1;
-    // A parent may have started us with these blocked (the mask survives exec);
-    // a stop that never arrives would hang the run, so unblock them.
+    // SIGQUIT: the Swift runtime's backtracer would otherwise dump every thread and
+    // let the run go on at its raised priority. SIGHUP: a closed terminal should
+    // end the run with its report rather than kill it without one.
+    const int signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
-    sigaddset(&stop_signals, SIGINT);
-    sigaddset(&stop_signals, SIGTERM);
+    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
+        if (sigaction(signals[i], &sa, NULL) != 0) return -1;
+        sigaddset(&stop_signals, signals[i]);
+    }
+    // A parent may have started us with these blocked (the mask survives exec);
+    // a stop that never arrives would hang the run, so unblock them.
     return pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL) == 0 ? 0 : -1;
 }
 

@@ -62,6 +62,18 @@ public enum ResourceLimits {
         }
     }
 
+    /// The message for an OS thread that could not start. pthread_create says EAGAIN
+    /// both when a thread limit is reached and when the stack cannot be mapped; with
+    /// an address-space limit (`ulimit -v`) set, the stack is the likely cause.
+    public static func threadStartFailure(_ error: SystemError) -> String {
+        var limit = rlimit()
+        getrlimit(RLIMIT_AS_VALUE, &limit)
+        if limit.rlim_cur != rlim_t.max && (error.errno == .wouldBlock || error.errno == Errno(ENOMEM)) {
+            return "could not start OS thread: \(error); the address-space limit (ulimit -v, RLIMIT_AS) is \(limit.rlim_cur / 1024) KiB and each thread reserves address space for its \(OSThread.defaultStackSize / 1024) KiB stack and, in glibc, up to 64 MiB of malloc arena: raise it with `ulimit -v unlimited`, or lower N"
+        }
+        return "could not start OS thread: \(error); raise the thread limits (ulimit -u, kernel.threads-max) or lower N"
+    }
+
     public static func readInteger(_ path: String) -> Int? {
         guard let text = try? ProcFile.read(path) else { return nil }
         return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -87,4 +99,5 @@ public enum ResourceLimits {
 
 // Glibc imports these as enum-typed constants whose type differs between versions.
 private let RLIMIT_NOFILE_VALUE = __rlimit_resource_t(RLIMIT_NOFILE.rawValue)
+private let RLIMIT_AS_VALUE = __rlimit_resource_t(RLIMIT_AS.rawValue)
 private let RLIMIT_NPROC_VALUE = __rlimit_resource_t(__RLIMIT_NPROC.rawValue)

@@ -14,13 +14,21 @@ struct CSGBCommand: ParsableCommand {
             The report's first line is `total iterations: N`; an iteration is one round trip \
             of one pair (socket, futex) or one yield (yield). See README.md for every figure.
             Exit codes: 0 ok, 3 verification failed, 64 bad usage, 69 perf missing or not \
-            permitted, 71 system limit or failed call.
+            permitted, 71 system limit or failed call, 74 the report could not be written, \
+            130 stopped by a signal before anything was measured.
+            SIGINT, SIGTERM, SIGQUIT and SIGHUP end the window and still print the report.
+            Priority: while the window is open the coordinator thread (which sleeps through \
+            it) raises itself to nice -20 when permitted, so it takes the window's edges on \
+            time; started under a positive nice value, csgb raises nothing. The report's \
+            `priority` line says what it did.
             """,
+        version: "csgb " + BuildInfo.version,
         subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, StatCommand.self, InfoCommand.self])
 
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {
         do {
+            try ArgumentScreen.check(arguments)
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch let error as CSGBError {

@@ -74,6 +74,7 @@ struct StatCommand: ParsableCommand {
 
     func run() throws {
         try CSGBRun.prepareProcess()
+        try StandardOutput.ensureOpen()
         guard let perf = PerfTool.path() else { throw CSGBError.unavailable(StatSession.perfMissing) }
         var arguments = workload
         if try Self.parseWorkload(workload).options.duration == nil {
@@ -83,7 +84,7 @@ struct StatCommand: ParsableCommand {
             workloadArguments: arguments, events: events.map(StatEvents.split), repeatCount: repeatCount,
             expectation: expect, executable: Self.executablePath(), perfPath: perf)
         let report = try StatSession.run(request)
-        print(report.rendered(format.report))
+        try StandardOutput.write(report.rendered(format.report))
         if !report.holds { throw CSGBError.verificationFailed(report.verification.failureMessage) }
     }
 

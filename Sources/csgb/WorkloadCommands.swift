@@ -38,14 +38,14 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Pin every OS thread of the run to these CPUs with sched_setaffinity: 0, 0-3, 0,2.")
     var cpus: CPUList?
 
-    @Option(help: "With --cpus: set (every thread may use every listed CPU) or each (thread i gets CPU i mod count).")
-    var pin: Pinning = .set
+    @Option(help: "With --cpus: set (every thread may use every listed CPU; the default) or each (thread i gets CPU i mod count).")
+    var pin: Pinning?
 
     @Option(name: .customLong("work-size"), help: "Bytes of its own buffer each actor reads and writes every iteration (suffixes K, M, G; 0 = none).")
     var workSize = ByteSize(bytes: 0)
 
-    @Option(help: "Distance in bytes between the bytes touched in the work buffer.")
-    var stride = ByteSize(bytes: 64)
+    @Option(help: "With --work-size: distance in bytes between the bytes touched in the work buffer (default 64).")
+    var stride: ByteSize?
 
     @Option(name: [.short, .long], help: "Measured seconds; without it the run lasts until SIGINT or SIGTERM.")
     var duration: Double?
@@ -59,8 +59,8 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Report format: text, json or csv (one header line and one row).")
     var format: ReportFormat = .text
 
-    @Option(name: .customLong("stack-size"), help: "Green thread stack size in bytes (suffixes K, M; a guard page sits below each stack).")
-    var stackSize = ByteSize(bytes: 64 * 1024)
+    @Option(name: .customLong("stack-size"), help: "Green mode: stack size in bytes (suffixes K, M; default 64K; a guard page sits below each stack).")
+    var stackSize: ByteSize?
 
     @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
     var executor: ExecutorChoice = .dedicated
@@ -106,30 +106,26 @@ struct WorkloadOptions: ParsableArguments {
             if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
                 throw ValidationError("--cpus \(cpus): CPU \(missing) is not available to this process (allowed: \(allowedDescription()))")
             }
-        } else if pin == .each {
-            throw ValidationError("--pin each needs --cpus LIST")
+        } else if let pin {
+            throw ValidationError("--pin \(pin.rawValue) needs --cpus LIST")
         }
         if let duration, !(duration > 0 && duration <= 86_400) {
-            throw ValidationError("--duration must be a number of seconds above 0, got \(duration)")
+            throw ValidationError("--duration must be a number of seconds above 0 and at most 86400 (one day), got \(duration)")
         }
         if !(warmup >= 0 && warmup <= 3_600) {
             throw ValidationError("--warmup must be a number of seconds from 0 to 3600, got \(warmup)")
         }
-        if stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
+        if let stride, stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
         if workSize.bytes > 1 << 36 { throw ValidationError("--work-size must be at most 64G per actor") }
-        if stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
+        if let stackSize, stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
             throw ValidationError("--stack-size must be a multiple of 4096 from 16K to 1G, got \(stackSize.bytes)")
         }
+        try rejectIgnoredOptions()
         if numa != .off && !NUMAPolicy.isAvailable {
             throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
         }
         if resolvedMode != .async && executor != .dedicated {
             throw ValidationError("--executor applies to --mode async only")
-        }
-        if io == .direct {
-            if ringEntries != nil { throw ValidationError("--ring-entries applies to --io uring only") }
-            if sqpoll { throw ValidationError("--sqpoll applies to --io uring only") }
-            if fixedFiles { throw ValidationError("--fixed-files applies to --io uring only") }
         }
         if let ringEntries, !(1...32_768).contains(ringEntries) {
             throw ValidationError("--ring-entries must be between 1 and 32768, got \(ringEntries)")
@@ -162,12 +158,12 @@ struct WorkloadOptions: ParsableArguments {
         var configuration = RunConfiguration(workload: workload, n: n)
         configuration.mode = resolvedMode
         configuration.workers = workers ?? 1
-        configuration.placement = Placement(cpus: cpus, pinning: pin)
+        configuration.placement = Placement(cpus: cpus, pinning: pin ?? .set)
         configuration.workSize = workSize.bytes
-        configuration.stride = stride.bytes
+        configuration.stride = stride?.bytes ?? 64
         configuration.duration = duration
         configuration.warmup = warmup
-        configuration.stackSize = stackSize.bytes
+        configuration.stackSize = stackSize?.bytes ?? 64 * 1024
         configuration.numa = numa
         configuration.executor = executor
         configuration.latency = latency
@@ -190,19 +186,21 @@ protocol WorkloadCommand: ParsableCommand {
 extension WorkloadCommand {
     func validateCount() throws {
         if n < 1 || n > 1_000_000 { throw ValidationError("N must be between 1 and 1000000, got \(n)") }
+        try options.rejectIdleWorkers(units: n, unit: workload.name == "yield" ? "actor" : "pair")
     }
 
     func run() throws {
         let configuration = options.configuration(workload: workload, n: n)
         try configuration.validatePlan()
         try CSGBRun.prepareProcess()
+        try StandardOutput.ensureOpen()
         let (observers, counters) = try options.windowObservers(scope: configuration.counterScope)
         try Benchmark.run(configuration, observers: observers) { report throws(CSGBError) in
             var report = report
             report.counters = try counters?.counters()
-            print(report.rendered(options.format))
-            // Out before the teardown: under a pipe, the reader sees the report now.
-            fflush(nil)
+            // Out before the teardown (write(2), unbuffered): under a pipe, the
+            // reader sees the report now.
+            try StandardOutput.write(report.rendered(options.format))
             // A user who pressed ^C wants the prompt back: the kernel reclaims 10,000
             // stacks and 20,000 descriptors at exit faster than unmapping and closing
             // them one by one (100 ms and more). Timed runs tear down in full, which
@@ -275,10 +273,10 @@ struct InfoCommand: ParsableCommand {
     func run() throws {
         let environment = Environment.current()
         guard format == .json else {
-            print(environment.text)
+            try StandardOutput.write(environment.text)
             return
         }
         // The environment, plus what this build can run, for experiment drivers.
-        print(JSON.object((environment.json.objectPairs ?? []) + [("capabilities", Capabilities.json)]).rendered())
+        try StandardOutput.write(JSON.object((environment.json.objectPairs ?? []) + [("capabilities", Capabilities.json)]).rendered())
     }
 }

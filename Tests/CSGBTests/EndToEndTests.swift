@@ -160,7 +160,7 @@ import Testing
         let csv = try CSGBProcess.run(["yield", "1", "--duration", "0.2", "--format", "csv"])
         let lines = csv.stdout.split(separator: "\n")
         #expect(lines.count == 2)
-        #expect(lines[0].hasPrefix("workload,transport,mode,"))
+        #expect(lines[0].hasPrefix("workload,mode,executor,transport,io,"))
         #expect(csvFields(String(lines[1])).count == lines[0].split(separator: ",").count)
     }
 }

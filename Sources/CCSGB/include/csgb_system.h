@@ -41,12 +41,16 @@ int csgb_futex_wake(uint32_t *word, int count);
 /// Ignore SIGPIPE so that a last write racing the peer's close returns EPIPE.
 void csgb_ignore_sigpipe(void);
 
-/// Install SIGINT and SIGTERM handlers that set the flag returned by
+/// Install SIGINT, SIGTERM, SIGQUIT and SIGHUP handlers that set the flag returned by
 /// csgb_stop_requested and post a semaphore the coordinator sleeps on.
 /// Returns 0 or -1/errno.
 int csgb_install_stop_handlers(void);
 
-/// 1 once SIGINT or SIGTERM arrived (or csgb_request_stop was called).
+/// From now on a stop signal is also sent, as SIGINT, to process group `group`
+/// (0: to nobody). If the stop already came, the group gets SIGINT at once.
+void csgb_forward_stop_to_group(pid_t group);
+
+/// 1 once a stop signal arrived (or csgb_request_stop was called).
 int csgb_stop_requested(void);
 
 /// Which signal stopped the run, 0 if none.

@@ -8,8 +8,7 @@ extension RunReport {
         switch format {
         case .text: return text
         case .json: return json.rendered()
-        // The claims are for `csgb stat`, not a sweep's columns.
-        case .csv: return CSV.render(JSON.object((json.objectPairs ?? []).filter { $0.0 != "claims" }))
+        case .csv: return CSV.render(json)
         }
     }
 
@@ -39,6 +38,7 @@ extension RunReport {
             ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"),
             ("cpu time", "user \(Fmt.fixed(userSeconds, 3)) s, system \(Fmt.fixed(systemSeconds, 3)) s"),
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
+            ("priority", priority?.text ?? "not recorded"),
             ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
         ]
         if let latency { rows.append(("latency", latency.text)) }
@@ -50,16 +50,18 @@ extension RunReport {
     }
 }
 
-/// One header line and one row, ready to append to a sweep's table.
+/// One header line and one row, ready to append to a sweep's table. The header is
+/// `CSVColumns.all` whatever the report holds; an unmeasured figure is an empty cell.
 public enum CSV {
-    public static func render(_ json: JSON) -> String {
-        let fields = json.flattened()
-        let header = fields.map { escape($0.0) }.joined(separator: ",")
-        let row = fields.map { _, value -> String in
-            switch value {
+    public static func render(_ json: JSON, columns: [String] = CSVColumns.all) -> String {
+        var values: [String: JSON] = [:]
+        for (key, value) in json.flattened() { values[key] = value }
+        let header = columns.map(escape).joined(separator: ",")
+        let row = columns.map { column -> String in
+            switch values[column] ?? .null {
             case .null: return ""
             case .string(let s): return escape(s)
-            default: return value.rendered(indent: nil)
+            case let value: return value.rendered(indent: nil)
             }
         }.joined(separator: ",")
         return header + "\n" + row

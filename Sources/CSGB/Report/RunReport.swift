@@ -42,6 +42,8 @@ public struct RunReport: Sendable {
     public var latency: LatencySummary? = nil
     /// `--counters`: the window's perf counters; nil when not asked for.
     public var counters: Counters? = nil
+    /// What csgb did to the coordinator's priority; nil for a report built by hand.
+    public var priority: CoordinatorPriority? = nil
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -98,6 +100,9 @@ public struct RunReport: Sendable {
             ("system_seconds", .number(systemSeconds)),
             ("max_rss_bytes", .integer(maxRSSBytes)),
             ("eagain", .integer(eagain)),
+            ("nice", .integer(priority.map { Int($0.niceAtStart) })),
+            ("coordinator_nice", .integer(priority.map { Int($0.niceInWindow) })),
+            ("version", .string(BuildInfo.version)),
         ]
         if let latency { pairs.append(("latency_ns", latency.json)) }
         if let counters { pairs.append(("counters", counters.json(iterations: iterations, windowSeconds: seconds))) }

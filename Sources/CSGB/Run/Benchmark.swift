@@ -81,6 +81,7 @@ public enum Benchmark {
             throw .system(error)
         }
 
+        try StopBeforeStart.check("allocating and faulting in buffers")
         let runner = configuration.mode.makeRunner(configuration)
         do {
             try runner.prepare(context)
@@ -92,6 +93,7 @@ public enum Benchmark {
             throw .system(error as? SystemError ?? SystemError("prepare"))
         }
 
+        try StopBeforeStart.check("preparing the \(configuration.mode.rawValue) mode")
         try tell(observers, runner, context) { try $0.runWillStart() }
 
         // From here on threads exist: every exit path stops and joins them.
@@ -100,7 +102,7 @@ public enum Benchmark {
         } catch {
             stop(runner, context)
             if let error = error as? SystemError {
-                throw .limit("could not start OS thread: \(error); raise the thread limits (ulimit -u, kernel.threads-max) or lower N")
+                throw .limit(ResourceLimits.threadStartFailure(error))
             }
             throw .system(SystemError("start"))
         }
@@ -112,13 +114,14 @@ public enum Benchmark {
             stop(runner, context)
             throw .system(SystemError(failure, .invalidArgument))
         }
+        if csgb_stop_requested() != 0 {
+            stop(runner, context)
+            try StopBeforeStart.check("starting \(runner.threadCount) OS threads")
+        }
         let threads = context.threadIDs
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
-        // The coordinator sleeps through the window; a high priority only makes it
-        // wake on time at the edges instead of queueing behind thousands of runnable
-        // actor threads. Needs root (or CAP_SYS_NICE); without it nothing changes.
-        let raisedPriority = setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(csgb_gettid()), -20) == 0
-        defer { if raisedPriority { setpriority(__priority_which_t(PRIO_PROCESS.rawValue), id_t(csgb_gettid()), 0) } }
+        let priority = CoordinatorPriority.raiseForWindow()
+        defer { priority.restore() }
         context.gate.open()
 
         let gateEdge = WindowEdge.take(context)
@@ -147,7 +150,7 @@ public enum Benchmark {
         let latency = context.latency?.summary(sampleEvery: sampleEvery)
 
         let signal = csgb_stop_signal()
-        let stoppedBy = signal == 0 ? "duration" : (signal == 2 ? "SIGINT" : (signal == 15 ? "SIGTERM" : "signal \(signal)"))
+        let stoppedBy = StopSignal.name(signal)
         let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
         let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
         let windowSeconds = Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9
@@ -184,7 +187,8 @@ public enum Benchmark {
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
             environment: environment,
             claims: traits.claims(OperationCounts(context.actors), configuration),
-            latency: latency))
+            latency: latency,
+            priority: priority))
     }
 
     /// Tells every observer; a failing one stops the run before it is measured.

@@ -12,6 +12,12 @@ public enum CSGBError: Error, Equatable, CustomStringConvertible {
     case system(SystemError)
     /// `csgb stat` found the mode's expectation broken: exit 3.
     case verificationFailed(String)
+    /// The report could not be written (a full disk, a closed stdout): exit 74 (EX_IOERR).
+    case lostOutput(String)
+    /// A stop signal came before anything could be measured (a run stopped while it
+    /// was being prepared, a `csgb stat` stopped before any complete window): exit 130,
+    /// the shell's code for a command ended by SIGINT.
+    case interrupted(String)
 
     public var exitCode: Int32 {
         switch self {
@@ -19,12 +25,15 @@ public enum CSGBError: Error, Equatable, CustomStringConvertible {
         case .unavailable: return 69
         case .limit, .system: return 71
         case .verificationFailed: return 3
+        case .lostOutput: return 74
+        case .interrupted: return 130
         }
     }
 
     public var description: String {
         switch self {
-        case .usage(let m), .unavailable(let m), .limit(let m), .verificationFailed(let m): return m
+        case .usage(let m), .unavailable(let m), .limit(let m), .verificationFailed(let m), .lostOutput(let m),
+             .interrupted(let m): return m
         case .system(let e): return e.description
         }
     }

@@ -12,6 +12,11 @@ public struct StatReport: Sendable {
     public var verification: Verification
     public var stacks: SwitchStacks?
     public var stacksNote: String?
+    /// A stop signal ended the session early; only complete windows were judged.
+    public var interruption: StatInterruption? = nil
+
+    /// Why `ns` here is not the workload's own figure.
+    public static let tracedNote = "ns under perf's syscall tracepoints, which slow every syscall: for the untraced figure run the workload itself (csgb <workload> …) and read ns/iteration"
 
     public var holds: Bool { verification.holds }
 
@@ -51,11 +56,12 @@ public struct StatReport: Sendable {
         }.joined(separator: ", ")
         let heading: [(String, String)] = [
             ("workload", "csgb " + command.joined(separator: " ")),
-            ("runs", runs == 1 ? "1 (perf stat over the measured window)" : "\(runs) (median, min–max in brackets)"),
+            ("runs", (runs == 1 ? "1 (perf stat over the measured window)" : "\(runs) (median, min–max in brackets)")
+                + (interruption.map { "; \($0.reportText)" } ?? "")),
             ("iterations", Fmt.grouped(Double(median.iterations))),
         ]
         var rows: [(String, String)] = [
-            ("ns", nanoseconds),
+            ("ns (traced)", nanoseconds),
             ("context switches", show(.contextSwitches)),
             ("cpu migrations", show(.cpuMigrations)),
             ("syscalls", syscalls),
@@ -72,7 +78,7 @@ public struct StatReport: Sendable {
             rows.append(("multiplexed", "scaled by perf: " + median.multiplexed.joined(separator: ", ")))
         }
         let indented = TextTable.keyValues(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
-        var lines = [TextTable.keyValues(heading), "per iteration:", indented]
+        var lines = [TextTable.keyValues(heading), "per iteration:", indented, "  " + Self.tracedNote]
         lines.append("")
         lines.append("verification: \(verification.holds ? "PASS" : "FAIL") (\(verification.expectation.summary))")
         for check in verification.checks { lines.append("  " + check.text) }
@@ -99,7 +105,10 @@ public struct StatReport: Sendable {
             ("command", .string(command.joined(separator: " "))),
             ("runs", .integer(summary.runs.count)),
             ("iterations", .integer(median.iterations)),
+            ("runs_requested", .integer(interruption?.requested ?? summary.runs.count)),
+            ("interrupted", interruption.map { .string($0.signal) } ?? .null),
             ("ns_per_iteration", value(.nanoseconds)),
+            ("ns_per_iteration_traced", .bool(true)),
             ("context_switches_per_iteration", value(.contextSwitches)),
             ("cpu_migrations_per_iteration", value(.cpuMigrations)),
             ("syscalls_per_iteration", .object(StatFigure.syscallNames.map { ($0, value(.syscalls($0))) })),

@@ -51,30 +51,44 @@ public enum StatSession {
 
         var runs: [StatFigures] = []
         var last: (output: PerfStatOutput, report: JSON)?
-        for _ in 0..<max(request.repeatCount, 1) {
+        var interruption: StatInterruption?
+        let requested = max(request.repeatCount, 1)
+        for run in 1...requested {
+            // A stop before this run: the remaining runs are skipped, not started.
+            if csgb_stop_requested() != 0 {
+                interruption = StatInterruption(signal: StopSignal.received ?? "a stop request", run: run, requested: requested, cutShort: false)
+                break
+            }
             let perfArguments = ["stat", "-x,", "-o", scratch.file("stat.csv"),
                                  "--control", "fifo:\(control),\(ack)", "-D", "-1",
                                  "-e", events.joined(separator: ","),
                                  "--", request.executable] + childArguments
-            let outcome = try spawn(request.perfPath, perfArguments, scratch: scratch)
+            let outcome = try spawn(request.perfPath, perfArguments, scratch: scratch, forwardsStop: true)
+            let stopped = csgb_stop_requested() != 0
+            let report = try? JSON(parsing: scratch.read("stdout"))
+            // A window cut short (a stop during the warm-up, or before its duration)
+            // is not judged: perf and the report may not cover the same iterations,
+            // and its edges weigh too much in a short window.
+            let complete = report?["stopped_by"]?.stringValue == "duration" && report?["warmup_complete"] == .bool(true)
+            if stopped && (outcome.status != 0 || !complete) {
+                interruption = StatInterruption(signal: StopSignal.received ?? "a stop request", run: run, requested: requested, cutShort: true)
+                break
+            }
             if outcome.status != 0 {
-                throw diagnose(status: outcome.status, stderr: scratch.read("stderr"), tool: "perf stat")
+                throw diagnose(status: outcome.status, stderr: scratch.read("stderr"), tool: "perf stat", userEvents: request.events)
             }
             let output = PerfStatOutput(parsing: scratch.read("stat.csv"))
-            let report: JSON
-            do {
-                report = try JSON(parsing: scratch.read("stdout"))
-            } catch {
-                throw .unavailable("csgb stat: the workload's report could not be read (\(error)); perf said: \(firstLine(scratch.read("stderr")) ?? "nothing")")
+            guard let report else {
+                throw .unavailable("csgb stat: the workload's report could not be read; perf said: \(firstLine(scratch.read("stderr")) ?? "nothing")")
             }
             if !output.records.contains(where: { $0.count != nil }) {
                 throw .unavailable("csgb stat: perf counted nothing in the window (\(firstLine(scratch.read("stderr")) ?? "no message")); is perf's --control supported (perf 5.9 or later)?")
             }
             runs.append(StatFigures(perf: output, report: report))
             last = (output, report)
-            // Ctrl-C reaches perf and the child too: the child still reports, and
-            // the remaining repeats are skipped.
-            if csgb_stop_requested() != 0 { break }
+        }
+        if let interruption, runs.isEmpty {
+            throw .interrupted(interruption.text + "; nothing was judged")
         }
         guard let last else { throw .system(SystemError("csgb stat: no run", .invalidArgument)) }
 
@@ -105,7 +119,8 @@ public enum StatSession {
         }
         return StatReport(
             command: request.workloadArguments, events: events, absentEvents: absent, summary: summary,
-            output: last.output, report: last.report, verification: verification, stacks: stacks, stacksNote: stacksNote)
+            output: last.output, report: last.report, verification: verification, stacks: stacks, stacksNote: stacksNote,
+            interruption: interruption)
     }
 
     /// The workload's arguments for the child: its own, then JSON output and the
@@ -116,9 +131,11 @@ public enum StatSession {
             + ["--format", "json", "--perf-control", "\(control),\(ack)"]
     }
 
-    static func spawn(_ path: String, _ arguments: [String], scratch: ScratchDirectory) throws(CSGBError) -> Subprocess.Outcome {
+    static func spawn(_ path: String, _ arguments: [String], scratch: ScratchDirectory,
+                      forwardsStop: Bool = false) throws(CSGBError) -> Subprocess.Outcome {
         let process = Subprocess(path: path, arguments: arguments,
-                                 stdoutPath: scratch.file("stdout"), stderrPath: scratch.file("stderr"))
+                                 stdoutPath: scratch.file("stdout"), stderrPath: scratch.file("stderr"),
+                                 forwardsStop: forwardsStop)
         do {
             return try process.run()
         } catch {
@@ -129,8 +146,13 @@ public enum StatSession {
     /// Turns a failed perf run into one line with the right exit code: the child's
     /// own error when it failed (bad workload arguments stay exit 64), a
     /// permission hint when perf was refused, perf's first complaint otherwise.
-    static func diagnose(status: Int32, stderr: String, tool: String) -> CSGBError {
+    static func diagnose(status: Int32, stderr: String, tool: String, userEvents: [String]? = nil) -> CSGBError {
         let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: [" ", "\t"]) }
+        // A typo in --events is bad usage, not a missing perf. The default events
+        // are checked against this machine's tracepoints, so only the user's can be unknown.
+        if let userEvents, lines.contains(where: { $0.contains("event syntax error") || $0.contains("unknown tracepoint") }) {
+            return .usage("--events \(userEvents.joined(separator: ",")): perf does not know an event of this list (\(firstLine(stderr) ?? "event syntax error")); `perf list` shows the events of this machine")
+        }
         if let child = lines.first(where: { $0.hasPrefix("csgb: ") }) {
             let message = String(child.dropFirst("csgb: ".count))
             switch status {

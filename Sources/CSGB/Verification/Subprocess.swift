@@ -2,6 +2,7 @@
 import CSGBSystem
 import Glibc
 #endif
+import CCSGB
 
 /// Runs a program to completion with its stdout and stderr in files, which keeps
 /// it simple (no pipes to drain, no deadlock when both fill) and leaves the
@@ -17,10 +18,13 @@ struct Subprocess {
     let arguments: [String]
     var stdoutPath = "/dev/null"
     var stderrPath = "/dev/null"
+    /// Starts the program in a process group of its own and passes csgb's stop
+    /// signals on to that group as SIGINT, so a stop reaches perf and the workload
+    /// whether it was sent to csgb stat alone or to the terminal's whole group.
+    var forwardsStop = false
 
-    /// Starts the program and waits for it. A stop signal meant for csgb stat
-    /// (the terminal sends SIGINT to the whole group) does not abandon the child:
-    /// the wait resumes, so perf can still write its counts.
+    /// Starts the program and waits for it. A stop signal meant for csgb stat does
+    /// not abandon the child: the wait resumes, so perf can still write its counts.
     func run() throws(SystemError) -> Outcome {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -36,12 +40,17 @@ struct Subprocess {
         // csgb set up for itself.
         var defaults = sigset_t()
         sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGPIPE] { sigaddset(&defaults, signal) }
+        for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
         posix_spawnattr_setsigdefault(&attributes, &defaults)
         var empty = sigset_t()
         sigemptyset(&empty)
         posix_spawnattr_setsigmask(&attributes, &empty)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK))
+        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
+        if forwardsStop {
+            posix_spawnattr_setpgroup(&attributes, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attributes, Int16(flags))
 
         let argv = ([path] + arguments).map { strdup($0) }
         defer { for pointer in argv { free(pointer) } }
@@ -50,6 +59,8 @@ struct Subprocess {
             posix_spawn(&pid, path, &actions, &attributes, pointers.baseAddress!, environ)
         }
         if rc != 0 { throw SystemError("posix_spawn \(path)", Errno(rc)) }
+        if forwardsStop { csgb_forward_stop_to_group(pid) }
+        defer { if forwardsStop { csgb_forward_stop_to_group(0) } }
 
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {

@@ -1,5 +1,6 @@
 import CSGBSystem
 import Glibc
+import CCSGB
 
 /// The actors' buffers for `--work-size`, allocated and faulted in before the run
 /// so page faults stay out of the measured window.
@@ -19,13 +20,22 @@ public final class TouchBuffers: @unchecked Sendable {
         // Page-aligned per actor so that actors never share a line or a page.
         let perActor = (size + page - 1) / page * page
         let region = try AnonymousMapping(length: perActor * actors, numa: numa)
-        memset(region.base, 1, region.length)
         mapping = region
+        // Faulted in a slice at a time: 2G takes seconds, and a stop meanwhile should
+        // not wait for it (the coordinator then abandons the run before it starts).
+        var faulted = 0
+        while faulted < region.length && csgb_stop_requested() == 0 {
+            let slice = min(Self.faultSlice, region.length - faulted)
+            memset(region.base + faulted, 1, slice)
+            faulted += slice
+        }
         let raw = region.base
         buffers = (0..<actors).map {
             TouchBuffer(base: (raw + $0 * perActor).assumingMemoryBound(to: UInt8.self), size: size, stride: stride)
         }
     }
+
+    static let faultSlice = 16 << 20
 
     deinit {
         mapping?.unmap()

@@ -1,0 +1,80 @@
+import CSGB
+
+/// Catches argument shapes the parser would misread before it sees them: a negative
+/// number looks like an option to swift-argument-parser ("Missing value for
+/// '--duration'"), and Swift's Double(_:) takes hexadecimal ("0x10" is 16 s), "inf"
+/// and "nan". Both get one line saying what is wrong and what the option accepts.
+enum ArgumentScreen {
+    /// What each value-taking option accepts, for the message.
+    static let accepts: [String: String] = [
+        "--duration": "a decimal number of seconds above 0 and at most 86400",
+        "-d": "a decimal number of seconds above 0 and at most 86400",
+        "--warmup": "a decimal number of seconds from 0 to 3600",
+        "--workers": "a count of worker threads from 1 to 4096",
+        "-w": "a count of worker threads from 1 to 4096",
+        "--cpus": "a list of CPUs such as 0, 0-3 or 0,2",
+        "--work-size": "a byte count (suffixes K, M, G)",
+        "--stride": "a byte count of at least 1 (suffixes K, M, G)",
+        "--stack-size": "a byte count, a multiple of 4096 from 16K to 1G",
+        "--repeat": "a count of runs from 1 to 100",
+        "--ring-entries": "a count of submission queue entries from 1 to 32768",
+    ]
+
+    /// Options whose value is a number of seconds, parsed as Double.
+    static let seconds: Set<String> = ["--duration", "-d", "--warmup"]
+
+    /// Options that take no value: a number after one of them is N.
+    static let flags: Set<String> = ["-s", "--sync", "--latency", "--counters", "--inject-blocking-sleep", "--sqpoll",
+                                     "--fixed-files", "--"]
+
+    static func check(_ arguments: [String]) throws(CSGBError) {
+        for (index, argument) in arguments.enumerated() {
+            let previous = index > 0 ? arguments[index - 1] : nil
+            let option = previous.flatMap { $0.hasPrefix("-") && !flags.contains($0) && !isNegativeNumber($0) ? $0 : nil }
+            if isNegativeNumber(argument) {
+                if let option {
+                    throw .usage("\(option) \(argument): negative values are not accepted; \(option) takes \(accepts[option] ?? "a value of 0 or more")")
+                }
+                throw .usage("N must be between 1 and 1000000, got \(argument)")
+            }
+            var name = option, value = argument
+            if option == nil, argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+                name = String(argument[..<equals])
+                value = String(argument[argument.index(after: equals)...])
+            }
+            if let name, seconds.contains(name), !isDecimal(value) {
+                throw .usage("\(name) \(value): not a decimal number; \(name) takes \(accepts[name]!)")
+            }
+        }
+    }
+
+    /// "-1", "-0.5", "-.5", "-1e3": what a user means as a negative number. No csgb
+    /// option starts with a digit, so this never hides an option.
+    static func isNegativeNumber(_ text: String) -> Bool {
+        let rest = text.utf8.dropFirst()
+        guard text.utf8.first == UInt8(ascii: "-"), let first = rest.first else { return false }
+        return (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first)
+            || (first == UInt8(ascii: ".") && rest.count > 1)
+    }
+
+    /// Digits with at most one point and an optional decimal exponent: "2", "0.5",
+    /// ".5", "1e-3". Not "0x10", "inf", "nan", "1_000".
+    static func isDecimal(_ text: String) -> Bool {
+        var mantissa = Substring(text)
+        var exponent: Substring?
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            var tail = text[text.index(after: e)...]
+            if tail.first == "+" || tail.first == "-" { tail = tail.dropFirst() }
+            exponent = tail
+        }
+        if let exponent, exponent.isEmpty || !exponent.allSatisfy(\.isASCIIDigit) { return false }
+        let parts = mantissa.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count <= 2, parts.contains(where: { !$0.isEmpty }) else { return false }
+        return parts.allSatisfy { $0.allSatisfy(\.isASCIIDigit) }
+    }
+}
+
+extension Character {
+    var isASCIIDigit: Bool { isASCII && isNumber }
+}
