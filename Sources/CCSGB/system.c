@@ -126,19 +126,6 @@ int csgb_stop_requested(void) { return atomic_load_explicit(&stop_flag, memory_o
 
 int csgb_stop_signal(void) { return atomic_load(&stop_signal); }
 
-void csgb_request_stop(void) {
-    ensure_sem();
-    atomic_store(&stop_flag, 1);
-    sem_post(&stop_sem);
-}
-
-void csgb_reset_stop(void) {
-    ensure_sem();
-    atomic_store(&stop_flag, 0);
-    atomic_store(&stop_signal, 0);
-    while (sem_trywait(&stop_sem) == 0) { }
-}
-
 int64_t csgb_monotonic_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -171,16 +158,3 @@ int csgb_sleep_until_stop(double seconds) {
     }
 }
 
-int csgb_io_uring_probe(void) {
-#ifdef SYS_io_uring_setup
-    // The params struct is 120 bytes; zeroed it asks for nothing special.
-    unsigned char params[120];
-    memset(params, 0, sizeof(params));
-    long fd = syscall(SYS_io_uring_setup, 1, params);
-    if (fd < 0) return errno;
-    close((int)fd);
-    return 0;
-#else
-    return ENOSYS;
-#endif
-}

@@ -50,17 +50,11 @@ int csgb_install_stop_handlers(void);
 /// (0: to nobody). If the stop already came, the group gets SIGINT at once.
 void csgb_forward_stop_to_group(pid_t group);
 
-/// 1 once a stop signal arrived (or csgb_request_stop was called).
+/// 1 once a stop signal arrived.
 int csgb_stop_requested(void);
 
 /// Which signal stopped the run, 0 if none.
 int csgb_stop_signal(void);
-
-/// Ask for a stop from code (a test, or the end of the duration) and wake the sleeper.
-void csgb_request_stop(void);
-
-/// Clear the stop flag before a new run in the same process.
-void csgb_reset_stop(void);
 
 /// Sleep until a stop is requested or `seconds` pass (a negative value waits for
 /// the stop only). Returns 1 if a stop was requested, 0 on timeout.
@@ -68,9 +62,5 @@ int csgb_sleep_until_stop(double seconds);
 
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t csgb_monotonic_ns(void);
-
-/// Tries io_uring_setup with one entry. Returns 0 when io_uring works here,
-/// otherwise the errno (ENOSYS, EPERM when disabled by sysctl, ...).
-int csgb_io_uring_probe(void);
 
 #endif
