@@ -16,7 +16,7 @@ struct CSGBCommand: ParsableCommand {
             Exit codes: 0 ok, 3 verification failed, 64 bad usage, 69 perf missing or not \
             permitted, 71 system limit or failed call.
             """,
-        subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, StatCommand.self, InfoCommand.self])
+        subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, StatCommand.self, ExplainCommand.self, InfoCommand.self])
 
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {
