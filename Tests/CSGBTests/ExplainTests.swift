@@ -143,8 +143,19 @@ enum ExplainFixture {
     @Test func reportSaysSoWhenRowsAddUp() {
         let report = Self.report(threadRows: 9_000, threadMeasured: 9_200, greenRows: 3_300, greenMeasured: 3_400)
         #expect(report.holds)
-        #expect(report.text.contains("rows sum to the measured difference within 10 %"))
+        #expect(report.allHold)
+        #expect(report.text.contains("rows sum to the measured difference within 10 % (-1.7 %), and each mode's rows to its own time"))
         #expect(report.json["difference"]?["within_tolerance"] == .bool(true))
+    }
+
+    /// Built so that the difference adds up while each mode misses its own time by
+    /// 20 % and 67 % (both shared their CPU with the same other process): the report must not call that a clean result.
+    @Test func reportFlagsModesThatMissTheirOwnTime() {
+        let report = Self.report(threadRows: 8_000, threadMeasured: 10_000, greenRows: 1_000, greenMeasured: 3_000)
+        #expect(report.holds)
+        #expect(!report.allHold)
+        #expect(report.text.contains("but FLAGGED: thread and green rows miss their own measured time"))
+        #expect(report.json["difference"]?["every_mode_within_tolerance"] == .bool(false))
     }
 
     /// Built to violate the check: green's wall time is far above its sampled CPU
