@@ -81,6 +81,7 @@ enum ExplainFixture {
                         Frame(symbol: "sock_def_readable", dso: Self.kernel), Frame(symbol: "unix_stream_sendmsg", dso: Self.kernel)]) == .wakeUps)
         #expect(bucket([Frame(symbol: "entry_SYSCALL_64_after_hwframe", dso: Self.kernel)]) == .syscallEntry)
         #expect(bucket([Frame(symbol: "__libc_write", dso: "/usr/lib/x86_64-linux-gnu/libc.so.6")]) == .syscallEntry)
+        #expect(bucket([Frame(symbol: "__GI___pthread_disable_asynccancel", dso: "/usr/lib/x86_64-linux-gnu/libc.so.6")]) == .syscallEntry)
         #expect(bucket([Frame(symbol: "skb_release_head_state", dso: Self.kernel), Frame(symbol: "unix_stream_read_generic", dso: Self.kernel),
                         Frame(symbol: "ksys_read", dso: Self.kernel), Frame(symbol: "do_syscall_64", dso: Self.kernel)]) == .socket)
         #expect(bucket([Frame(symbol: "swift_retain", dso: "/opt/swift/usr/lib/swift/linux/libswiftCore.so")]) == .swiftRuntime)

@@ -39,7 +39,7 @@ public enum TimeBucket: String, CaseIterable, Sendable {
     /// - wake-ups: waking a sleeper (`try_to_wake_up`, the socket's wait-queue
     ///   callbacks) outside `__schedule`.
     /// - syscall entry/exit: a leaf in the kernel's entry and return paths, or in
-    ///   libc's syscall wrappers.
+    ///   libc's syscall wrappers (with their cancellation bracket).
     /// - socket work: any other kernel leaf under read/write of a socket or pipe.
     /// - Swift runtime, csgb: a user leaf in libswift* or in the executable.
     /// - other: everything else (timer interrupts, page faults, the rest of libc).
@@ -77,5 +77,9 @@ public enum TimeBucket: String, CaseIterable, Sendable {
                                  "pipe_", "__sys_sendto", "__sys_recvfrom", "new_sync_read", "new_sync_write"]
     static let libcSyscallWrappers: Set<String> = ["read", "write", "__read", "__write", "__libc_read", "__libc_write",
                                                    "__GI___libc_read", "__GI___libc_write", "syscall", "sched_yield",
-                                                   "__GI___sched_yield", "__sched_yield", "__GI___read", "__GI___write"]
+                                                   "__GI___sched_yield", "__sched_yield", "__GI___read", "__GI___write",
+                                                   // The cancellation bracket around every blocking wrapper; in a VM
+                                                   // the timer's samples land here right after the syscall returns.
+                                                   "__GI___pthread_disable_asynccancel", "__GI___pthread_enable_asynccancel",
+                                                   "__pthread_disable_asynccancel", "__pthread_enable_asynccancel"]
 }
