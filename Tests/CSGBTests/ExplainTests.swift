@@ -353,3 +353,62 @@ enum ExplainFixture {
         #expect(first.ipc == instructions / cycles)
     }
 }
+
+@Suite struct FramePointerCheckTests {
+    @Test func prologues() {
+        #expect(FramePointerCheck.setsUpFramePointer([0x55, 0x48, 0x89, 0xe5, 0x41, 0x57, 0, 0][...]))
+        #expect(FramePointerCheck.setsUpFramePointer([0xf3, 0x0f, 0x1e, 0xfa, 0x55, 0x48, 0x89, 0xe5][...]))
+        // -fomit-frame-pointer: rbp pushed as a callee-saved register, or not at all.
+        #expect(!FramePointerCheck.setsUpFramePointer([0x55, 0x41, 0x57, 0x41, 0x56, 0x53, 0, 0][...]))
+        #expect(!FramePointerCheck.setsUpFramePointer([0x48, 0x83, 0xec, 0x08, 0, 0, 0, 0][...]))
+    }
+
+    /// A hand-built ELF: one of our functions with a frame pointer, one without,
+    /// and a foreign one that must not count.
+    @Test func scansTheSymbolTable() throws {
+        var image = [UInt8](repeating: 0, count: 512)
+        func put(_ bytes: [UInt8], at offset: Int) { image.replaceSubrange(offset..<(offset + bytes.count), with: bytes) }
+        func le(_ value: Int, _ width: Int) -> [UInt8] { (0..<width).map { UInt8((value >> (8 * $0)) & 0xff) } }
+        put([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1], at: 0)
+        put(le(256, 8), at: 0x28)
+        put(le(64, 2), at: 0x3a)
+        put(le(4, 2), at: 0x3c)
+        put([0x55, 0x48, 0x89, 0xe5, 0x90, 0x90, 0x90, 0xc3], at: 64)                   // with a frame pointer
+        put([0x48, 0x83, 0xec, 0x08, 0x90, 0x90, 0x90, 0xc3], at: 80)                   // without
+        put(Array("\0$s4CSGB1aF\0$s4CSGB1bF\0other\0".utf8), at: 96)
+        func symbol(_ index: Int, name: Int, value: Int) {
+            let base = 128 + index * 24
+            put(le(name, 4), at: base)
+            put([0x12, 0], at: base + 4)
+            put(le(1, 2), at: base + 6)
+            put(le(value, 8), at: base + 8)
+            put(le(16, 8), at: base + 16)
+        }
+        symbol(1, name: 1, value: 0x1000)
+        symbol(2, name: 12, value: 0x1010)
+        symbol(3, name: 23, value: 0x1000)
+        func section(_ index: Int, type: Int, address: Int, offset: Int, size: Int, link: Int, entrySize: Int) {
+            let base = 256 + index * 64
+            put(le(type, 4), at: base + 4)
+            put(le(address, 8), at: base + 16)
+            put(le(offset, 8), at: base + 24)
+            put(le(size, 8), at: base + 32)
+            put(le(link, 4), at: base + 40)
+            put(le(entrySize, 8), at: base + 56)
+        }
+        section(1, type: 1, address: 0x1000, offset: 64, size: 32, link: 0, entrySize: 0)
+        section(2, type: 2, address: 0, offset: 128, size: 96, link: 3, entrySize: 24)
+        section(3, type: 3, address: 0, offset: 96, size: 32, link: 0, entrySize: 0)
+        let check = try #require(FramePointerCheck(elf: image, prefixes: ["$s4CSGB"]))
+        #expect(check.functions == 2)
+        #expect(check.withFramePointer == 1)
+        #expect(FramePointerCheck(elf: Array("not an elf file at all, just text padding it out".utf8) + image, prefixes: ["$s4CSGB"]) == nil)
+    }
+
+    /// The csgb these tests run keeps frame pointers (debug builds always do).
+    @Test func builtBinaryKeepsFramePointers() throws {
+        let check = try #require(FramePointerCheck.of(executable: CSGBProcess.binary.path))
+        #expect(check.functions > 500)
+        #expect((check.share ?? 0) >= FramePointerCheck.threshold)
+    }
+}

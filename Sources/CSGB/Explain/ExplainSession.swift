@@ -118,9 +118,17 @@ public enum ExplainSession {
         result.notes.append(pmu
             ? "sampled event: cycles at \(request.frequency) Hz, turned into ns with each run's CPU time"
             : "sampled event: cpu-clock at \(request.frequency) Hz (no hardware PMU here); a sample's period is CPU ns")
+        let fix = "build with `make record` (swift build -c release -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer)"
+        if let check = FramePointerCheck.of(executable: request.executable), let share = check.share {
+            if share < FramePointerCheck.threshold {
+                result.warnings.append("only \(check.withFramePointer) of \(check.functions) of csgb's Swift functions set up a frame pointer: perf's user call chains skip the others' callers, so the user-space parts of the flame graphs are unreliable (the rows, decided by kernel frames and the leaf, are not); \(fix)")
+            }
+        } else {
+            result.notes.append("could not read \(request.executable)'s symbol table to check for frame pointers (stripped?): user call chains may be unreliable")
+        }
         for mode in modes {
             if let share = mode.rootedShare, share < rootedShareWarning {
-                result.warnings.append("\(mode.mode): only \(Fmt.fixed(share * 100, 0)) % of user-space stacks reach a thread's first frame: this binary seems to lack frame pointers, so user call chains (flame graph towers above libc and the Swift runtime) are unreliable; build with `make record` (swift build -c release -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer)")
+                result.warnings.append("\(mode.mode): only \(Fmt.fixed(share * 100, 0)) % of user-space stacks reach a thread's first frame: user call chains are broken; \(fix)")
             }
         }
         do {
