@@ -268,6 +268,21 @@ enum ExplainFixture {
         #expect(FlameGraphSVG.differenceColour(first: 2, second: 2) == "#ffffff")
     }
 
+    /// Cut at the kernel entry, both modes' `read` paths share frames: the
+    /// differential then compares the same kernel code.
+    @Test func cutStacksLineUpAcrossModes() throws {
+        let (thread, a, green, b) = try Self.folds()
+        let cutThread = thread.cutAtKernelEntry(), cutGreen = green.cutAtKernelEntry()
+        #expect(cutThread.total == thread.total && cutGreen.total == green.total)
+        let tree = FlameGraph.differentialTree(cutThread, scale: a, cutGreen, scale: b)
+        let read = try #require(tree.children[FrameKey(name: "read", kind: .libc)])
+        #expect(read.value > 0 && read.other > 0)
+        #expect(tree.children.keys.allSatisfy { $0.name != "start_thread" && $0.name != "csgb_context_trampoline" })
+        let rects = try Self.frames(FlameGraphSVG(title: "diff", subtitle: "t", differential: ("thread", "green")).render(tree))
+        Self.checkNesting(rects)
+        #expect(rects.contains { $0.title.hasPrefix("__schedule [k]:") && $0.fill.hasPrefix("#ff") })
+    }
+
     /// The structure checks catch a frame that floats over nothing and two that overlap.
     @Test func nestingCheckFailsOnABrokenGraph() {
         let floating = [Rect(x: 10, y: 100, width: 100, title: "root", fill: ""), Rect(x: 200, y: 84, width: 50, title: "orphan", fill: "")]

@@ -165,8 +165,10 @@ public enum ExplainSession {
             let (a, foldedA, scaleA) = folds[0], (b, foldedB, scaleB) = folds[1]
             let name = "diff-\(a)-\(b).svg"
             let svg = FlameGraphSVG(title: "\(a) vs \(b): \(command)",
-                                    subtitle: "differential flame graph, ns per iteration", differential: (a, b))
-            try folder.write(name, svg.render(FlameGraph.differentialTree(foldedA, scale: scaleA, foldedB, scale: scaleB)))
+                                    subtitle: "differential flame graph, ns per iteration; stacks cut at the call that entered the kernel, so both modes' kernel paths line up",
+                                    differential: (a, b))
+            try folder.write(name, svg.render(FlameGraph.differentialTree(foldedA.cutAtKernelEntry(), scale: scaleA,
+                                                                          foldedB.cutAtKernelEntry(), scale: scaleB)))
             report.files.append(("flame graph \(a) vs \(b)", folder.file(name)))
         }
         let rows = timelines.flatMap { $0.1.csvRows(mode: $0.0) }

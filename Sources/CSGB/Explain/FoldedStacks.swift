@@ -6,6 +6,16 @@ import Glibc
 public enum FrameKind: String, Sendable {
     case kernel, swiftRuntime, csgb, libc, other
 
+    var title: String {
+        switch self {
+        case .kernel: "kernel"
+        case .swiftRuntime: "Swift runtime"
+        case .csgb: "csgb"
+        case .libc: "libc"
+        case .other: "other"
+        }
+    }
+
     init(_ frame: PerfSample.Frame, executable: String) {
         if frame.isKernel { self = .kernel; return }
         let dso = frame.dsoName
@@ -44,6 +54,27 @@ public struct FoldedStacks: Sendable {
     }
 
     public var total: UInt64 { weights.values.reduce(0, +) }
+
+    /// The stacks cut where modes stop differing: a thread's stack starts at
+    /// `start_thread`, a green thread's at our trampoline, so no frame below the
+    /// syscall would ever line up. Kept: the function that entered the kernel
+    /// (`read`, `__GI___libc_write`) and everything above it; a user-space leaf
+    /// becomes its kind and its function. Used for the differential graph.
+    public func cutAtKernelEntry() -> FoldedStacks {
+        var cut = FoldedStacks()
+        for (stack, weight) in weights {
+            let key: [FrameKey]
+            if let first = stack.firstIndex(where: { $0.kind == .kernel }) {
+                key = Array(stack[max(0, first - 1)...])
+            } else if let leaf = stack.last {
+                key = [FrameKey(name: "user: \(leaf.kind.title)", kind: leaf.kind), leaf]
+            } else {
+                key = stack
+            }
+            cut.weights[key, default: 0] += weight
+        }
+        return cut
+    }
 
     public var text: String {
         weights.map { stack, weight in
