@@ -59,11 +59,16 @@ def summarise(loaded):
     return out
 
 
+def n(x):
+    """Thousands-grouped whole ns; a rounded -0 prints as 0."""
+    return f"{round(x) + 0:,}"
+
+
 def table(s):
     a, b = s["modes"]
     lines = [f"| row | {a} | {b} | {a} − {b} |", "|---|---|---|---|"]
     for key, title in ROWS:
-        lines.append(f"| {title} | {s[a][key]:,.0f} | {s[b][key]:,.0f} | {s['diff'][key]:,.0f} |")
+        lines.append(f"| {title} | {n(s[a][key])} | {n(s[b][key])} | {n(s['diff'][key])} |")
     lines.append(f"| **sum of rows** | {s[a]['sum']:,.0f} | {s[b]['sum']:,.0f} | {s['diff']['sum']:,.0f} |")
     lines.append(f"| **measured ns/iteration** | {s[a]['measured']:,.0f} | {s[b]['measured']:,.0f} | {s['diff']['measured']:,.0f} |")
     return "\n".join(lines)
