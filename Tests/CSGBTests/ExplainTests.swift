@@ -308,6 +308,37 @@ enum ExplainFixture {
         #expect(!FileManager.default.fileExists(atPath: NSTemporaryDirectory() + "csgb-explain-noperf"))
     }
 
+    /// The whole pipeline with perf: both modes recorded, rows in JSON adding up
+    /// to their stated sums, three SVGs and the timeline PNG written. Whether the
+    /// rows match the wall clock depends on the machine being quiet, so that is
+    /// read, not asserted, here.
+    @Test func explainWritesGraphsAndTimeline() throws {
+        let out = NSTemporaryDirectory() + "csgb-explain-e2e-\(getpid())"
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try CSGBProcess.run(["explain", "--seconds", "0.3", "--timeline-seconds", "0.1", "--out", out, "--format", "json",
+                                          "--", "socket", "1", "--cpus", "0"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let modes = try #require(report["modes"] as? [[String: Any]])
+        #expect(modes.map { $0["mode"] as? String } == ["thread", "green"])
+        for mode in modes {
+            let rows = try #require(mode["rows"] as? [String: Double])
+            #expect(Set(rows.keys) == ["scheduler", "wake_ups", "syscall_entry_exit", "socket", "swift_runtime", "csgb", "other"])
+            let sum = try #require(mode["rows_sum_ns_per_iteration"] as? Double)
+            #expect(abs(rows.values.reduce(0, +) - sum) < 0.01)
+            #expect((mode["samples"] as? Int ?? 0) > 100)
+        }
+        let thread = try #require(modes[0]["rows"] as? [String: Double]), green = try #require(modes[1]["rows"] as? [String: Double])
+        #expect(thread["scheduler"]! > 100 * max(green["scheduler"]!, 1))
+        let difference = try #require(report["difference"] as? [String: Any])
+        #expect(difference["within_tolerance"] is Bool)
+        for file in ["thread.svg", "green.svg", "diff-thread-green.svg", "timeline.png", "timeline.csv", "thread.folded", "report.json"] {
+            #expect(FileManager.default.fileExists(atPath: out + "/" + file), "\(file)")
+        }
+        let svg = try String(contentsOfFile: out + "/diff-thread-green.svg", encoding: .utf8)
+        #expect(svg.contains("__schedule [k]"))
+    }
+
     @Test(arguments: [
         ["explain", "--modes", "thread,thread", "--", "socket", "1"],
         ["explain", "--modes", "thread", "--", "socket", "1"],
