@@ -48,9 +48,11 @@ sweep: release
 
 # Frame pointers so that perf record -g walks Swift stacks (Swift omits them in -O).
 FP_FLAGS := -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer
+# A thin wrapper over `csgb explain`: thread vs green, flame graphs and timeline
+# into experiments/results/record/.
 record:
 	$(SWIFT) build -c release --scratch-path .build-fp $(FP_FLAGS)
-	python3 experiments/record.py --csgb .build-fp/release/csgb
+	.build-fp/release/csgb explain --out experiments/results/record -- socket 1 --cpus 0
 
 # Time from SIGINT/SIGTERM to the report and to exit, per mode.
 stop-latency: release

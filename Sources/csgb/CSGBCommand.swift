@@ -23,7 +23,7 @@ struct CSGBCommand: ParsableCommand {
             `priority` line says what it did.
             """,
         version: "csgb " + BuildInfo.version,
-        subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, StatCommand.self, InfoCommand.self])
+        subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, StatCommand.self, ExplainCommand.self, InfoCommand.self])
 
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {
