@@ -56,14 +56,20 @@ let package = Package(
         ),
         // Writes the git commit into CSGB at every build, for `csgb --version`.
         .plugin(name: "BuildCommit", capability: .buildTool()),
+        // csgb stat and csgb explain: perf around a child csgb run, its output parsed,
+        // the run's claims checked, time attributed. Reads reports; never runs actors.
+        .target(
+            name: "Analysis",
+            dependencies: ["CSGB", "CSGBSystem", "CCSGB"]
+        ),
         // Argument parsing and wiring only.
         .executableTarget(
             name: "csgb",
-            dependencies: ["CSGB", "CSGBSystem", "Fibers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["CSGB", "Analysis", "CSGBSystem", "Fibers", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Assembly checks of the context switch; linked into the tests only.
         .target(name: "CCSGBTestSupport", dependencies: ["CCSGB"], path: "Tests/Support/CCSGBTestSupport"),
-        .testTarget(name: "CSGBTests", dependencies: ["CSGB", "CSGBSystem", "CCSGB", "csgb"]),
+        .testTarget(name: "CSGBTests", dependencies: ["CSGB", "Analysis", "CSGBSystem", "CCSGB", "csgb"]),
         .testTarget(name: "FibersTests", dependencies: ["Fibers", "CSGBSystem", "CCSGB", "CCSGBTestSupport"]),
         .testTarget(name: "AsyncWorkersTests", dependencies: ["AsyncWorkers", "CCSGB"]),
     ]

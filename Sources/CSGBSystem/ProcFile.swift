@@ -38,8 +38,8 @@ public enum ProcFile {
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
 }
 
-extension String {
-    public func trimmingCharacters(in set: Set<Character>) -> String {
+extension StringProtocol {
+    public func trimming(_ set: Set<Character>) -> String {
         var s = Substring(self)
         while let f = s.first, set.contains(f) { s = s.dropFirst() }
         while let l = s.last, set.contains(l) { s = s.dropLast() }
@@ -48,5 +48,5 @@ extension String {
 }
 
 extension Set where Element == Character {
-    public static let whitespacesAndNewlines: Set<Character> = [" ", "\t", "\n", "\r"]
+    public static let blanks: Set<Character> = [" ", "\t", "\n", "\r"]
 }

@@ -76,7 +76,7 @@ public enum ResourceLimits {
 
     public static func readInteger(_ path: String) -> Int? {
         guard let text = try? ProcFile.read(path) else { return nil }
-        return Int(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        return Int(text.trimming(.blanks))
     }
 
     public static func currentThreadCount() -> Int {

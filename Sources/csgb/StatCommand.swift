@@ -1,4 +1,5 @@
 import ArgumentParser
+import Analysis
 import CSGB
 #if canImport(Glibc)
 import Glibc

@@ -4,6 +4,7 @@ import Foundation
 import FoundationXML
 #endif
 import Testing
+@testable import Analysis
 @testable import CSGB
 
 /// Recorded `perf script` and `perf stat -I` text under Tests/Fixtures/explain:

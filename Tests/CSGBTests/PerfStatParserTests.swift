@@ -1,5 +1,6 @@
 import CSGBSystem
 import Testing
+@testable import Analysis
 @testable import CSGB
 
 /// `perf stat -x, -o FILE` output captured on the development VM (perf 6.1.192, no

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+@testable import Analysis
 @testable import CSGB
 
 /// Issue 12: no false verdicts, no lost reports, every signal and option handled.

@@ -1,5 +1,6 @@
 import CSGBSystem
 import Testing
+@testable import Analysis
 @testable import CSGB
 
 func figures(switches: Double?, reads: Double? = 2, writes: Double? = 2, futex: Double? = 0, epoll: Double? = 0,

@@ -16,7 +16,3 @@ public struct ContextSwitches: Equatable, Sendable {
         ContextSwitches(voluntary: a.voluntary + b.voluntary, involuntary: a.involuntary + b.involuntary)
     }
 }
-
-extension Substring {
-    func trimmingCharacters(in set: Set<Character>) -> String { String(self).trimmingCharacters(in: set) }
-}

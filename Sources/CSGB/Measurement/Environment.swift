@@ -47,7 +47,7 @@ public struct Environment: Sendable {
 
     /// A PMU that counts instructions and cycles shows up as `cpu` on Intel and
     /// most AMD systems; VMs without PMU passthrough have none.
-    static func hasHardwarePMU() -> Bool {
+    public static func hasHardwarePMU() -> Bool {
         ProcFile.exists("/sys/bus/event_source/devices/cpu")
             || ProcFile.exists("/sys/bus/event_source/devices/cpu_core")
             || ProcFile.exists("/sys/bus/event_source/devices/armv8_pmuv3_0")
@@ -57,7 +57,7 @@ public struct Environment: Sendable {
         guard let text = try? ProcFile.read("/proc/cpuinfo") else { return "unknown" }
         for line in text.split(separator: "\n") where line.hasPrefix("model name") {
             if let colon = line.firstIndex(of: ":") {
-                return line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+                return line[line.index(after: colon)...].trimming(.blanks)
             }
         }
         return "unknown"

@@ -73,7 +73,7 @@ extension Claims {
         case .uring:
             absentSyscalls += ["read", "write"]
             if configuration.ring.sqpoll {
-                boundedSyscalls["io_uring_enter"] = transfers + Expectation.edgeTolerance
+                boundedSyscalls["io_uring_enter"] = transfers + Claims.edgeTolerance
                 reasons.append("\(Fmt.trimmed(transfers)) ring entries per iteration, submitted by the SQ poller")
             } else if enterPerTransfer {
                 exactSyscalls["io_uring_enter"] = transfers

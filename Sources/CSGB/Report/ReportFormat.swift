@@ -75,6 +75,12 @@ public enum CSV {
 
 /// Number formatting without Foundation.
 public enum Fmt {
+    /// A bound as people write it: 2, 0.001, 2.5.
+    public static func trimmed(_ value: Double) -> String {
+        if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
+        return String(value)
+    }
+
     public static func fixed(_ value: Double?, _ digits: Int) -> String {
         guard let value, value.isFinite else { return "n/a" }
         var scale = 1.0

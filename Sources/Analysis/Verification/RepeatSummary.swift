@@ -1,3 +1,4 @@
+import CSGB
 /// `--repeat R`: the median and range of every figure over R runs, and the
 /// coefficient of variation of ns/iteration, so one lucky or unlucky run does not
 /// become the answer.

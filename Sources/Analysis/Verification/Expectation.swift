@@ -1,3 +1,4 @@
+import CSGB
 /// What ran, as the child's report says: the verification reads the report rather
 /// than the command line, so it judges what actually ran. The names are only shown;
 /// the rules come from the claims the run stated about itself.
@@ -81,10 +82,7 @@ public struct Expectation: Equatable, Sendable {
     /// edges (the coordinator waking, perf's fifo handshake) must not fail a run of
     /// millions of iterations, and a real leak is far above this.
     public static let none = 0.001
-    /// Exact syscall counts per iteration may be off by this much: the window's
-    /// edges cut one round trip in the middle, and the coordinator's own fifo
-    /// write and read land in the window.
-    public static let edgeTolerance = 0.01
+    public static let edgeTolerance = Claims.edgeTolerance
 
     public init(summary: String, rules: [ExpectationRule]) {
         self.summary = summary
@@ -193,13 +191,5 @@ public struct Verification: Equatable, Sendable {
                 ])
             })),
         ])
-    }
-}
-
-extension Fmt {
-    /// A bound as people write it: 2, 0.001, 2.5.
-    static func trimmed(_ value: Double) -> String {
-        if value == value.rounded() && abs(value) < 1e15 { return String(Int64(value)) }
-        return String(value)
     }
 }

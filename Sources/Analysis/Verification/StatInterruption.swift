@@ -1,3 +1,4 @@
+import CSGB
 /// A `csgb stat` that a stop signal ended early: which run it hit, and whether that
 /// run was cut short (not judged) or never started.
 public struct StatInterruption: Sendable, Equatable {

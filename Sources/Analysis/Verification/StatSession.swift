@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGB
 import CSGBSystem
 import Glibc
 #endif
@@ -147,7 +148,7 @@ public enum StatSession {
     /// own error when it failed (bad workload arguments stay exit 64), a
     /// permission hint when perf was refused, perf's first complaint otherwise.
     static func diagnose(status: Int32, stderr: String, tool: String, userEvents: [String]? = nil) -> CSGBError {
-        let lines = stderr.split(separator: "\n").map { $0.trimmingCharacters(in: [" ", "\t"]) }
+        let lines = stderr.split(separator: "\n").map { $0.trimming([" ", "\t"]) }
         // A typo in --events is bad usage, not a missing perf. The default events
         // are checked against this machine's tracepoints, so only the user's can be unknown.
         if let userEvents, lines.contains(where: { $0.contains("event syntax error") || $0.contains("unknown tracepoint") }) {
@@ -167,7 +168,7 @@ public enum StatSession {
                           "can't access trace events", "not permitted"]
         if let refusal = permission.lazy.compactMap({ keyword in lines.first { $0.contains(keyword) } }).first {
             let paranoid = ResourceLimits.readInteger("/proc/sys/kernel/perf_event_paranoid").map(String.init) ?? "unknown"
-            let detail = refusal.hasPrefix("Error:") ? refusal.dropFirst("Error:".count).trimmingCharacters(in: [" ", "\t"]) : refusal
+            let detail = refusal.hasPrefix("Error:") ? refusal.dropFirst("Error:".count).trimming([" ", "\t"]) : refusal
             return .unavailable("\(tool) is not permitted here (\(detail)): run csgb stat as root, or grant perf CAP_PERFMON and read access to /sys/kernel/tracing, or `sysctl -w kernel.perf_event_paranoid=-1` (now \(paranoid))")
         }
         return .unavailable("\(tool) failed (exit \(status)): \(firstLine(stderr) ?? "no message")")
@@ -177,11 +178,11 @@ public enum StatSession {
     /// with the reason perf draws under an event syntax error (`\___ unknown tracepoint`).
     static func firstLine(_ text: String) -> String? {
         let lines = text.split(separator: "\n")
-            .map { $0.trimmingCharacters(in: [" ", "\t"]) }
+            .map { $0.trimming([" ", "\t"]) }
             .filter { !$0.isEmpty && !$0.hasPrefix("Events enabled") && !$0.hasPrefix("Events disabled") && $0 != "Error:" && !$0.hasPrefix("#") }
         guard let first = lines.first else { return nil }
         if let marker = lines.first(where: { $0.hasPrefix("\\___") }) {
-            return first + " (" + marker.dropFirst(4).trimmingCharacters(in: [" "]) + ")"
+            return first + " (" + marker.dropFirst(4).trimming([" "]) + ")"
         }
         return first
     }

@@ -1,3 +1,4 @@
+import CSGB
 /// What `csgb stat` found: per-iteration figures (the median over the runs), their
 /// spread, the verdict, and on a failure where the switches came from.
 public struct StatReport: Sendable {

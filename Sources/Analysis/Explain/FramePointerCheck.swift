@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGB
 import Glibc
 #endif
 

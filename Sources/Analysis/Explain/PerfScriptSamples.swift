@@ -1,3 +1,4 @@
+import CSGB
 /// One sample of `perf script -F comm,tid,time,period,event,ip,sym,dso`: who was on
 /// the CPU, when, how much of the event it stands for, and its call chain.
 public struct PerfSample: Equatable, Sendable {

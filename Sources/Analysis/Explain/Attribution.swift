@@ -1,3 +1,4 @@
+import CSGB
 /// One mode's samples summed per bucket, in the sampled event's unit.
 public struct Attribution: Sendable {
     public var event: String

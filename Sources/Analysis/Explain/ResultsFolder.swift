@@ -1,4 +1,5 @@
 #if canImport(Glibc)
+import CSGB
 import CSGBSystem
 import Glibc
 #endif

@@ -1,3 +1,4 @@
+import CSGB
 import CSGBSystem
 /// The events `csgb stat` hands to `perf stat -e`.
 public enum StatEvents {

@@ -1,3 +1,4 @@
+import CSGB
 import CSGBSystem
 /// One line of `perf stat -x,` output, typed.
 ///
@@ -81,10 +82,10 @@ public struct PerfStatOutput: Equatable, Sendable {
     public init(parsing text: String, separator: Character = ",") {
         var records: [PerfStatRecord] = []
         for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = rawLine.trimmingCharacters(in: [" ", "\t"])
+            let line = rawLine.trimming([" ", "\t"])
             if line.isEmpty || line.hasPrefix("#") { continue }
             let fields = line.split(separator: separator, omittingEmptySubsequences: false).map {
-                $0.trimmingCharacters(in: [" ", "\t"])
+                $0.trimming([" ", "\t"])
             }
             if let record = Self.record(fields) { records.append(record) }
         }

@@ -1,3 +1,4 @@
+import CSGB
 /// Where a sample's time goes, decided from its whole call chain (leaf first).
 public enum TimeBucket: String, CaseIterable, Sendable {
     case scheduler

@@ -1,3 +1,4 @@
+import CSGB
 /// What `csgb explain` found: each mode's ns per iteration by bucket, the
 /// difference between the first and second mode by bucket, and whether the rows
 /// add up to what the runs measured.

@@ -1,3 +1,4 @@
+import CSGB
 /// A call tree built from folded stacks, in ns per iteration. `value` is the
 /// profile's, `other` the second profile's in a differential graph.
 public final class FlameNode {

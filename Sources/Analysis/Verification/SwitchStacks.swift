@@ -1,3 +1,4 @@
+import CSGB
 import CSGBSystem
 /// Where context switches came from: `perf script` output of a
 /// `perf record -e sched:sched_switch -g` run, folded into kernel stacks and
@@ -94,7 +95,7 @@ public struct SwitchStacks: Equatable, Sendable {
         }
         let isKernel = dso.hasPrefix("[kernel") || (address.count == 16 && address.hasPrefix("ffff"))
         guard isKernel else { return nil }
-        var symbol = rest.trimmingCharacters(in: [" "])
+        var symbol = rest.trimming([" "])
         // Offsets (`+0x1c`) would split one function into many stacks.
         if let plus = symbol.firstIndex(of: "+"), symbol[plus...].hasPrefix("+0x") { symbol = String(symbol[..<plus]) }
         return symbol.isEmpty ? "[unknown]" : symbol

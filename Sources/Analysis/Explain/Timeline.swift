@@ -1,3 +1,4 @@
+import CSGB
 /// Counts per interval across the measured window, from `perf stat -I 1 -x,`:
 /// context switches, syscalls, task clock and, where a PMU exists, instructions and
 /// cycles. perf's interval timer fires every millisecond nominally; the actual

@@ -1,3 +1,4 @@
+import CSGB
 /// One figure `csgb stat` prints per iteration, with its JSON key and text label.
 public enum StatFigure: Hashable, Sendable {
     case nanoseconds
