@@ -22,7 +22,8 @@ public enum StatFigure: Hashable, Sendable {
     case eagain
 
     /// The syscalls csgb stat counts, by name, in print order.
-    public static let syscallNames = ["read", "write", "futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield"]
+    /// The syscalls traced per iteration: every one a run's claims may name.
+    public static let syscallNames = Claims.tracedSyscalls
 
     public static let all: [StatFigure] = [.nanoseconds, .contextSwitches, .cpuMigrations]
         + syscallNames.map { .syscalls($0) }

@@ -25,6 +25,10 @@ public struct Claims: Equatable, Sendable {
 
     public init() {}
 
+    /// Every syscall a claim may name, which `csgb stat` traces: the transfers, the
+    /// kernel waits and yields, and the reactors that must stay unused.
+    public static let tracedSyscalls = ["read", "write", "futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield"]
+
     /// Exact counts per iteration may be off by this much: the window's edges cut one
     /// iteration in the middle, and the coordinator's own fifo write and read land in
     /// the window.
