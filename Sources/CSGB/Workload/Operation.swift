@@ -47,7 +47,7 @@ extension Operation {
         }
     }
 
-    /// What `.injectedSleep` does everywhere: block the OS thread briefly.
+    /// What `.injectedSleep` does everywhere: sleep in the kernel briefly.
     static func sleepBlocking() {
         var pause = timespec(tv_sec: 0, tv_nsec: 1_000)
         nanosleep(&pause, nil)
