@@ -109,7 +109,13 @@ extension FileDescriptor {
 
     /// Writes all of `bytes`, retrying on EINTR and short writes.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(SystemError) {
-        var offset = 0
+        var written = 0
+        try write(bytes, written: &written)
+    }
+
+    /// Writes all of `bytes`; `written` says how far it got when it fails.
+    public func write(_ bytes: UnsafeRawBufferPointer, written offset: inout Int) throws(SystemError) {
+        offset = 0
         while offset < bytes.count {
             let n = Glibc.write(rawValue, bytes.baseAddress! + offset, bytes.count - offset)
             if n >= 0 {
@@ -117,6 +123,35 @@ extension FileDescriptor {
                 continue
             }
             if Errno.current != .interrupted { throw SystemError("write") }
+        }
+    }
+}
+
+extension FileDescriptor {
+    public static let standardOutput = FileDescriptor(rawValue: 1)
+
+    /// Whether the number refers to an open file at all.
+    public var isOpen: Bool { fcntl(rawValue, F_GETFD) != -1 }
+
+    /// Creates (or truncates) the file at `path` and writes `text` into it.
+    public static func writeFile(_ path: String, _ text: String) throws(SystemError) {
+        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
+        defer { fd.close() }
+        let bytes = Array(text.utf8)
+        let failure: SystemError? = bytes.withUnsafeBytes { buffer in
+            do throws(SystemError) { try fd.write(buffer) } catch { return SystemError("write \(path)", error.errno) }
+            return nil
+        }
+        if let failure { throw failure }
+    }
+
+    /// `mkdir -p`: the directory and its parents.
+    public static func makeDirectories(_ path: String) throws(SystemError) {
+        var prefix = path.hasPrefix("/") ? "/" : ""
+        for component in path.split(separator: "/") {
+            prefix += component
+            if mkdir(prefix, 0o755) != 0 && Errno.current != .fileExists { throw SystemError("mkdir \(prefix)") }
+            prefix += "/"
         }
     }
 }

@@ -5,11 +5,16 @@ import Glibc
 /// Reads small kernel files (/proc, /sys) without Foundation.
 public enum ProcFile {
     public static func read(_ path: String) throws(SystemError) -> String {
+        String(decoding: try bytes(path), as: UTF8.self)
+    }
+
+    /// The whole file as bytes (a binary, for the frame-pointer check).
+    public static func bytes(_ path: String) throws(SystemError) -> [UInt8] {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         if fd < 0 { throw SystemError("open \(path)") }
         defer { close(fd) }
         var bytes: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 4096)
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
         while true {
             let n = chunk.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress, $0.count) }
             if n < 0 {
@@ -19,7 +24,7 @@ public enum ProcFile {
             if n == 0 { break }
             bytes.append(contentsOf: chunk[0..<n])
         }
-        return String(decoding: bytes, as: UTF8.self)
+        return bytes
     }
 
     public static func listDirectory(_ path: String) throws(SystemError) -> [String] {

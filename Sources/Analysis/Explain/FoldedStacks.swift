@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGB
 import Glibc
 #endif
+import CSGB
 
 /// What kind of code a frame is, for a flame graph's colours.
 public enum FrameKind: String, Sendable {

@@ -1,7 +1,8 @@
 #if canImport(Glibc)
-import CSGB
 import Glibc
 #endif
+import CSGB
+import CSGBSystem
 
 /// Whether a binary's own Swift functions keep frame pointers, read from its
 /// machine code: perf walks user stacks through `%rbp`, and a function that does
@@ -62,17 +63,7 @@ public struct FramePointerCheck: Sendable, Equatable {
 
     /// The check on a file: our modules' Swift functions.
     public static func of(executable path: String) -> FramePointerCheck? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { return nil }
-        defer { close(fd) }
-        var image: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
-        while true {
-            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-            if n < 0 && errno == EINTR { continue }
-            if n <= 0 { break }
-            image.append(contentsOf: chunk[0..<n])
-        }
+        guard let image = try? ProcFile.bytes(path) else { return nil }
         return FramePointerCheck(elf: image, prefixes: ["$s4CSGB", "$s6Fibers", "$s12AsyncWorkers"])
     }
 }

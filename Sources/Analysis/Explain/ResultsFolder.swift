@@ -1,8 +1,8 @@
 #if canImport(Glibc)
-import CSGB
-import CSGBSystem
 import Glibc
 #endif
+import CSGB
+import CSGBSystem
 
 /// The folder one `csgb explain` run writes its flame graphs, folded stacks,
 /// timeline and report into.
@@ -12,30 +12,13 @@ public struct ResultsFolder: Sendable {
     /// Creates the folder and its parents.
     public init(_ path: String) throws(SystemError) {
         self.path = path.count > 1 && path.hasSuffix("/") ? String(path.dropLast()) : path
-        var prefix = self.path.hasPrefix("/") ? "/" : ""
-        for component in self.path.split(separator: "/") {
-            prefix += component
-            if mkdir(prefix, 0o755) != 0 && errno != EEXIST { throw SystemError("mkdir \(prefix)") }
-            prefix += "/"
-        }
+        try FileDescriptor.makeDirectories(self.path)
     }
 
     public func file(_ name: String) -> String { "\(path)/\(name)" }
 
     public func write(_ name: String, _ text: String) throws(SystemError) {
-        let target = file(name)
-        let fd = open(target, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        if fd < 0 { throw SystemError("open \(target)") }
-        defer { close(fd) }
-        var remaining = Array(text.utf8)[...]
-        while !remaining.isEmpty {
-            let n = remaining.withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw SystemError("write \(target)")
-            }
-            remaining = remaining.dropFirst(n)
-        }
+        try FileDescriptor.writeFile(file(name), text)
     }
 
     /// `csgb-explain-20261201-052233`, in UTC, for a run given no `--out`.

@@ -1,8 +1,8 @@
 #if canImport(Glibc)
-import CSGB
-import CSGBSystem
 import Glibc
 #endif
+import CSGB
+import CSGBSystem
 
 /// Draws `timeline.csv` as a PNG with matplotlib (the project's plotting tool,
 /// from python3-matplotlib). The script is kept here, not in experiments/, so

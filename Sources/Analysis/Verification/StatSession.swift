@@ -1,8 +1,8 @@
 #if canImport(Glibc)
-import CSGB
-import CSGBSystem
 import Glibc
 #endif
+import CSGB
+import CSGBSystem
 import CCSGB
 
 /// What `csgb stat` was asked to do.

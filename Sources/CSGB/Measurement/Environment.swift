@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 import CCSGB
 
 /// The machine a run happened on, so a figure can be read against its context.

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 
 /// The child side of `perf stat --control fifo:CTL,ACK -D -1` (hidden option
 /// `--perf-control CTL,ACK`): perf starts with its events disabled, and the run

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 import CCSGB
 
 /// `--counters`: per-OS-thread perf counters over exactly the measured window.

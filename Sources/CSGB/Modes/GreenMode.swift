@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 import Fibers
 
 /// One green thread per actor on our own stacks, one GreenScheduler per worker

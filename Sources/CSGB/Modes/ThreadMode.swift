@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 
 /// One kernel thread per actor with blocking syscalls: the kernel scheduler does
 /// all the switching, so `wakePeer`/`waitPeer` are nothing here (the blocking read

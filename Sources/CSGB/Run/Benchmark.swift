@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 import CCSGB
 
 /// Something that must happen exactly at the window's edges (perf's control fifo,

@@ -1,7 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
-import CCSGB
+import CSGBSystem
 
 /// What csgb did to the coordinator's priority for the window. The coordinator
 /// sleeps through the window; nice −20 only makes it take the window's edges on time
@@ -18,19 +15,15 @@ public struct CoordinatorPriority: Sendable, Equatable {
     /// Raises the calling thread to nice −20 unless the caller lowered it, or
     /// raising is not permitted (it needs root or CAP_SYS_NICE).
     static func raiseForWindow() -> CoordinatorPriority {
-        let tid = id_t(csgb_gettid())
-        errno = 0
-        let start = getpriority(which, tid)
-        // getpriority returns -1 both as a value and as an error; errno tells them apart.
-        let current: Int32 = (start == -1 && errno != 0) ? 0 : start
+        let current = ThreadPriority.current()
         if current > 0 { return CoordinatorPriority(niceAtStart: current, niceInWindow: current) }
-        let permitted = setpriority(which, tid, raised) == 0
+        let permitted = ThreadPriority.set(raised)
         return CoordinatorPriority(niceAtStart: current, niceInWindow: permitted ? raised : current)
     }
 
     /// Puts the coordinator back where it was (a library caller keeps its thread).
     func restore() {
-        if niceInWindow != niceAtStart { setpriority(which, id_t(csgb_gettid()), niceAtStart) }
+        if niceInWindow != niceAtStart { ThreadPriority.set(niceAtStart) }
     }
 
     public var text: String {
@@ -43,5 +36,3 @@ public struct CoordinatorPriority: Sendable, Equatable {
         return "left at nice \(niceAtStart): raising the coordinator needs root or CAP_SYS_NICE"
     }
 }
-
-private let which = __priority_which_t(PRIO_PROCESS.rawValue)

@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import CSGBSystem
 import Glibc
 #endif
+import CSGBSystem
 
 /// One step of an actor's script. A workload is a short cyclic script per actor;
 /// each mode is an interpreter of the same scripts, so the syscalls of a workload

@@ -1,6 +1,4 @@
 #if canImport(Glibc)
-import CSGB
-import CSGBSystem
 import Glibc
 #endif
 import CCSGB
@@ -8,25 +6,34 @@ import CCSGB
 /// Runs a program to completion with its stdout and stderr in files, which keeps
 /// it simple (no pipes to drain, no deadlock when both fill) and leaves the
 /// output for an error message. Used for `perf stat`, `perf record`, `perf script`.
-struct Subprocess {
-    struct Outcome {
+public struct Subprocess {
+    public struct Outcome {
         /// The exit status, or 128 + the signal that ended it.
-        let status: Int32
-        let signalled: Bool
+        public let status: Int32
+        public let signalled: Bool
     }
 
-    let path: String
-    let arguments: [String]
-    var stdoutPath = "/dev/null"
-    var stderrPath = "/dev/null"
+    public let path: String
+    public let arguments: [String]
+    public var stdoutPath = "/dev/null"
+    public var stderrPath = "/dev/null"
     /// Starts the program in a process group of its own and passes csgb's stop
     /// signals on to that group as SIGINT, so a stop reaches perf and the workload
     /// whether it was sent to csgb stat alone or to the terminal's whole group.
-    var forwardsStop = false
+    public var forwardsStop = false
+
+    public init(path: String, arguments: [String], stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null",
+                forwardsStop: Bool = false) {
+        self.path = path
+        self.arguments = arguments
+        self.stdoutPath = stdoutPath
+        self.stderrPath = stderrPath
+        self.forwardsStop = forwardsStop
+    }
 
     /// Starts the program and waits for it. A stop signal meant for csgb stat does
     /// not abandon the child: the wait resumes, so perf can still write its counts.
-    func run() throws(SystemError) -> Outcome {
+    public func run() throws(SystemError) -> Outcome {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -65,7 +72,7 @@ struct Subprocess {
 
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 {
-            if errno != EINTR { throw SystemError("waitpid") }
+            if Errno.current != .interrupted { throw SystemError("waitpid") }
         }
         // WIFEXITED / WEXITSTATUS are macros Swift does not import.
         let signal = status & 0x7f
@@ -75,10 +82,10 @@ struct Subprocess {
 }
 
 /// A private directory for the fifos and files of one `csgb stat`, removed at the end.
-final class ScratchDirectory {
-    let path: String
+public final class ScratchDirectory {
+    public let path: String
 
-    init() throws(SystemError) {
+    public init() throws(SystemError) {
         let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array("\(base)/csgb-stat.XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
@@ -86,16 +93,16 @@ final class ScratchDirectory {
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 
-    func file(_ name: String) -> String { "\(path)/\(name)" }
+    public func file(_ name: String) -> String { "\(path)/\(name)" }
 
-    func makeFifo(_ name: String) throws(SystemError) -> String {
+    public func makeFifo(_ name: String) throws(SystemError) -> String {
         let fifo = file(name)
         unlink(fifo)
         if mkfifo(fifo, 0o600) != 0 { throw SystemError("mkfifo \(fifo)") }
         return fifo
     }
 
-    func read(_ name: String) -> String { (try? ProcFile.read(file(name))) ?? "" }
+    public func read(_ name: String) -> String { (try? ProcFile.read(file(name))) ?? "" }
 
     deinit {
         if let names = try? ProcFile.listDirectory(path) {
