@@ -289,6 +289,15 @@ def print_hop_breakdown(summaries):
                     " the runtime alone (%s): %s"
                     % (label, e, syscalls, (e - syscalls) / 2, floor,
                        "%.1f ns/hop" % (f / 2) if f is not None else "n/a"))
+    e, f = med("async-socket"), med("swift-floor-notify")
+    if None not in (e, f, syscalls):
+        rows.append("  async-socket / (c-loop-nb + swift-floor-notify): %.2fx"
+                    " (csgb's echo against the 4 syscalls plus the Swift runtime's 2 hops)"
+                    % (e / (syscalls + f)))
+    y, fy = med("async-yield"), med("swift-floor-yield")
+    if None not in (y, fy):
+        rows.append("  async-yield / swift-floor-yield: %.2fx (csgb's yield against the runtime's)"
+                    % (y / fy))
     if rows:
         print()
         print("per-hop breakdown (N=1; hop = (echo - c-loop-nb) / 2):")

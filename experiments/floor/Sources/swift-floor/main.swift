@@ -48,11 +48,22 @@ final class OneThreadNotify: @unchecked Sendable {
 /// task's continuation, to resume, rather than a job, to run.
 let yieldTag: UInt = 1
 
-final class RingExecutor: TaskExecutor, @unchecked Sendable {
+final class RingExecutor: TaskExecutor, SerialExecutor, @unchecked Sendable {
     func enqueue(_ job: consuming ExecutorJob) {
         floor_push(unsafeBitCast(UnownedJob(job), to: UnsafeMutableRawPointer.self))
     }
 }
+
+/// --executor actor: the tasks are isolated to this global actor, whose executor is
+/// the ring, so a resume enqueues on a serial executor directly: no preference lookup.
+@globalActor actor RingActor {
+    static let shared = RingActor()
+    nonisolated var unownedExecutor: UnownedSerialExecutor { ringExecutor.asUnownedSerialExecutor() }
+}
+
+let ringExecutor = RingExecutor()
+
+enum Placement { case hook, preference, actor }
 
 func fail(_ message: String, _ status: Int32 = 64) -> Never {
     fputs("swift-floor: \(message)\n", stderr)
@@ -61,7 +72,7 @@ func fail(_ message: String, _ status: Int32 = 64) -> Never {
 
 struct Options {
     var workload = ""
-    var preference = false
+    var placement = Placement.hook
     var n = 1
     var duration = 2.0
     var warmup = 0.5
@@ -91,8 +102,12 @@ func parseOptions() -> Options {
         guard let v = args.popFirst() else { fail(usage) }
         switch a {
         case "--executor":
-            guard v == "hook" || v == "preference" else { fail("--executor: expected hook or preference") }
-            o.preference = v == "preference"
+            switch v {
+            case "hook": o.placement = .hook
+            case "preference": o.placement = .preference
+            case "actor": o.placement = .actor
+            default: fail("--executor: expected hook, preference or actor")
+            }
         case "-n":
             guard let n = Int(v), n >= 1, n <= 10000 else { fail("option -n: expected an integer in 1..10000") }
             o.n = n
@@ -136,17 +151,19 @@ func sleep(until t: Double) {
 
 let o = parseOptions()
 let shared = Shared()
-let executor = RingExecutor()
+let executor = ringExecutor
 signal(SIGPIPE, SIG_IGN)
 pin(o)
 floor_install_hook()
 
 /// Starts a task the way --executor says; its first job lands in the ring.
-func start(_ body: @escaping @Sendable () async -> Void) {
-    if o.preference {
-        Task(executorPreference: executor) { await body() }
-    } else {
-        Task { await body() }
+/// The body is isolated to its parameter, so with the actor it runs on the actor's
+/// executor throughout (no executor switch), and without, on whatever runs the task.
+func start(_ body: @escaping @Sendable (isolated (any Actor)?) async -> Void) {
+    switch o.placement {
+    case .hook: Task { await body(nil) }
+    case .preference: Task(executorPreference: executor) { await body(nil) }
+    case .actor: Task { @RingActor in await body(RingActor.shared) }
     }
 }
 
@@ -154,7 +171,7 @@ switch o.workload {
 case "notify":
     for _ in 0..<o.n {
         let ping = OneThreadNotify(), pong = OneThreadNotify()
-        start {
+        start { _ in
             while !shared.stop.load(ordering: .relaxed) {
                 pong.notify()
                 if ping.permit { ping.permit = false } else { await withUnsafeContinuation { ping.waiter = $0 } }
@@ -162,7 +179,7 @@ case "notify":
             }
             pong.notify()
         }
-        start {
+        start { _ in
             while true {
                 if pong.permit { pong.permit = false } else { await withUnsafeContinuation { pong.waiter = $0 } }
                 if shared.stop.load(ordering: .relaxed) { break }
@@ -173,10 +190,10 @@ case "notify":
     }
 default:
     for _ in 0..<o.n {
-        start {
+        start { _ in
             while !shared.stop.load(ordering: .relaxed) {
                 shared.iterations.store(shared.iterations.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
-                if o.preference {
+                if o.placement != .hook {
                     await Task.yield()
                 } else {
                     await withUnsafeContinuation { (c: UnsafeContinuation<Void, Never>) in
@@ -194,12 +211,15 @@ let created = pthread_create(&worker, nil, { _ in
     pin(o)
     pthread_barrier_wait(&shared.barrier)
     let taskExecutor = executor.asUnownedTaskExecutor()
+    let serialExecutor = executor.asUnownedSerialExecutor()
     while let job = floor_pop() {
         let bits = UInt(bitPattern: job)
         if bits & yieldTag != 0 {
             unsafeBitCast(bits & ~yieldTag, to: UnsafeContinuation<Void, Never>.self).resume()
-        } else if o.preference {
+        } else if o.placement == .preference {
             unsafeBitCast(job, to: UnownedJob.self).runSynchronously(on: taskExecutor)
+        } else if o.placement == .actor {
+            unsafeBitCast(job, to: UnownedJob.self).runSynchronously(on: serialExecutor)
         } else {
             floor_run_generic(job)
         }
@@ -228,7 +248,7 @@ print("seconds: \(seconds)")
 print("ns_per_iteration: \(n > 0 ? seconds * 1e9 / n : 0)")
 print("iterations_per_second: \(seconds > 0 ? n / seconds : 0)")
 fputs("""
-    workload: swift-floor \(o.workload) --executor \(o.preference ? "preference" : "hook")
+    workload: swift-floor \(o.workload) --executor \(o.placement)
     n: \(o.n)
     cpus: \(o.cpulist ?? "(inherited)")
     warmup: \(o.warmup)
