@@ -45,9 +45,12 @@ demo: release
 
 # The Swift runtime floor (experiments/floor, its own package so that `make test`
 # does not build it): continuation resume + enqueue + run alone, beside tokio_notify.
+# swift_floor_static: the same with the Swift runtime linked in (direct TLS accesses).
 floor: baselines
 	$(SWIFT) build -c release --package-path experiments/floor
 	cp experiments/floor/.build/release/swift-floor experiments/baselines/bin/swift_floor
+	$(SWIFT) build -c release --static-swift-stdlib --package-path experiments/floor --scratch-path experiments/floor/.build-static
+	cp experiments/floor/.build-static/release/swift-floor experiments/baselines/bin/swift_floor_static
 
 # csgb against the baselines (C, Boost, tokio, Go, the Swift floor), pinned to CPU 0,
 # median of 5 interleaved runs per case; ratios and the per-hop breakdown at the end.
@@ -78,4 +81,4 @@ stop-latency: release
 	python3 experiments/stop_latency.py --csgb $(RELEASE_BIN)
 
 clean:
-	rm -rf .build .build-fp .build-static experiments/floor/.build experiments/baselines/bin
+	rm -rf .build .build-fp .build-static experiments/floor/.build experiments/floor/.build-static experiments/baselines/bin
