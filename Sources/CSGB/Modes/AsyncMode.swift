@@ -126,7 +126,12 @@ final class AsyncMode: ModeRunner {
                     await withUnsafeContinuation { mine.resumeOnNotify($0) }
                     if context.shouldStop { break running }
                 case .yield:
-                    await yield(on: worker)
+                    // yield(on:) written out, as for waitPeer: no async call per yield.
+                    if let worker {
+                        await withUnsafeContinuation { worker.resumeAfterQueuedJobs($0) }
+                    } else {
+                        await Task.yield()
+                    }
                 case .injectedSleep:
                     Operation.sleepBlocking()
                 case .futexPost, .futexAwait:
