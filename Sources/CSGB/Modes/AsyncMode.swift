@@ -101,6 +101,10 @@ final class AsyncMode: ModeRunner {
         // retain/release pair (two atomic instructions) the compiler puts around
         // every call on a reference loaded from the async frame.
         let peerRef = peer.map { Unmanaged.passUnretained($0) }
+        // The same for the two references every wait and yield use (the frame and the
+        // run keep them alive): the compiler retained them around each continuation.
+        let mineRef = Unmanaged.passUnretained(mine)
+        let workerRef = worker.map { Unmanaged.passUnretained($0) }
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
@@ -123,12 +127,12 @@ final class AsyncMode: ModeRunner {
                 case .waitPeer:
                     // wait() written out: one executor switch per hop instead of
                     // two (the call of an async function costs one more).
-                    await withUnsafeContinuation { mine.resumeOnNotify($0) }
+                    await withUnsafeContinuation { c in mineRef._withUnsafeGuaranteedRef { $0.resumeOnNotify(c) } }
                     if context.shouldStop { break running }
                 case .yield:
                     // yield(on:) written out, as for waitPeer: no async call per yield.
-                    if let worker {
-                        await withUnsafeContinuation { worker.resumeAfterQueuedJobs($0) }
+                    if let workerRef {
+                        await withUnsafeContinuation { c in workerRef._withUnsafeGuaranteedRef { $0.resumeAfterQueuedJobs(c) } }
                     } else {
                         await Task.yield()
                     }
