@@ -2,9 +2,9 @@
 SWIFT        ?= swift
 RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
-APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev g++ make procps util-linux
+APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux
 
-.PHONY: all setup build release test baselines bench demo sweep record stop-latency clean
+.PHONY: all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency clean
 
 all: build
 
@@ -19,6 +19,12 @@ build:
 
 release:
 	$(SWIFT) build -c release
+
+# The same release build with the Swift runtime linked in: its thread-local accesses
+# become direct ones (and the binary runs without a Swift toolchain).
+STATIC_BIN := .build-static/release/csgb
+release-static:
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static
 
 baselines:
 	$(MAKE) -C experiments/baselines
@@ -37,14 +43,32 @@ demo: release
 	$(RELEASE_BIN) socket 1 --mode thread --cpus 0 --duration 2
 	$(RELEASE_BIN) stat -- socket 1 --mode green --cpus 0 --duration 2
 
-# csgb against the C baselines, pinned, median of several interleaved runs.
-bench: release baselines
+# The Swift runtime floor (experiments/floor, its own package so that `make test`
+# does not build it): continuation resume + enqueue + run alone, beside tokio_notify.
+# swift_floor_static: the same with the Swift runtime linked in (direct TLS accesses).
+floor: baselines
+	$(SWIFT) build -c release --package-path experiments/floor
+	cp experiments/floor/.build/release/swift-floor experiments/baselines/bin/swift_floor
+	$(SWIFT) build -c release --static-swift-stdlib --package-path experiments/floor --scratch-path experiments/floor/.build-static
+	cp experiments/floor/.build-static/release/swift-floor experiments/baselines/bin/swift_floor_static
+
+# csgb against the baselines (C, Boost, tokio, Go, the Swift floor), pinned to CPU 0,
+# median of 5 interleaved runs per case; ratios and the per-hop breakdown at the end.
+bench: release baselines floor
 	python3 experiments/bench.py --csgb $(RELEASE_BIN)
+
+# The same with every csgb case also run from the static-stdlib build, interleaved.
+bench-static: release release-static baselines floor
+	python3 experiments/bench.py --csgb $(RELEASE_BIN) --csgb-static $(STATIC_BIN)
 
 # The experiment sweep: modes x N x pinning x work size from a manifest; CSV, JSON,
 # plots and summary.md under experiments/results/<date>-<host>/. Under 3 minutes on 2 cores.
 sweep: release
 	python3 experiments/sweep.py experiments/manifests/default.json
+
+# csgb beside the baselines at N = 1, 10, 100 (experiments/manifests/baselines.json).
+sweep-baselines: release baselines
+	python3 experiments/sweep.py experiments/manifests/baselines.json
 
 # Frame pointers so that perf record -g walks Swift stacks (Swift omits them in -O).
 FP_FLAGS := -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer
@@ -59,4 +83,4 @@ stop-latency: release
 	python3 experiments/stop_latency.py --csgb $(RELEASE_BIN)
 
 clean:
-	rm -rf .build .build-fp experiments/baselines/bin
+	rm -rf .build .build-fp .build-static experiments/floor/.build experiments/floor/.build-static experiments/baselines/bin

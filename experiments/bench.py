@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compare csgb modes with the C/C++ baselines, all pinned to the same CPUs.
+"""Compare csgb modes with the baselines (C, C++, tokio, Go), all pinned to the same CPUs.
 
 Each case is one command line. Every case runs R times for D seconds; the runs
 are interleaved round-robin (run 1 of every case, then run 2, ...) so slow
@@ -41,17 +41,41 @@ DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
 NOISY_CV = 0.05          # flag a case whose runs vary more than this
 EXIT_NOT_SUPPORTED = 64  # csgb: bad arguments / mode not supported yet
 
-# name -> (kind, program or csgb workload, N, csgb mode, what it is)
+# name -> (kind, program or csgb workload, N, csgb mode, what it is).
+# kind "c": a program of experiments/baselines/bin (C, C++, Rust or Go, all with the
+# harness of common.h: same options, pinning, start barrier, window and output).
 CASES = {
     "c-loop": ("c", "echo_loop", 1, None,
-               "one thread, write/read/write/read on a socket pair: the 4-syscall floor"),
+               "one thread, write/read/write/read on a blocking socket pair: the 4-syscall floor"),
+    "c-loop-nb": ("c", "echo_loop_nonblocking", 1, None,
+                  "the same 4 syscalls on a non-blocking pair (as green/async use it)"),
     "c-threads": ("c", "echo_threads", 1, None,
                   "socket pair echo, one kernel thread per side, blocking"),
     "c-fiber-yield": ("c", "fiber_yield", 2, None,
-                      "Boost.Context fibers yielding round-robin"),
+                      "Boost.Context fibers jumping round-robin (no scheduler)"),
+    "boost-fiber-yield": ("c", "fiber_rr_yield", 2, None,
+                          "Boost.Fiber yield under its round_robin scheduler"),
+    "tokio-socket": ("c", "tokio_echo", 1, None,
+                     "tokio current-thread echo, Notify pairing, non-blocking pair"),
+    "tokio-socket-100": ("c", "tokio_echo", 100, None, "the same with 100 pairs"),
+    "tokio-notify": ("c", "tokio_notify", 1, None,
+                     "tokio Notify ping-pong, no sockets (2 hops per iteration)"),
+    "swift-floor-notify": ("c", "swift_floor notify", 1, None,
+                           "Swift tasks ping-ponging through continuations, no sockets "
+                           "(2 hops per iteration; `make floor`)"),
+    "swift-floor-yield": ("c", "swift_floor yield", 2, None,
+                          "Swift tasks yielding through the enqueue hook, no sockets"),
+    "swift-floor-notify-static": ("c", "swift_floor_static notify", 1, None,
+                                  "swift-floor-notify with the Swift runtime linked statically"),
+    "swift-floor-yield-static": ("c", "swift_floor_static yield", 2, None,
+                                 "swift-floor-yield with the Swift runtime linked statically"),
+    "go-socket": ("c", "go_echo", 1, None, "Go goroutine echo through the netpoller"),
+    "go-gosched": ("c", "go_gosched", 2, None, "Go goroutines yielding with runtime.Gosched"),
     "thread-socket": ("csgb", "socket", 1, "thread", "csgb socket echo, kernel threads"),
     "green-socket": ("csgb", "socket", 1, "green", "csgb socket echo, green threads"),
     "async-socket": ("csgb", "socket", 1, "async", "csgb socket echo, Swift tasks"),
+    "async-socket-100": ("csgb", "socket", 100, "async",
+                         "csgb socket echo, Swift tasks, 100 pairs"),
     "green-yield": ("csgb", "yield", 2, "green", "csgb yield, green threads"),
     "async-yield": ("csgb", "yield", 2, "async", "csgb yield, Swift tasks"),
     "thread-yield": ("csgb", "yield", 1, "thread", "csgb yield, one kernel thread"),
@@ -62,7 +86,18 @@ RATIOS = [
     ("thread-socket", "c-threads", 1.05),
     ("green-socket", "c-loop", 1.10),
     ("async-socket", "c-loop", 1.25),
-    ("green-yield", "c-fiber-yield", 2.0),
+    ("async-socket", "tokio-socket", 1.0),
+    ("async-socket-100", "tokio-socket-100", 1.0),
+    ("green-yield", "c-fiber-yield", 1.5),
+    ("async-yield", "go-gosched", 1.0),
+    ("async-yield", "boost-fiber-yield", None),
+    ("c-loop-nb", "c-loop", None),
+    ("swift-floor-notify", "tokio-notify", None),
+    ("async-yield", "swift-floor-yield", None),
+    ("swift-floor-notify-static", "swift-floor-notify", None),
+    ("swift-floor-yield-static", "swift-floor-yield", None),
+    ("tokio-socket", "c-loop", None),
+    ("go-socket", "tokio-socket", None),
     ("green-socket", "thread-socket", None),
     ("async-socket", "thread-socket", None),
     ("async-socket", "green-socket", None),
@@ -106,14 +141,18 @@ def case_argv(name, opts):
     kind, prog, n, mode, _ = CASES[name]
     d, w, cpus = fmt_seconds(opts.duration), fmt_seconds(opts.warmup), opts.cpus
     if kind == "c":
-        return [str(BASELINE_BIN / prog), "-n", str(n), "-d", d, "-w", w, "-c", cpus]
-    return [str(opts.csgb), prog, str(n), "--mode", mode, "--cpus", cpus,
+        program, *args = prog.split()
+        return [str(BASELINE_BIN / program)] + args + ["-n", str(n), "-d", d, "-w", w, "-c", cpus]
+    csgb = opts.csgb_static if kind == "csgb-static" else opts.csgb
+    return [str(csgb), prog, str(n), "--mode", mode, "--cpus", cpus,
             "--duration", d, "--warmup", w, "--format", "json"]
 
 
 def case_binary(name, opts):
     kind, prog, _, _, _ = CASES[name]
-    return BASELINE_BIN / prog if kind == "c" else Path(opts.csgb)
+    if kind == "c":
+        return BASELINE_BIN / prog.split()[0]
+    return Path(opts.csgb_static if kind == "csgb-static" else opts.csgb)
 
 
 def parse_c_output(stdout, stderr):
@@ -240,13 +279,45 @@ def cpu_model():
     return platform.processor() or "unknown"
 
 
+def print_hop_breakdown(summaries):
+    """Where a round trip of the async echo goes: its 4 syscalls are the
+    non-blocking 4-syscall loop; the rest is 2 hops (notify, enqueue, run of the
+    woken task). The floor programs do the hops alone."""
+    med = lambda n: summaries[n]["median_ns"] if n in summaries else None
+    syscalls = med("c-loop-nb")
+    rows = []
+    for label, echo, floor in (("csgb async", "async-socket", "swift-floor-notify"),
+                               ("tokio", "tokio-socket", "tokio-notify")):
+        e, f = med(echo), med(floor)
+        if e is None or syscalls is None:
+            continue
+        rows.append("  %-10s echo %7.1f ns = 4 syscalls %7.1f + 2 hops of %6.1f ns;"
+                    " the runtime alone (%s): %s"
+                    % (label, e, syscalls, (e - syscalls) / 2, floor,
+                       "%.1f ns/hop" % (f / 2) if f is not None else "n/a"))
+    e, f = med("async-socket"), med("swift-floor-notify")
+    if None not in (e, f, syscalls):
+        rows.append("  async-socket / (c-loop-nb + swift-floor-notify): %.2fx"
+                    " (csgb's echo against the 4 syscalls plus the Swift runtime's 2 hops)"
+                    % (e / (syscalls + f)))
+    y, fy = med("async-yield"), med("swift-floor-yield")
+    if None not in (y, fy):
+        rows.append("  async-yield / swift-floor-yield: %.2fx (csgb's yield against the runtime's)"
+                    % (y / fy))
+    if rows:
+        print()
+        print("per-hop breakdown (N=1; hop = (echo - c-loop-nb) / 2):")
+        for r in rows:
+            print(r)
+
+
 def parse_args(argv):
     ap = argparse.ArgumentParser(
-        description="Run csgb and the C baselines pinned to the same CPUs and compare them.",
+        description="Run csgb and the baselines (C, C++, tokio, Go) pinned to the same CPUs and compare them.",
         epilog="cases: " + ", ".join(CASES))
     ap.add_argument("--cases", help="comma-separated case names (default: every case whose "
                     "binary exists)")
-    ap.add_argument("--runs", type=int, default=3, help="runs per case (default 3)")
+    ap.add_argument("--runs", type=int, default=5, help="runs per case (default 5)")
     ap.add_argument("--duration", type=float, default=2.0,
                     help="measured seconds per run (default 2)")
     ap.add_argument("--warmup", type=float, default=0.5,
@@ -254,11 +325,21 @@ def parse_args(argv):
     ap.add_argument("--cpus", default="0", help="CPU list every case is pinned to (default 0)")
     ap.add_argument("--csgb", default=str(DEFAULT_CSGB),
                     help="csgb executable (default .build/release/csgb)")
+    ap.add_argument("--csgb-static", metavar="PATH",
+                    help="also run every csgb case with this build (e.g. `swift build -c release "
+                    "--static-swift-stdlib`) as static-<case>, interleaved, with its ratio")
     ap.add_argument("--json", metavar="OUT", help="also write raw runs, medians and ratios here")
     ap.add_argument("--timeout-slack", type=float, default=30.0,
                     help="a run is killed after warm-up + duration + this many seconds")
     ap.add_argument("--list", action="store_true", help="print the cases and their commands")
     opts = ap.parse_args(argv)
+    if opts.csgb_static:
+        opts.csgb_static = resolve_binary(opts.csgb_static, REPO)
+        for name, (kind, prog, n, mode, what) in list(CASES.items()):
+            if kind == "csgb":
+                CASES["static-" + name] = ("csgb-static", prog, n, mode,
+                                           what + " (static Swift runtime)")
+                RATIOS.append(("static-" + name, name, None))
     if opts.runs < 1:
         ap.error("--runs: expected an integer >= 1")
     if not (opts.duration > 0):
@@ -410,6 +491,7 @@ def main(argv):
         ratio_records.append(rec)
     if not ratio_records:
         print("  (none: each ratio needs both of its cases)")
+    print_hop_breakdown(summaries)
 
     noisy = [n for n, s in summaries.items() if s["noisy"]]
     crashed = [n for n in opts.case_list if status.get(n) == "crashed"]

@@ -59,7 +59,29 @@ DEFAULTS = {"duration": 0.5, "warmup": 0.1, "repeats": 3, "timeout": 60.0}
 BLOCK_KEYS = {"workloads", "modes", "n", "pinning", "work_sizes", "flags",
               "duration", "warmup", "repeats", "timeout"}
 TOP_KEYS = {"description", "defaults", "matrix", "exclude", "flags", "mode_flags",
-            "counters", "counter_repeats"}
+            "counters", "counter_repeats", "baselines"}
+BASELINE_KEYS = {"program", "n", "pinning", "compare", "duration", "warmup", "repeats",
+                 "timeout"}
+BASELINE_BIN = HERE / "baselines" / "bin"
+# Baseline program (experiments/baselines/bin, built by `make baselines`) -> the csgb
+# workload it runs and the csgb mode it is compared with by default.
+BASELINE_PROGRAMS = {
+    "echo_threads": ("socket", "thread"),
+    "echo_loop": ("socket", "green"),
+    "echo_loop_nonblocking": ("socket", "async"),
+    "tokio_echo": ("socket", "async"),
+    "go_echo": ("socket", "async"),
+    "yield_threads": ("yield", "thread"),
+    "fiber_yield": ("yield", "green"),
+    "fiber_rr_yield": ("yield", "async"),
+    "go_gosched": ("yield", "async"),
+}
+# The key: value lines of a baseline's output (experiments/baselines/common.h).
+BASELINE_KEYS_OUT = {"total iterations": "iterations", "seconds": "seconds",
+                     "ns_per_iteration": "ns_per_iteration",
+                     "iterations_per_second": "iterations_per_second",
+                     "voluntary_switches_per_iteration": "voluntary_switches_per_iteration",
+                     "involuntary_switches_per_iteration": "involuntary_switches_per_iteration"}
 PIN_KEYS = {"cpus", "pin", "workers", "label"}
 EXCLUDE_KEYS = {"workload", "mode", "n", "pinning", "cpus", "pin", "workers", "work_size"}
 CPULIST_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
@@ -290,11 +312,69 @@ def expand_manifest(doc):
                                 continue
                             seen.add(case["id"])
                             cases.append(case)
+    for case in expand_baselines(doc.get("baselines", []), defaults):
+        if case["id"] not in seen:
+            seen.add(case["id"])
+            cases.append(case)
     if not cases:
         raise ManifestError("the matrix expands to no case")
     settings = {"defaults": defaults, "counters": counters, "counter_repeats": counter_repeats,
                 "excluded": excluded}
     return cases, settings
+
+
+def expand_baselines(entries, defaults):
+    """The optional "baselines" list: [{"program": "tokio_echo", "n": [1, 100],
+    "pinning": [{"cpus": "0"}], "compare": "async"}, ...]. Each becomes a case whose
+    mode is the program's name, beside the csgb cases of the same workload, N and
+    pinning; its ratio to the csgb mode named by "compare" is in the summary."""
+    if not isinstance(entries, list):
+        raise ManifestError("baselines: expected a list of objects")
+    cases = []
+    for bi, e in enumerate(entries):
+        where = "baselines[%d]" % bi
+        if not isinstance(e, dict):
+            raise ManifestError("%s: expected an object" % where)
+        unknown = set(e) - BASELINE_KEYS
+        if unknown:
+            raise ManifestError("%s: unknown key(s) %s (known: %s)"
+                                % (where, ", ".join(sorted(unknown)), ", ".join(sorted(BASELINE_KEYS))))
+        prog = e.get("program")
+        if prog not in BASELINE_PROGRAMS:
+            raise ManifestError("%s: program must be one of %s, got %r"
+                                % (where, ", ".join(BASELINE_PROGRAMS), prog))
+        workload, compare = BASELINE_PROGRAMS[prog]
+        compare = e.get("compare", compare)
+        if compare not in MODES:
+            raise ManifestError("%s: compare must be a csgb mode (%s)" % (where, ", ".join(MODES)))
+        ns = [number(n, where + ".n", 1, integer=True) for n in as_list(e, "n", where)]
+        pinnings = e.get("pinning", [{}])
+        if not isinstance(pinnings, list) or not pinnings or not all(
+                isinstance(p, dict) and set(p) <= {"cpus", "label"} for p in pinnings):
+            raise ManifestError("%s: pinning must be a non-empty list such as [{\"cpus\": \"0\"}] "
+                                "(a baseline pins every thread to the set)" % where)
+        for p in pinnings:
+            if "cpus" in p and not (isinstance(p["cpus"], str) and CPULIST_RE.match(p["cpus"])):
+                raise ManifestError("%s.pinning: cpus must be a CPU list such as \"0\"" % where)
+        for n in ns:
+            for p in pinnings:
+                case = {
+                    "workload": workload, "mode": prog, "program": prog, "compare": compare,
+                    "n": n, "pinning": pin_label(p), "cpus": p.get("cpus"),
+                    "pin": "set" if "cpus" in p else None, "workers": None,
+                    "work_size": 0, "work_size_label": "0", "flags": [],
+                    "duration": number(e.get("duration", defaults["duration"]), where + ".duration", 0.001),
+                    "warmup": number(e.get("warmup", defaults["warmup"]), where + ".warmup", 0),
+                    "repeats": number(e.get("repeats", defaults["repeats"]), where + ".repeats", 1, integer=True),
+                    "timeout": number(e.get("timeout", defaults["timeout"]), where + ".timeout", 1),
+                }
+                case["id"] = case_id(case)
+                cases.append(case)
+    return cases
+
+
+def mode_rank(mode):
+    return MODES.index(mode) if mode in MODES else len(MODES)
 
 
 def case_id(c):
@@ -310,6 +390,10 @@ def fmt_seconds(x):
 
 
 def case_argv(csgb, c, counters=False):
+    if c.get("program"):
+        argv = [str(BASELINE_BIN / c["program"]), "-n", str(c["n"]),
+                "-d", fmt_seconds(c["duration"]), "-w", fmt_seconds(c["warmup"])]
+        return argv + (["-c", c["cpus"]] if c["cpus"] is not None else [])
     argv = [str(csgb), c["workload"], str(c["n"]), "--mode", c["mode"]]
     if c["cpus"] is not None:
         argv += ["--cpus", c["cpus"], "--pin", c["pin"]]
@@ -354,7 +438,19 @@ def flatten(obj, prefix="", out=None):
     return out
 
 
-def run_once(argv, timeout):
+def parse_baseline(stdout, stderr):
+    """A baseline's key: value lines as a report; ValueError if the figures lack."""
+    rpt = {}
+    for line in (stdout + "\n" + stderr).splitlines():
+        key, sep, value = line.partition(":")
+        if sep and key.strip() in BASELINE_KEYS_OUT:
+            rpt[BASELINE_KEYS_OUT[key.strip()]] = float(value)
+    if "ns_per_iteration" not in rpt or not rpt.get("iterations"):
+        raise ValueError("no ns_per_iteration or no iterations in the baseline's output")
+    return rpt
+
+
+def run_once(argv, timeout, baseline=False):
     """Returns a run record: status ok | unsupported | failed."""
     t0 = time.monotonic()
     rec = {"command": shlex.join(argv)}
@@ -380,7 +476,7 @@ def run_once(argv, timeout):
         rec["error"] = "exit %d%s: %s" % (p.returncode, sig, first_err or "(no message)")
         return rec
     try:
-        rec["report"] = parse_report(p.stdout)
+        rec["report"] = parse_baseline(p.stdout, p.stderr) if baseline else parse_report(p.stdout)
     except ValueError as e:
         rec["status"] = "failed"
         rec["error"] = "unreadable report: %s" % e
@@ -532,7 +628,7 @@ def md_table(header, rows, right=()):
 
 def sort_key(c):
     return (WORKLOADS.index(c["workload"]), c["pinning_index"], c["work_size"], c["n"],
-            MODES.index(c["mode"]), c["id"])
+            mode_rank(c["mode"]), c["id"])
 
 
 def group_key(c):
@@ -552,6 +648,10 @@ def compute_ratios(cases):
         r = {}
         for a, b in RATIO_PAIRS:
             r["%s/%s" % (a, b)] = modes[a] / modes[b] if a in modes and b in modes else None
+        for c in cases:
+            if c.get("program") and c["mode"] in modes and (group_key(c), c["n"]) == (g, n):
+                a = c["compare"]
+                r["%s/%s" % (a, c["mode"])] = modes[a] / modes[c["mode"]] if a in modes else None
         if any(v is not None for v in r.values()):
             out.append((g, n, r))
     return out
@@ -660,11 +760,13 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note):
              "work size. Below 1: the first mode is faster.")
     L.append("")
     if ratios:
-        header = ["workload", "pinning", "work size", "N"] + ["%s/%s" % p for p in RATIO_PAIRS]
+        # csgb's mode pairs first, then "mode/baseline" columns of the manifest's baselines.
+        keys = list(dict.fromkeys(k for _, _, r in ratios for k in r))
+        header = ["workload", "pinning", "work size", "N"] + keys
         rows = [[g[0], g[1], ws_text(g[2]) + ((" " + g[3]) if g[3] else ""), n] +
-                [("%.2f×" % r[k]) if r[k] is not None else "–" for k in r]
+                [("%.2f×" % r[k]) if r.get(k) is not None else "–" for k in keys]
                 for g, n, r in ratios]
-        L.append(md_table(header, rows, right={3, 4, 5, 6}))
+        L.append(md_table(header, rows, right=set(range(3, len(header)))))
         L.append("")
         L.append("### Notable")
         L.append("")
@@ -856,7 +958,7 @@ def main(argv):
         plan += [(c, "timing", r) for c in cases if r <= c["repeats"]]
     if collect:
         for r in range(1, settings["counter_repeats"] + 1):
-            plan += [(c, "counters", r) for c in cases]
+            plan += [(c, "counters", r) for c in cases if not c.get("program")]
         estimate += counter_estimate
     log("sweep: %s: %d case(s), %d run(s), estimated %.0f s; results to %s"
         % (opts.manifest, len(cases), len(plan), estimate, outdir))
@@ -870,7 +972,8 @@ def main(argv):
     try:
         for i, (c, kind, rep) in enumerate(plan, 1):
             cmd = case_argv(opts.csgb, c, counters=(kind == "counters"))
-            rec = run_once(cmd, c["duration"] + c["warmup"] + c["timeout"])
+            rec = run_once(cmd, c["duration"] + c["warmup"] + c["timeout"],
+                           baseline=bool(c.get("program")))
             rec.update(case=c, kind=kind, repeat=rep)
             runs.append(rec)
             label = "%s%s rep %d/%d" % (c["id"], " [counters]" if kind == "counters" else "",

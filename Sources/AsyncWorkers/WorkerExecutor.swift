@@ -153,11 +153,18 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     /// for good. This one queues the task behind the jobs already here instead.
     /// Call it only from a task running on this worker.
     nonisolated(nonsending) public func yield() async {
+        await withUnsafeContinuation { resumeAfterQueuedJobs($0) }
+    }
+
+    /// The hot-loop form of `yield()`: `await withUnsafeContinuation {
+    /// worker.resumeAfterQueuedJobs($0) }` written in the caller saves the async call
+    /// (a task-allocator frame, a retain and release of the worker) per yield. Queues
+    /// `continuation` behind the jobs already here; the worker resumes it in turn.
+    /// Call it only from a task running on this worker.
+    public func resumeAfterQueuedJobs(_ continuation: UnsafeContinuation<Void, Never>) {
         precondition(isCurrentThread, "WorkerExecutor.yield() called off the thread of worker \(name)")
-        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
-            let bits = unsafeBitCast(continuation, to: UInt.self) | Self.yieldTag
-            ring.pointee.push(unsafeBitCast(bits, to: UnownedJob.self))
-        }
+        let bits = unsafeBitCast(continuation, to: UInt.self) | Self.yieldTag
+        ring.pointee.push(unsafeBitCast(bits, to: UnownedJob.self))
     }
 
     public func checkIsolated() {

@@ -9,8 +9,21 @@
  *
  * The loop runs on a worker thread; the main thread only sleeps and reads the
  * counter at window start and end.
+ *
+ * Built twice: bin/echo_loop on blocking sockets (as thread mode uses them) and,
+ * with -DECHO_LOOP_NONBLOCKING, bin/echo_loop_nonblocking on O_NONBLOCK sockets (as
+ * green and async mode use them). The byte is always there, so both run the same
+ * four syscalls; only the kernel's path for a non-blocking descriptor differs.
  */
 #include "common.h"
+
+#include <fcntl.h>
+
+#ifdef ECHO_LOOP_NONBLOCKING
+#define ECHO_LOOP_NAME "echo_loop_nonblocking"
+#else
+#define ECHO_LOOP_NAME "echo_loop"
+#endif
 
 typedef struct {
     int a, b;
@@ -63,6 +76,11 @@ int main(int argc, char **argv) {
     for (long i = 0; i < n; i++) {
         int fds[2];
         bl_socketpair(fds);
+#ifdef ECHO_LOOP_NONBLOCKING
+        for (int k = 0; k < 2; k++)
+            if (fcntl(fds[k], F_SETFL, fcntl(fds[k], F_GETFL) | O_NONBLOCK) != 0)
+                bl_die_errno("fcntl(O_NONBLOCK)");
+#endif
         pairs[i].a = fds[0];
         pairs[i].b = fds[1];
     }
@@ -87,6 +105,6 @@ int main(int argc, char **argv) {
     if (bl_failed)
         return 1;
 
-    bl_report(&w, "echo_loop");
+    bl_report(&w, ECHO_LOOP_NAME);
     return 0;
 }

@@ -120,6 +120,10 @@ final class AsyncMode: ModeRunner {
         // retain/release pair (two atomic instructions) the compiler puts around
         // every call on a reference loaded from the async frame.
         let peerRef = peer.map { Unmanaged.passUnretained($0) }
+        // The same for the two references every wait and yield use (the frame and the
+        // run keep them alive): the compiler retained them around each continuation.
+        let mineRef = Unmanaged.passUnretained(mine)
+        let workerRef = worker.map { Unmanaged.passUnretained($0) }
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
@@ -150,10 +154,15 @@ final class AsyncMode: ModeRunner {
                 case .waitPeer:
                     // wait() written out: one executor switch per hop instead of
                     // two (the call of an async function costs one more).
-                    await withUnsafeContinuation { mine.resumeOnNotify($0) }
+                    await withUnsafeContinuation { c in mineRef._withUnsafeGuaranteedRef { $0.resumeOnNotify(c) } }
                     if context.shouldStop { break running }
                 case .yield:
-                    await yield(on: worker)
+                    // yield(on:) written out, as for waitPeer: no async call per yield.
+                    if let workerRef {
+                        await withUnsafeContinuation { c in workerRef._withUnsafeGuaranteedRef { $0.resumeAfterQueuedJobs(c) } }
+                    } else {
+                        await Task.yield()
+                    }
                 case .injectedSleep:
                     Operation.sleepBlocking()
                 case .futexPost, .futexAwait:
@@ -196,7 +205,13 @@ extension AsyncMode: ModeTraits {
 
 /// `Task.yield()` would move a task without an executor preference to the global
 /// executor; on a dedicated worker the worker's own yield keeps it there.
-private func yield(on worker: WorkerExecutor?) async {
+/// `nonisolated(nonsending)`: a plain async function costs a `swift_task_switch` on
+/// entry, which looks the task's preference up under its status-record lock.
+/// `@inline(never)`: inlined, a nonsending function makes the compiler hop to the
+/// implicit isolation before every continuation of the loop (a second
+/// `swift_task_switch` per wait; seen in the disassembly).
+@inline(never)
+nonisolated(nonsending) private func yield(on worker: WorkerExecutor?) async {
     if let worker { await worker.yield() } else { await Task.yield() }
 }
 

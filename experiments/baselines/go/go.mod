@@ -1,0 +1,3 @@
+module csgb/baselines
+
+go 1.19
