@@ -24,13 +24,17 @@ static void bump(uint64_t *counter, uint64_t by) {
     __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + by, __ATOMIC_RELAXED);
 }
 
-csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int *error) {
+csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, int *error) {
     csgb_ring *r = calloc(1, sizeof *r);
     if (!r) { *error = -ENOMEM; return NULL; }
     struct io_uring_params params = {0};
     if (sqpoll) {
         params.flags |= IORING_SETUP_SQPOLL;
         params.sq_thread_idle = 1000;  // ms of idleness before the poller sleeps
+        if (sqpoll_cpu >= 0) {
+            params.flags |= IORING_SETUP_SQ_AFF;
+            params.sq_thread_cpu = (unsigned)sqpoll_cpu;
+        }
     }
     int rc = io_uring_queue_init_params(entries, &r->ring, &params);
     if (rc < 0) { free(r); *error = rc; return NULL; }

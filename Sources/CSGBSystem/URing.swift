@@ -28,9 +28,11 @@ public final class URing: @unchecked Sendable {
         }
     }
 
-    public init(entries: Int, sqpoll: Bool = false) throws(CreationError) {
+    /// `pollerCPU`: with `sqpoll`, the CPU the kernel's poller thread is pinned to
+    /// (nil: it inherits the creating thread's CPUs).
+    public init(entries: Int, sqpoll: Bool = false, pollerCPU: Int32? = nil) throws(CreationError) {
         var code: Int32 = 0
-        guard let ring = csgb_ring_create(UInt32(entries), sqpoll ? 1 : 0, &code) else {
+        guard let ring = csgb_ring_create(UInt32(entries), sqpoll ? 1 : 0, pollerCPU ?? -1, &code) else {
             throw CreationError(errno: Errno(-code))
         }
         self.ring = ring

@@ -11,9 +11,10 @@
 typedef struct csgb_ring csgb_ring;
 
 /// A ring of `entries` SQEs (a power of two is not required). `sqpoll`: a kernel
-/// thread polls the SQ, so submitting needs no io_uring_enter while it is awake.
-/// Returns NULL and stores -errno in *error when the ring cannot be made.
-csgb_ring *_Nullable csgb_ring_create(unsigned entries, int sqpoll, int *error);
+/// thread polls the SQ, so submitting needs no io_uring_enter while it is awake;
+/// `sqpoll_cpu` >= 0 pins that thread to the CPU. Returns NULL and stores -errno in
+/// *error when the ring cannot be made.
+csgb_ring *_Nullable csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, int *error);
 
 void csgb_ring_destroy(csgb_ring *ring);
 

@@ -21,6 +21,14 @@ public struct RingSettings: Sendable {
     public var fixedFiles = false
     public init() {}
 
+    /// Where the SQ pollers run: with `--cpus` listing more CPUs than the run has
+    /// workers, the last listed CPU, so a poller does not take a worker's CPU;
+    /// otherwise wherever the coordinator may run (it creates the rings).
+    func pollerCPU(_ configuration: RunConfiguration, threads: Int) -> Int32? {
+        guard sqpoll, let cpus = configuration.placement.cpus?.cpus, cpus.count > threads else { return nil }
+        return cpus.last
+    }
+
     /// Entries for a ring that serves `actors` actors, each with at most one
     /// operation in flight.
     func entries(forActors actors: Int) -> Int {
@@ -56,9 +64,9 @@ struct ThreadRing {
     let fixed: (input: Int32, output: Int32)?
     let buffer: UnsafeMutablePointer<UInt8>
 
-    init(channel: ChannelEnd, settings: RingSettings, registry: RingRegistry) throws(CSGBError) {
+    init(channel: ChannelEnd, settings: RingSettings, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) {
         do {
-            ring = try URing(entries: settings.entries(forActors: 1), sqpoll: settings.sqpoll)
+            ring = try URing(entries: settings.entries(forActors: 1), sqpoll: settings.sqpoll, pollerCPU: pollerCPU)
         } catch {
             throw .unavailable(error.description)
         }

@@ -20,9 +20,9 @@ final class WorkerRing: @unchecked Sendable {
     /// at the stop flag again. Completions here arrive within microseconds.
     static let waitNanoseconds: Int64 = 5_000_000
 
-    init(actors: [Int], plan: [ActorPlan], settings: RingSettings, registry: RingRegistry) throws(CSGBError) {
+    init(actors: [Int], plan: [ActorPlan], settings: RingSettings, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) {
         do {
-            ring = try URing(entries: settings.entries(forActors: actors.count), sqpoll: settings.sqpoll)
+            ring = try URing(entries: settings.entries(forActors: actors.count), sqpoll: settings.sqpoll, pollerCPU: pollerCPU)
         } catch {
             throw .unavailable(error.description)
         }

@@ -39,8 +39,9 @@ final class AsyncMode: ModeRunner {
             }
             let plan = WorkerAssignment(actors: context.actors, workers: configuration.workers)
             rings = try (0..<configuration.workers).map { worker throws(CSGBError) in
-                try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors,
-                               settings: configuration.ring, registry: context.rings)
+                try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors, settings: configuration.ring,
+                               pollerCPU: configuration.ring.pollerCPU(configuration, threads: configuration.workers),
+                               registry: context.rings)
             }
         }
     }

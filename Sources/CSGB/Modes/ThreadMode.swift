@@ -19,10 +19,12 @@ final class ThreadMode: ModeRunner {
     func prepare(_ context: RunContext) throws {
         expected = context.actors.count
         try ResourceLimits.ensureThreads(expected)
-        guard context.configuration.io == .uring else { return }
+        let configuration = context.configuration
+        guard configuration.io == .uring else { return }
+        let pollerCPU = configuration.ring.pollerCPU(configuration, threads: expected)
         rings = try context.actors.map { actor throws(CSGBError) in
             try actor.channel.map { channel throws(CSGBError) in
-                try ThreadRing(channel: channel, settings: context.configuration.ring, registry: context.rings)
+                try ThreadRing(channel: channel, settings: configuration.ring, pollerCPU: pollerCPU, registry: context.rings)
             }
         }
     }

@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""Interleaved runs of a small grid of csgb cases, medians, as a Markdown table.
+
+    python3 experiments/cells.py transports   # socket 1 in every mode over unix, pipe, tcp
+    python3 experiments/cells.py io           # socket 1 and 100, every mode, --io direct and uring (+ --sqpoll)
+
+Every case runs --runs times (default 3), round-robin over the cases so that drift
+of a shared machine hits every case alike, pinned to --cpus (default 0). The table
+gives median ns/iteration, switches/iteration and, for io_uring, enters per
+iteration and entries per enter; --json keeps every raw report. Standard library
+only. Used for the README's transport and io_uring tables.
+"""
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+MODES = ("thread", "green", "async")
+
+
+def grids(name):
+    if name == "transports":
+        return [(f"{m} {t}", ["socket", "1", "--mode", m, "--transport", t], None)
+                for t in ("unix", "pipe", "tcp") for m in MODES]
+    if name == "io":
+        cases = []
+        for n in ("1", "100"):
+            for m in MODES:
+                for io in ("direct", "uring"):
+                    cases.append((f"{m} {io} N={n}", ["socket", n, "--mode", m, "--io", io], None))
+                # The poller wants a CPU of its own: the worker on CPU 0, the poller on
+                # CPU 1 (csgb puts it on the last listed CPU when workers leave one
+                # free). Thread mode has a poller per actor and no CPU to spare: shown
+                # once, on one CPU, for what it costs.
+                sqpoll = ["socket", n, "--mode", m, "--io", "uring", "--sqpoll"]
+                if m != "thread":
+                    cases.append((f"{m} uring+sqpoll N={n} (cpus 0-1)", sqpoll + ["--pin", "each"], "0-1"))
+                elif n == "1":
+                    cases.append((f"{m} uring+sqpoll N={n} (cpu 0)", sqpoll, None))
+        return cases
+    raise SystemExit(f"unknown grid {name!r}: transports or io")
+
+
+def run(csgb, argv, cpus, opts):
+    cmd = [str(csgb)] + argv + ["--cpus", cpus or opts.cpus, "-d", str(opts.duration), "--warmup", str(opts.warmup),
+                                "--format", "json"]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=opts.duration + opts.warmup + 60)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}: {done.stderr.strip()}")
+    return json.loads(done.stdout)
+
+
+def median(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(value, digits):
+    return "—" if value is None else f"{value:,.{digits}f}"
+
+
+def main(argv):
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("grid", choices=("transports", "io"))
+    ap.add_argument("--csgb", default=str(REPO / ".build" / "release" / "csgb"))
+    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--duration", type=float, default=1.0)
+    ap.add_argument("--warmup", type=float, default=0.2)
+    ap.add_argument("--cpus", default="0")
+    ap.add_argument("--json", metavar="OUT")
+    opts = ap.parse_args(argv)
+    cases = grids(opts.grid)
+    reports = {label: [] for label, _, _ in cases}
+    for round_ in range(opts.runs):
+        for label, args, cpus in cases:
+            report = run(opts.csgb, args, cpus, opts)
+            reports[label].append(report)
+            print(f"[run {round_ + 1}/{opts.runs}] {label:28s} {report['ns_per_iteration']:10.1f} ns/iteration",
+                  file=sys.stderr, flush=True)
+    if opts.json:
+        Path(opts.json).write_text(json.dumps({"argv": argv, "reports": reports}, indent=1))
+    print(f"| case | ns/iteration (median of {opts.runs}) | switches/iteration | io_uring_enter/iteration | entries/enter | SQ poller cpu s | eagain |")
+    print("|---|---|---|---|---|---|---|")
+    for label, _, _ in cases:
+        runs = reports[label]
+        ns = median([r["ns_per_iteration"] for r in runs])
+        switches = median([(r["voluntary_switches_per_iteration"] or 0) + (r["involuntary_switches_per_iteration"] or 0)
+                           for r in runs])
+        enters = median([r.get("io_uring_enter_per_iteration") for r in runs])
+        batch = median([r.get("sqes_per_enter") for r in runs])
+        poller = median([r.get("sqpoll_cpu_seconds") for r in runs])
+        eagain = sum(r["eagain"] for r in runs)
+        print(f"| {label} | {fmt(ns, 0)} | {fmt(switches, 4)} | {fmt(enters, 4)} | {fmt(batch, 1)} | {fmt(poller, 3)} | {eagain} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
