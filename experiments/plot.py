@@ -114,9 +114,10 @@ def _panels(cases):
     """Rows = pinnings (manifest order), columns = work size, transport, io (+ extra
     flags)."""
     rows = sorted({(c["pinning_index"], c["pinning"]) for c in cases})
-    cols = sorted({(c["work_size"], c.get("transport") or "", c.get("io") or "", _col(c))
-                   for c in cases})
-    return [r[1] for r in rows], [c[3] for c in cols]
+    # The sweep sorts its cases by work size, then csgb's order of transports and io
+    # paths (the defaults first), so the order of appearance is the column order.
+    cols = list(dict.fromkeys(_col(c) for c in sorted(cases, key=lambda c: c["work_size"])))
+    return [r[1] for r in rows], cols
 
 
 def _in_panel(c, pinning, col):
