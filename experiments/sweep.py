@@ -44,8 +44,8 @@ from csgb_common import (DEFAULT_CSGB, REPO, RESULTS_ROOT, CapabilitiesError, ca
                          csgb_info, resolve_binary)
 from sweep_manifest import (ManifestError, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
-from sweep_runner import (decide_counters, git_describe, log, plan_runs, run_plan,
-                          write_outputs)
+from sweep_runner import (decide_counters, git_describe, log, plan_runs, resummarize,
+                          run_plan, write_outputs)
 
 EXIT_BAD_INPUT = 2
 
@@ -64,9 +64,12 @@ def parse_args(argv):
                     help="check manifests, flattening, medians, CSV, plots and summary on "
                     "synthetic reports and a recorded `csgb info`; runs no csgb (files kept "
                     "in --out if given)")
+    ap.add_argument("--resummarize", metavar="DIR",
+                    help="rewrite summary.md of a results directory from its results.json "
+                    "(after a change to the summary); runs nothing")
     opts = ap.parse_args(argv)
-    if not opts.self_test and not opts.manifest:
-        ap.error("a manifest is required (or --self-test)")
+    if not opts.self_test and not opts.resummarize and not opts.manifest:
+        ap.error("a manifest is required (or --self-test, --resummarize DIR)")
     opts.csgb = resolve_binary(opts.csgb, REPO)
     return opts
 
@@ -76,6 +79,10 @@ def main(argv):
     if opts.self_test:
         from sweep_selftest import self_test
         return self_test(opts.out)
+    if opts.resummarize:
+        resummarize(Path(opts.resummarize), capabilities_of)
+        log("sweep: rewrote %s" % (Path(opts.resummarize) / "summary.md"))
+        return 0
     try:
         manifest = load_manifest(opts.manifest)
     except ManifestError as e:

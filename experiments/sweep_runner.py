@@ -266,6 +266,7 @@ def write_outputs(outdir, doc, cases, runs, counter_note, caps):
         "workload", "mode", "n", "pinning", "cpus", "pin", "workers", "work_size",
         "work_size_label", "transport", "io", "flags", "duration", "warmup", "repeats",
         "pinning_index")},
+        **{k: c[k] for k in ("program", "compare") if k in c},
         "argv": c["argv"], "summary": c["summary"]} for c in cases]
     doc["cases"] = public_cases
     doc["ratios"] = [{**group_fields(g), "n": n, **r} for g, n, r in compute_ratios(cases, caps)]
@@ -334,3 +335,21 @@ def run_plan(plan, csgb, settings):
     for c in {id(c): c for c, _, _ in plan}.values():
         c["summary"] = summarize_case(c, [r for r in runs if r["case"] is c])
     return runs, interrupted
+
+
+def resummarize(outdir, caps_of):
+    """Rewrites summary.md (and results.json's ratios and io comparison) of an
+    existing results directory from its results.json: no run, no plot."""
+    with open(outdir / "results.json") as f:
+        doc = json.load(f)
+    caps = caps_of(doc["csgb_info"])
+    cases = doc["cases"]
+    by_id = {c["id"]: c for c in cases}
+    runs = [dict(r, case=by_id[r["case_id"]]) for r in doc["runs"]]
+    doc["ratios"] = [{**group_fields(g), "n": n, **r} for g, n, r in compute_ratios(cases, caps)]
+    doc["io_comparison"] = io_comparison(cases, caps)
+    with open(outdir / "results.json", "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    write_summary(outdir / "summary.md", doc, cases, runs, doc.get("plots", []),
+                  doc.get("plot_notes", []), doc.get("counters_note", ""), caps)

@@ -13,7 +13,8 @@ from pathlib import Path
 
 from csgb_common import capabilities_of
 from sweep_manifest import ManifestError, case_argv, expand_manifest, parse_size, prepare_cases
-from sweep_runner import flatten, matplotlib_interpreter, summarize_case, write_outputs
+from sweep_runner import (flatten, matplotlib_interpreter, resummarize, summarize_case,
+                          write_outputs)
 from sweep_summary import compute_ratios
 
 # `csgb info --format json` of the build that added --transport and --io (hostname,
@@ -196,6 +197,11 @@ def self_test(keep_dir=None):
         assert "async mode: uring beats direct at N = 100" in io_part, io_part
         green100 = [l for l in io_part.splitlines() if l.startswith("| green | 100 |")]
         assert len(green100) == 1 and "0.70×" in green100[0] and "0.0100" in green100[0], green100
+        verdicts = [l for l in io_part.splitlines() if l.startswith("- ")]
+        assert len(verdicts) == 3 and not any("ranges overlap" in l for l in verdicts), verdicts   # 0.70x and 1.20x against runs 1 % apart
+        # --resummarize rebuilds the same summary from results.json alone
+        resummarize(out, capabilities_of)
+        assert (out / "summary.md").read_text() == summary
         doc2 = json.loads((out / "results.json").read_text())
         assert len(doc2["io_comparison"]) == 9, len(doc2["io_comparison"])
         assert any(r.get("transport") == "tcp" for r in doc2["ratios"]), doc2["ratios"][:2]

@@ -102,6 +102,11 @@ def io_comparison(cases, caps):
             if io == ref:
                 continue
             d_ns, o_ns = per_io[ref]["ns_per_iteration"], s["ns_per_iteration"]
+            lo, hi = sorted((per_io[ref], s), key=lambda x: x["ns_per_iteration"] or 0)
+            # The faster one's slowest run is slower than the other's fastest: the
+            # medians differ by less than the runs' spread.
+            overlap = None if None in (lo.get("ns_max"), hi.get("ns_min")) \
+                else lo["ns_max"] >= hi["ns_min"]
             rows.append({"workload": key[0], "pinning": key[1], "work_size": key[2],
                          "transport": key[3] or None, "flags": key[4], "mode": key[5],
                          "n": key[6], "reference_io": ref, "io": io,
@@ -109,7 +114,8 @@ def io_comparison(cases, caps):
                          "ratio": o_ns / d_ns if d_ns and o_ns else None,
                          "io_uring_enter_per_iteration": s.get("io_uring_enter_per_iteration"),
                          "sqes_per_enter": s.get("sqes_per_enter"),
-                         "noisy": bool(per_io[ref].get("noisy") or s.get("noisy"))})
+                         "noisy": bool(per_io[ref].get("noisy") or s.get("noisy")),
+                         "ranges_overlap": overlap})
     rows.sort(key=lambda r: (r["workload"], r["pinning"], r["work_size"], r["transport"] or "",
                              r["flags"], r["io"], caps.mode_rank(r["mode"]), r["n"]))
     return rows
@@ -134,8 +140,9 @@ def io_verdicts(rows, caps):
         wins = [r for r in ok if r["ratio"] < 1]
 
         def figs(r):
-            return "N=%d: %s vs %s ns, %.2f×" % (r["n"], fmt(r["ns_per_iteration"]),
-                                                 fmt(r["reference_ns_per_iteration"]), r["ratio"])
+            return "N=%d: %s vs %s ns, %.2f×%s" % (
+                r["n"], fmt(r["ns_per_iteration"]), fmt(r["reference_ns_per_iteration"]),
+                r["ratio"], ", min–max ranges overlap" if r.get("ranges_overlap") else "")
         if not wins:
             text = ("%s mode: %s never beats %s here (%s/%s %s)"
                     % (mode, io, ref, io, ref, "; ".join(figs(r) for r in ok)))
@@ -348,6 +355,10 @@ def io_section(cases, caps):
                                     fmt(r["sqes_per_enter"], 2),
                                     "NOISY" if r["noisy"] else ""] for r in rs],
                           right={1, 2, 3, 4, 5, 6}))
+        L.append("")
+        L.append("\"Beats\" below means a lower median; where the two cases' min–max "
+                 "ranges overlap, the sentence says so and the difference is within the "
+                 "runs' spread.")
         L.append("")
         for g, text in verdicts:
             if g[:6] == b:
