@@ -31,10 +31,12 @@ baselines:
 
 # The unit and end-to-end tests. The baselines are built too, so a C change that
 # breaks them fails here rather than in `make bench`. Serial, because end-to-end
-# runs pin to CPU 0 and would disturb each other's switch counts.
+# runs pin to CPU 0 and would disturb each other's switch counts. Then the sweep's
+# self-test: manifests, CSV/JSON, plots and summary on synthetic reports (no csgb run).
 test: baselines
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
+	python3 experiments/sweep.py --self-test
 
 # The main job: a short pinned socket run with its report, then the same echo in
 # green mode verified under perf (exits 3 if the mode did not do what it claims).
@@ -72,11 +74,13 @@ sweep-baselines: release baselines
 
 # Frame pointers so that perf record -g walks Swift stacks (Swift omits them in -O).
 FP_FLAGS := -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer
-# A thin wrapper over `csgb explain`: thread vs green, flame graphs and timeline
-# into experiments/results/record/.
+# A thin wrapper over `csgb explain`: thread vs green, flame graphs and timeline into
+# a new folder per run, experiments/results/record-<date>T<time>-<host>/ (nothing
+# tracked is rewritten; commit the folder to keep it).
+RECORD_OUT = experiments/results/record-$(shell date +%Y-%m-%dT%H%M%S)-$(shell hostname)
 record:
 	$(SWIFT) build -c release --scratch-path .build-fp $(FP_FLAGS)
-	.build-fp/release/csgb explain --out experiments/results/record -- socket 1 --cpus 0
+	.build-fp/release/csgb explain --out $(RECORD_OUT) -- socket 1 --cpus 0
 
 # Time from SIGINT/SIGTERM to the report and to exit, per mode.
 stop-latency: release

@@ -23,23 +23,16 @@ import json
 import math
 import os
 import platform
-import re
 import shlex
 import socket
-import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-from csgb_report import parse_report, resolve_binary
-
-REPO = Path(__file__).resolve().parent.parent
-BASELINE_BIN = REPO / "experiments" / "baselines" / "bin"
-DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
-
-NOISY_CV = 0.05          # flag a case whose runs vary more than this
-EXIT_NOT_SUPPORTED = 64  # csgb: bad arguments / mode not supported yet
+from csgb_common import (BASELINE_BIN, CPULIST_RE, DEFAULT_CSGB, EXIT_NOT_SUPPORTED,
+                         NOISY_CV, REPO, baseline_argv, csgb_argv, cv, is_noisy, median,
+                         parse_baseline_output, parse_report, resolve_binary)
 
 # name -> (kind, program or csgb workload, N, csgb mode, what it is).
 # kind "c": a program of experiments/baselines/bin (C, C++, Rust or Go, all with the
@@ -103,16 +96,6 @@ RATIOS = [
     ("async-socket", "green-socket", None),
 ]
 
-C_KEYS = {
-    "total iterations": "iterations",
-    "seconds": "seconds",
-    "ns_per_iteration": "ns_per_iteration",
-    "iterations_per_second": "iterations_per_second",
-    "voluntary_switches_per_iteration": "voluntary_switches_per_iteration",
-    "involuntary_switches_per_iteration": "involuntary_switches_per_iteration",
-}
-C_REQUIRED = ("iterations", "seconds", "ns_per_iteration", "iterations_per_second")
-
 # csgb JSON field -> our name; the first field found (at any depth) wins.
 CSGB_KEYS = {
     "ns_per_iteration": ("ns_per_iteration", "nsPerIteration"),
@@ -126,26 +109,18 @@ CSGB_KEYS = {
     "eagain": ("eagain", "eagain_count", "EAGAIN"),
 }
 
-CPULIST_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
-
-
 class CaseError(Exception):
     """The case crashed or printed something we cannot read."""
 
 
-def fmt_seconds(x):
-    return ("%g" % x)
-
-
 def case_argv(name, opts):
     kind, prog, n, mode, _ = CASES[name]
-    d, w, cpus = fmt_seconds(opts.duration), fmt_seconds(opts.warmup), opts.cpus
     if kind == "c":
         program, *args = prog.split()
-        return [str(BASELINE_BIN / program)] + args + ["-n", str(n), "-d", d, "-w", w, "-c", cpus]
+        return baseline_argv(program, n, opts.duration, opts.warmup, opts.cpus, extra=args)
     csgb = opts.csgb_static if kind == "csgb-static" else opts.csgb
-    return [str(csgb), prog, str(n), "--mode", mode, "--cpus", cpus,
-            "--duration", d, "--warmup", w, "--format", "json"]
+    return csgb_argv(csgb, prog, n, mode=mode, cpus=opts.cpus, duration=opts.duration,
+                     warmup=opts.warmup)
 
 
 def case_binary(name, opts):
@@ -156,19 +131,10 @@ def case_binary(name, opts):
 
 
 def parse_c_output(stdout, stderr):
-    values = {}
-    for line in (stdout + "\n" + stderr).splitlines():
-        key, sep, value = line.partition(":")
-        key = key.strip()
-        if sep and key in C_KEYS:
-            try:
-                values[C_KEYS[key]] = float(value.strip())
-            except ValueError:
-                raise CaseError("cannot read %r" % line)
-    missing = [k for k in C_REQUIRED if k not in values]
-    if missing:
-        raise CaseError("output lacks %s" % ", ".join(missing))
-    return values
+    try:
+        return parse_baseline_output(stdout, stderr)
+    except ValueError as error:
+        raise CaseError(str(error))
 
 
 def find_key(obj, names):
@@ -240,20 +206,18 @@ def run_case(name, opts):
 
 def summarize(runs):
     ns = [r["ns_per_iteration"] for r in runs]
-    mean = statistics.fmean(ns)
-    cv = statistics.stdev(ns) / mean if len(ns) >= 2 and mean > 0 else None
+    spread = cv(ns)
 
     def med(key):
-        vals = [r[key] for r in runs if key in r]
-        return statistics.median(vals) if vals else None
+        return median(r[key] for r in runs if key in r)
 
     return {
         "runs": len(ns),
-        "median_ns": statistics.median(ns),
+        "median_ns": median(ns),
         "min_ns": min(ns),
         "max_ns": max(ns),
-        "cv": cv,
-        "noisy": cv is not None and cv > NOISY_CV,
+        "cv": spread,
+        "noisy": is_noisy(spread),
         "voluntary_switches_per_iteration": med("voluntary_switches_per_iteration"),
         "involuntary_switches_per_iteration": med("involuntary_switches_per_iteration"),
         "eagain": max((r["eagain"] for r in runs if "eagain" in r), default=None),

@@ -42,9 +42,16 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
-MODES = ("thread", "green", "async")
-COLORS = {"thread": "#1f77b4", "green": "#2ca02c", "async": "#ff7f0e"}
-MARKERS = {"thread": "o", "green": "s", "async": "^"}
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from csgb_common import CapabilitiesError, capabilities_of  # noqa: E402
+
+# The modes come from the sweep's `csgb info` (results.json), in csgb's order; each
+# gets the next colour and marker. plot_all() sets these three.
+MODES = ()
+COLORS = {}
+MARKERS = {}
+PALETTE = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b")
+MARKER_CYCLE = ("o", "s", "^", "D", "v", "P")
 N_LABEL = {"socket": "N (socket pairs; 2N actors)", "yield": "N (yielding actors)",
            "futex": "N (futex pairs; 2N threads)"}
 COUNTER_METRICS = (("counters_ipc", "IPC (instructions per cycle)"),
@@ -83,20 +90,44 @@ def _n_ticks(ax, cases):
     ax.xaxis.set_minor_formatter(NullFormatter())
 
 
+def _set_modes(doc):
+    """csgb's modes from the sweep's `csgb info`; for a results.json written before
+    csgb listed its capabilities, the modes of its cases in order of appearance."""
+    global MODES
+    try:
+        MODES = tuple(capabilities_of(doc.get("csgb_info") or {}).modes)
+    except CapabilitiesError:
+        MODES = tuple(dict.fromkeys(c["mode"] for c in doc["cases"] if not c.get("program")))
+    COLORS.clear()
+    MARKERS.clear()
+    for i, m in enumerate(MODES):
+        COLORS[m] = PALETTE[i % len(PALETTE)]
+        MARKERS[m] = MARKER_CYCLE[i % len(MARKER_CYCLE)]
+
+
+def _col(c):
+    """A panel column: work size, transport, io path and extra flags."""
+    return (c["work_size_label"], c.get("transport") or "", c.get("io") or "", " ".join(c["flags"]))
+
+
 def _panels(cases):
-    """Rows = pinnings (manifest order), columns = work size (+ extra flags)."""
+    """Rows = pinnings (manifest order), columns = work size, transport, io (+ extra
+    flags)."""
     rows = sorted({(c["pinning_index"], c["pinning"]) for c in cases})
-    cols = sorted({(c["work_size"], c["work_size_label"], " ".join(c["flags"])) for c in cases})
-    return [r[1] for r in rows], [(c[1], c[2]) for c in cols]
+    # The sweep sorts its cases by work size, then csgb's order of transports and io
+    # paths (the defaults first), so the order of appearance is the column order.
+    cols = list(dict.fromkeys(_col(c) for c in sorted(cases, key=lambda c: c["work_size"])))
+    return [r[1] for r in rows], cols
 
 
 def _in_panel(c, pinning, col):
-    return c["pinning"] == pinning and (c["work_size_label"], " ".join(c["flags"])) == col
+    return c["pinning"] == pinning and _col(c) == col
 
 
 def _col_title(col):
-    label, flags = col
+    label, transport, io, flags = col
     t = "work size %s" % ("none" if label == "0" else label)
+    t += "".join(", " + x for x in (transport, io and "io " + io) if x)
     return t + (" " + flags if flags else "")
 
 
@@ -245,21 +276,18 @@ def _line_counters(w, cases, out):
 
 
 def _bar_positions(cases):
-    groups = sorted({(c["pinning_index"], c["pinning"], c["work_size"], c["work_size_label"],
-                      " ".join(c["flags"])) for c in cases})
+    groups = sorted({(c["pinning_index"], c["pinning"], c["work_size"], _col(c)) for c in cases})
     modes = [m for m in MODES if any(c["mode"] == m for c in cases)]
     return groups, modes
 
 
 def _group_label(g):
-    return "%s\nwork size %s%s" % (g[1], "none" if g[3] == "0" else g[3],
-                                   ("\n" + g[4]) if g[4] else "")
+    return "%s\n%s" % (g[1], _col_title(g[3]).replace(", ", "\n", 1))
 
 
 def _find(cases, g, m):
     for c in cases:
-        if (c["pinning"], c["work_size_label"], " ".join(c["flags"]), c["mode"]) == \
-                (g[1], g[3], g[4], m):
+        if (c["pinning"], _col(c), c["mode"]) == (g[1], g[3], m):
             return c
     return None
 
@@ -357,9 +385,10 @@ def plot_all(outdir, doc):
     """Draws every plot of the sweep described by doc (results.json). Returns
     (file names, notes for the summary)."""
     outdir = Path(outdir)
+    _set_modes(doc)
     cases = [c for c in doc["cases"] if c.get("summary")]
     files, notes = [], []
-    workloads = [w for w in ("socket", "yield", "futex") if any(c["workload"] == w for c in cases)]
+    workloads = list(dict.fromkeys(c["workload"] for c in cases))
     for w in workloads:
         wc = [c for c in cases if c["workload"] == w]
         if not any(_num(c["summary"]["ns_per_iteration"]) for c in wc):

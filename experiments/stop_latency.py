@@ -10,11 +10,12 @@ exceeds the limit.
 import argparse
 import os
 import signal
-import statistics
 import subprocess
 import sys
 import threading
 import time
+
+from csgb_common import DEFAULT_CSGB, EXIT_OK, capabilities, median, resolve_binary
 
 CASES = [
     ("thread socket 1", ["socket", "1", "--mode", "thread"]),
@@ -29,6 +30,16 @@ CASES = [
     ("async yield 2", ["yield", "2", "--mode", "async"]),
     ("async global socket 4", ["socket", "4", "--mode", "async", "--executor", "global"]),
 ]
+
+
+def check_cases(csgb):
+    """Every case's workload and mode must be one this csgb lists (csgb info)."""
+    caps = capabilities(csgb)
+    for name, args in CASES:
+        workload, mode = args[0], args[args.index("--mode") + 1]
+        if workload not in caps.workloads or mode not in caps.modes_for(workload):
+            sys.exit(f"stop_latency: case {name!r}: csgb info does not list {workload} "
+                     f"in {mode} mode")
 
 
 def one_run(csgb, args, sig, settle):
@@ -52,20 +63,22 @@ def one_run(csgb, args, sig, settle):
     exited = time.monotonic()
     reader.join(timeout=30)
     out = b"".join(chunks)
-    if process.returncode != 0 or not out.startswith(b"{"):
+    if process.returncode != EXIT_OK or not out.startswith(b"{"):
         raise RuntimeError(f"{args}: exit {process.returncode}: {err.decode().strip()}")
     return first_output[0] - sent, exited - sent
 
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--csgb", default=".build/release/csgb")
+    parser.add_argument("--csgb", default=str(DEFAULT_CSGB))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--settle", type=float, default=1.0, help="seconds of running before the signal")
     parser.add_argument("--limit-ms", type=float, default=100.0)
     options = parser.parse_args()
+    options.csgb = str(resolve_binary(options.csgb))
     if not os.access(options.csgb, os.X_OK):
         sys.exit(f"stop_latency: {options.csgb} not found; run `make release` first")
+    check_cases(options.csgb)
     print(f"{'case':24} {'signal':7} {'report median/worst ms':>22} {'exit median/worst ms':>22}")
     failed = []
     for index, (name, args) in enumerate(CASES):
@@ -76,8 +89,8 @@ def main():
         mark = "" if max(exit_) <= options.limit_ms else f"  OVER {options.limit_ms:.0f} ms"
         if mark:
             failed.append(name)
-        print(f"{name:24} {sig.name:7} {statistics.median(report):10.1f} / {max(report):9.1f} "
-              f"{statistics.median(exit_):10.1f} / {max(exit_):9.1f}{mark}")
+        print(f"{name:24} {sig.name:7} {median(report):10.1f} / {max(report):9.1f} "
+              f"{median(exit_):10.1f} / {max(exit_):9.1f}{mark}")
     if failed:
         print(f"over the limit: {', '.join(failed)}")
         sys.exit(1)

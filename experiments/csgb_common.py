@@ -1,0 +1,251 @@
+"""What the experiment scripts share: repository paths, csgb's exit codes, medians and
+the noise threshold, a csgb case's command line, reading csgb's JSON report and a
+baseline's key: value output, and what the binary can run (`csgb info --format json`).
+
+Standard library only, so every script (bench.py, sweep*.py, plot.py, stop_latency.py,
+measure_overhead.py) imports it without matplotlib.
+"""
+import json
+import math
+import re
+import statistics
+import subprocess
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
+BASELINE_BIN = HERE / "baselines" / "bin"
+RESULTS_ROOT = HERE / "results"
+
+# csgb's exit codes (README, "Exit codes and errors").
+EXIT_OK = 0
+EXIT_EXPECTATION_FAILED = 3   # csgb stat
+EXIT_USAGE = 64               # bad arguments, or a mode this machine cannot run
+EXIT_UNAVAILABLE = 69         # perf missing or not permitted, io_uring unavailable
+EXIT_OS_LIMIT = 71
+EXIT_OUTPUT = 74
+EXIT_INTERRUPTED = 130
+EXIT_NOT_SUPPORTED = EXIT_USAGE
+
+NOISY_CV = 0.05   # a case whose runs vary more than this (stdev / mean) is flagged NOISY
+
+CPULIST_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+
+
+# ---------------------------------------------------------------- statistics
+
+def finite_numbers(values):
+    return [v for v in values if isinstance(v, (int, float)) and not isinstance(v, bool)
+            and math.isfinite(v)]
+
+
+def median(values):
+    """Median of the finite numbers among values; None when there are none."""
+    vals = finite_numbers(values)
+    return statistics.median(vals) if vals else None
+
+
+def cv(values):
+    """Coefficient of variation (sample stdev / mean); None under 2 values."""
+    vals = finite_numbers(values)
+    if len(vals) < 2:
+        return None
+    mean = statistics.fmean(vals)
+    return statistics.stdev(vals) / mean if mean > 0 else None
+
+
+def is_noisy(cv_value):
+    return cv_value is not None and cv_value > NOISY_CV
+
+
+def fmt_seconds(x):
+    return "%g" % x
+
+
+# ---------------------------------------------------------------- command lines
+
+def csgb_argv(csgb, workload, n, mode=None, cpus=None, pin=None, workers=None,
+              work_size=None, transport=None, io=None, flags=(), duration=None,
+              warmup=None, counters=False, report_format="json"):
+    """One csgb run's argv, options in a fixed order; None leaves csgb's default."""
+    argv = [str(csgb), workload, str(n)]
+    if mode is not None:
+        argv += ["--mode", mode]
+    if transport is not None:
+        argv += ["--transport", transport]
+    if io is not None:
+        argv += ["--io", io]
+    if cpus is not None:
+        argv += ["--cpus", cpus]
+        if pin is not None:
+            argv += ["--pin", pin]
+    if workers:
+        argv += ["--workers", str(workers)]
+    if work_size:
+        argv += ["--work-size", str(work_size)]
+    argv += list(flags)
+    if counters and "--counters" not in flags:
+        argv.append("--counters")
+    if duration is not None:
+        argv += ["--duration", fmt_seconds(duration)]
+    if warmup is not None:
+        argv += ["--warmup", fmt_seconds(warmup)]
+    if report_format is not None:
+        argv += ["--format", report_format]
+    return argv
+
+
+def baseline_argv(program, n, duration, warmup, cpus=None, extra=()):
+    """A program of experiments/baselines/bin: `P [extra] -n N -d D -w W [-c CPUS]`."""
+    argv = [str(BASELINE_BIN / program)] + list(extra) + [
+        "-n", str(n), "-d", fmt_seconds(duration), "-w", fmt_seconds(warmup)]
+    return argv + (["-c", cpus] if cpus is not None else [])
+
+
+# ---------------------------------------------------------------- reading output
+
+def parse_report(stdout):
+    """The report object from csgb's stdout. csgb prints exactly one JSON object;
+    anything around it (a wrapper's banner) is tolerated. Raises ValueError when
+    there is no report or it lacks ns_per_iteration."""
+    text = stdout.strip()
+    try:
+        doc = json.loads(text)
+    except ValueError:
+        start, end = text.find("{"), text.rfind("}")
+        if start < 0 or end <= start:
+            raise ValueError("no JSON object in stdout")
+        try:
+            doc = json.loads(text[start:end + 1])
+        except ValueError as error:
+            raise ValueError("unparsable JSON: %s" % error)
+    if not isinstance(doc, dict):
+        raise ValueError("stdout is JSON but not an object")
+    ns = doc.get("ns_per_iteration")
+    if not isinstance(ns, (int, float)) or isinstance(ns, bool):
+        raise ValueError("report lacks ns_per_iteration")
+    return doc
+
+
+# The key: value lines of a baseline's output (experiments/baselines/common.h).
+BASELINE_OUTPUT_KEYS = {
+    "total iterations": "iterations",
+    "seconds": "seconds",
+    "ns_per_iteration": "ns_per_iteration",
+    "iterations_per_second": "iterations_per_second",
+    "voluntary_switches_per_iteration": "voluntary_switches_per_iteration",
+    "involuntary_switches_per_iteration": "involuntary_switches_per_iteration",
+}
+BASELINE_REQUIRED = ("iterations", "seconds", "ns_per_iteration", "iterations_per_second")
+
+
+def parse_baseline_output(stdout, stderr):
+    """A baseline's figures from its stdout and stderr. Raises ValueError when a
+    line cannot be read, a required figure is missing or there were no iterations."""
+    values = {}
+    for line in (stdout + "\n" + stderr).splitlines():
+        key, sep, value = line.partition(":")
+        key = key.strip()
+        if sep and key in BASELINE_OUTPUT_KEYS:
+            try:
+                values[BASELINE_OUTPUT_KEYS[key]] = float(value.strip())
+            except ValueError:
+                raise ValueError("cannot read %r" % line)
+    missing = [k for k in BASELINE_REQUIRED if k not in values]
+    if missing:
+        raise ValueError("output lacks %s" % ", ".join(missing))
+    if not values["iterations"]:
+        raise ValueError("no iterations in the baseline's output")
+    return values
+
+
+def resolve_binary(path, repo=REPO):
+    """`path` as given, or relative to the repository when it does not exist from
+    the current directory (so the scripts work from anywhere)."""
+    path = Path(path)
+    if not path.is_absolute() and not path.exists():
+        path = Path(repo) / path
+    return path
+
+
+# ---------------------------------------------------------------- what csgb can run
+
+class CapabilitiesError(Exception):
+    pass
+
+
+def csgb_info(csgb, timeout=30):
+    """`csgb info --format json` as a dict. Raises CapabilitiesError with the reason
+    when the binary cannot be run or prints something else."""
+    try:
+        p = subprocess.run([str(csgb), "info", "--format", "json"], stdout=subprocess.PIPE,
+                           stderr=subprocess.PIPE, text=True, timeout=timeout)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise CapabilitiesError("cannot run %s info: %s" % (csgb, e))
+    if p.returncode != 0:
+        raise CapabilitiesError("%s info exited %d: %s" % (csgb, p.returncode, p.stderr.strip()))
+    try:
+        info = json.loads(p.stdout)
+    except ValueError as e:
+        raise CapabilitiesError("%s info printed no JSON: %s" % (csgb, e))
+    if not isinstance(info, dict):
+        raise CapabilitiesError("%s info printed JSON that is not an object" % csgb)
+    return info
+
+
+class Capabilities:
+    """The `capabilities` object of `csgb info --format json`: the modes, io paths and
+    transports the binary knows, and per workload the modes and transports that can
+    run it. Lists keep csgb's order, which the tables and plots follow."""
+
+    def __init__(self, doc):
+        try:
+            self.modes = [str(m) for m in doc["modes"]]
+            self.io = [str(i) for i in doc["io"]]
+            self.transports = [str(t) for t in doc["transports"]]
+            self.executors = [str(e) for e in doc.get("executors", [])]
+            self._workloads = {str(w["name"]): {"modes": [str(m) for m in w["modes"]],
+                                                "transports": [str(t) for t in w.get("transports", [])]}
+                               for w in doc["workloads"]}
+        except (KeyError, TypeError) as e:
+            raise CapabilitiesError("csgb info: capabilities object lacks %s" % e)
+        if not self.modes or not self._workloads or not self.io:
+            raise CapabilitiesError("csgb info: capabilities list no mode, workload or io path")
+        self.workloads = list(self._workloads)
+        self.doc = doc
+
+    def modes_for(self, workload):
+        return list(self._workloads[workload]["modes"])
+
+    def transports_for(self, workload):
+        """The transports `--transport` accepts for this workload; [] when it takes none."""
+        return list(self._workloads[workload]["transports"])
+
+    def mode_rank(self, mode):
+        return self.modes.index(mode) if mode in self.modes else len(self.modes)
+
+    def workload_rank(self, workload):
+        return self.workloads.index(workload) if workload in self.workloads else len(self.workloads)
+
+    def default_transport(self, workload):
+        ts = self.transports_for(workload)
+        return ts[0] if ts else None
+
+    @property
+    def default_io(self):
+        return self.io[0]
+
+
+def capabilities_of(info):
+    """Capabilities from a parsed `csgb info` document."""
+    caps = info.get("capabilities") if isinstance(info, dict) else None
+    if not isinstance(caps, dict):
+        raise CapabilitiesError("csgb info has no capabilities object (a csgb older than "
+                                "--transport/--io? rebuild with: make release)")
+    return Capabilities(caps)
+
+
+def capabilities(csgb):
+    """What the csgb binary at `csgb` can run, from `csgb info --format json`."""
+    return capabilities_of(csgb_info(csgb))
