@@ -72,6 +72,18 @@ CASES = {
     "green-yield": ("csgb", "yield", 2, "green", "csgb yield, green threads"),
     "async-yield": ("csgb", "yield", 2, "async", "csgb yield, Swift tasks"),
     "thread-yield": ("csgb", "yield", 1, "thread", "csgb yield, one kernel thread"),
+    # The same echo with the reads and writes as io_uring entries (`--io uring`).
+    "thread-socket-uring": ("csgb", "socket --io uring", 1, "thread",
+                            "csgb socket echo, kernel threads, one ring per actor"),
+    "green-socket-uring": ("csgb", "socket --io uring", 1, "green",
+                           "csgb socket echo, green threads, one ring per worker"),
+    "async-socket-uring": ("csgb", "socket --io uring", 1, "async",
+                           "csgb socket echo, Swift tasks, one ring per worker"),
+    "green-socket-100": ("csgb", "socket", 100, "green", "csgb socket echo, green threads, 100 pairs"),
+    "green-socket-100-uring": ("csgb", "socket --io uring", 100, "green",
+                               "csgb socket echo, green threads, 100 pairs, batched ring entries"),
+    "async-socket-100-uring": ("csgb", "socket --io uring", 100, "async",
+                               "csgb socket echo, Swift tasks, 100 pairs, batched ring entries"),
 }
 
 # (numerator, denominator, target or None for informational)
@@ -94,6 +106,11 @@ RATIOS = [
     ("green-socket", "thread-socket", None),
     ("async-socket", "thread-socket", None),
     ("async-socket", "green-socket", None),
+    ("thread-socket-uring", "thread-socket", None),
+    ("green-socket-uring", "green-socket", None),
+    ("async-socket-uring", "async-socket", None),
+    ("green-socket-100-uring", "green-socket-100", None),
+    ("async-socket-100-uring", "async-socket-100", None),
 ]
 
 # csgb JSON field -> our name; the first field found (at any depth) wins.
@@ -119,7 +136,8 @@ def case_argv(name, opts):
         program, *args = prog.split()
         return baseline_argv(program, n, opts.duration, opts.warmup, opts.cpus, extra=args)
     csgb = opts.csgb_static if kind == "csgb-static" else opts.csgb
-    return csgb_argv(csgb, prog, n, mode=mode, cpus=opts.cpus, duration=opts.duration,
+    workload, *flags = prog.split()
+    return csgb_argv(csgb, workload, n, mode=mode, cpus=opts.cpus, flags=flags, duration=opts.duration,
                      warmup=opts.warmup)
 
 
