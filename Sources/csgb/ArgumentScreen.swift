@@ -24,7 +24,8 @@ enum ArgumentScreen {
     static let seconds: Set<String> = ["--duration", "-d", "--warmup"]
 
     /// Options that take no value: a number after one of them is N.
-    static let flags: Set<String> = ["-s", "--sync", "--latency", "--counters", "--inject-blocking-sleep", "--sqpoll",
+    static let flags: Set<String> = ["-s", "--sync", "--latency", "--counters", "--inject-blocking-sleep",
+                                     "--inject-closed-channel", "--sqpoll",
                                      "--fixed-files", "--"]
 
     static func check(_ arguments: [String]) throws(CSGBError) {

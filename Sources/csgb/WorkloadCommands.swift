@@ -89,6 +89,9 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(name: .customLong("inject-blocking-sleep"), help: ArgumentHelp("Fault injection for tests: every iteration also sleeps 1 µs in the kernel, so green and async modes block and their verification must fail.", visibility: .hidden))
     var injectBlockingSleep = false
 
+    @Flag(name: .customLong("inject-closed-channel"), help: ArgumentHelp("Fault injection for tests: the first pair's channel is shut down as the window opens, so its transfers fail mid-run and the report and verification must say so.", visibility: .hidden))
+    var injectClosedChannel = false
+
     var resolvedMode: Mode { sync ? .thread : (mode ?? .thread) }
 
     mutating func validate() throws {
@@ -172,6 +175,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.ring.sqpoll = sqpoll
         configuration.ring.fixedFiles = fixedFiles
         configuration.injectBlockingSleep = injectBlockingSleep
+        configuration.injectClosedChannel = injectClosedChannel
         return configuration
     }
 }

@@ -5,7 +5,7 @@ import Testing
 
 func figures(switches: Double?, reads: Double? = 2, writes: Double? = 2, futex: Double? = 0, epoll: Double? = 0,
              yields: Double? = 0, ns: Double = 1_000, eagain: Double = 0) -> StatFigures {
-    var values: [StatFigure: Double] = [.nanoseconds: ns, .eagain: eagain, .cpuMigrations: 0]
+    var values: [StatFigure: Double] = [.nanoseconds: ns, .eagain: eagain, .failedTransfers: 0, .cpuMigrations: 0]
     values[.contextSwitches] = switches
     values[.syscalls("read")] = reads
     values[.syscalls("write")] = writes

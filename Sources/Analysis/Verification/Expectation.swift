@@ -118,6 +118,9 @@ public struct Expectation: Equatable, Sendable {
         }
         if let switchRule { rules.insert(ExpectationRule(.contextSwitches, switchRule), at: 0) }
         if claims.noEAGAIN { rules.append(ExpectationRule(.eagain, .exactly(0, tolerance: 0))) }
+        // In every mode: an actor whose read or write failed before the stop did not
+        // run the window it claims to have run.
+        rules.append(ExpectationRule(.failedTransfers, .exactly(0, tolerance: 0)))
         if summary.isEmpty { summary.append("no rules: figures only reported") }
         return Expectation(summary: "\(target.description): " + summary.joined(separator: "; "), rules: rules)
     }

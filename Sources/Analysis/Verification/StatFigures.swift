@@ -20,6 +20,8 @@ public enum StatFigure: Hashable, Sendable {
     case taskClock
     /// EAGAINs in the window (a count, not a rate): non-zero is a bug in green and async.
     case eagain
+    /// Actors whose run ended on a failed or short read or write before the stop.
+    case failedTransfers
 
     /// The syscalls csgb stat counts, by name, in print order.
     /// The syscalls traced per iteration: every one a run's claims may name.
@@ -27,7 +29,8 @@ public enum StatFigure: Hashable, Sendable {
 
     public static let all: [StatFigure] = [.nanoseconds, .contextSwitches, .cpuMigrations]
         + syscallNames.map { .syscalls($0) }
-        + [.instructions, .cycles, .ipc, .cacheMisses, .dTLBLoadMisses, .userShare, .cpuTimeUserShare, .taskClock, .eagain]
+        + [.instructions, .cycles, .ipc, .cacheMisses, .dTLBLoadMisses, .userShare, .cpuTimeUserShare, .taskClock, .eagain,
+           .failedTransfers]
 
     public var key: String {
         switch self {
@@ -44,6 +47,7 @@ public enum StatFigure: Hashable, Sendable {
         case .cpuTimeUserShare: return "cpu_time_user_share"
         case .taskClock: return "task_clock_ns_per_iteration"
         case .eagain: return "eagain"
+        case .failedTransfers: return "failed_transfers"
         }
     }
 
@@ -62,6 +66,7 @@ public enum StatFigure: Hashable, Sendable {
         case .cpuTimeUserShare: return "user share (cpu time)"
         case .taskClock: return "task clock/iteration (ns)"
         case .eagain: return "eagain"
+        case .failedTransfers: return "failed transfers"
         }
     }
 
@@ -69,7 +74,7 @@ public enum StatFigure: Hashable, Sendable {
         switch self {
         case .nanoseconds, .instructions, .cycles, .taskClock: return 1
         case .ipc, .userShare, .cpuTimeUserShare: return 3
-        case .eagain: return 0
+        case .eagain, .failedTransfers: return 0
         default: return 4
         }
     }
@@ -87,7 +92,7 @@ public enum StatFigure: Hashable, Sendable {
         case .dTLBLoadMisses: return ["dTLB-load-misses"]
         case .userShare: return ["cycles:u", "cycles:k"]
         case .taskClock: return ["task-clock"]
-        case .nanoseconds, .cpuTimeUserShare, .eagain: return []
+        case .nanoseconds, .cpuTimeUserShare, .eagain, .failedTransfers: return []
         }
     }
 }
@@ -170,6 +175,11 @@ public struct StatFigures: Sendable {
         }
         set(.taskClock, perIteration(taskClock))
         if let eagain = report["eagain"]?.doubleValue { values[.eagain] = eagain } else { missing[.eagain] = "not reported" }
+        if let failed = report["failed_transfers"]?.doubleValue {
+            values[.failedTransfers] = failed
+        } else {
+            missing[.failedTransfers] = "not reported"
+        }
         self.init(iterations: iterations, values: values, missing: missing,
                   multiplexed: perf.records.filter(\.multiplexed).map(\.event))
     }

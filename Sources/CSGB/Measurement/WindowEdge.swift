@@ -9,6 +9,8 @@ public struct WindowEdge: Sendable {
     public let timeNanoseconds: Int64
     public let iterations: [UInt64]
     public let eagain: [UInt64]
+    /// Actors whose run ended on a failed transfer so far.
+    public let failedTransfers: UInt64
     public let usage: ProcessUsage
     /// io_uring_enter calls and SQEs submitted by every ring of the run so far.
     public let ringEnters: UInt64
@@ -24,7 +26,9 @@ public struct WindowEdge: Sendable {
         let eagain = (0..<slots.count).map { slots.eagain($0) }
         let rings = context.rings.totals
         let sqpoll = context.configuration.io == .uring && context.configuration.ring.sqpoll
-        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, usage: .now(),
+        let failed = (0..<slots.count).reduce(UInt64(0)) { $0 + slots.failed($1) }
+        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
+                          usage: .now(),
                           ringEnters: rings.enters, ringSubmitted: rings.submitted,
                           pollerNanoseconds: sqpoll ? ThreadCPUTime.nanoseconds(namePrefix: "iou-sqp") : 0)
     }

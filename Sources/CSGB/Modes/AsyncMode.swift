@@ -136,16 +136,26 @@ final class AsyncMode: ModeRunner {
                 case .write, .read:
                     if let io {
                         let direction: TransferDirection = operation == .write ? .write : .read
-                        guard io.ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else { break running }
+                        guard io.ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else {
+                            passes.transferFailed(stopping: context.shouldStop)
+                            break running
+                        }
                         // Resumed by the worker once the entry completed.
                         await withUnsafeContinuation { io.wait(actor: index, $0) }
-                        if io.ring.outcome(actor: index, byte: &byte) != .done { break running }
+                        if io.ring.outcome(actor: index, byte: &byte) != .done {
+                            passes.transferFailed(stopping: context.shouldStop)
+                            break running
+                        }
                         continue
                     }
                     while true {
                         let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
                         if result == .done { break }
-                        if result == .closed || context.shouldStop { break running }
+                        if context.shouldStop { break running }
+                        if result == .closed {
+                            passes.transferFailed(stopping: false)
+                            break running
+                        }
                         // Never expected: the peer wrote before it notified us.
                         passes.countEAGAIN()
                         await yield(on: worker)

@@ -140,16 +140,27 @@ final class GreenMode: ModeRunner {
                 case .write, .read:
                     if let ring {
                         let direction: TransferDirection = operation == .write ? .write : .read
-                        guard ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else { break running }
+                        guard ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else {
+                            passes.transferFailed(stopping: context.shouldStop)
+                            break running
+                        }
                         // Woken by the worker once the entry completed (or by the stop).
                         scheduler.park()
-                        if context.shouldStop || ring.outcome(actor: index, byte: &byte) != .done { break running }
+                        if context.shouldStop { break running }
+                        if ring.outcome(actor: index, byte: &byte) != .done {
+                            passes.transferFailed(stopping: context.shouldStop)
+                            break running
+                        }
                         continue
                     }
                     while true {
                         let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
                         if result == .done { break }
-                        if result == .closed || context.shouldStop { break running }
+                        if context.shouldStop { break running }
+                        if result == .closed {
+                            passes.transferFailed(stopping: false)
+                            break running
+                        }
                         // Never expected: the peer wrote before it woke us. Count it,
                         // let the others run, and try again.
                         passes.countEAGAIN()

@@ -72,10 +72,16 @@ final class ThreadMode: ModeRunner {
                     buffer.touch()
                 case .write:
                     let result = ring.map { $0.transfer(.write, output!, &byte) } ?? output!.writeByte(&byte)
-                    if result != .done { break running }
+                    if result != .done {
+                        passes.transferFailed(stopping: context.shouldStop)
+                        break running
+                    }
                 case .read:
                     let result = ring.map { $0.transfer(.read, input!, &byte) } ?? input!.readByte(&byte)
-                    if result != .done { break running }
+                    if result != .done {
+                        passes.transferFailed(stopping: context.shouldStop)
+                        break running
+                    }
                 case .wakePeer, .waitPeer:
                     break
                 case .yield:

@@ -11,7 +11,7 @@ public enum CSVColumns {
         "pin", "work_size", "numa", "stride", "seconds", "warmup_seconds", "warmup_complete", "stopped_by",
         "iterations", "iterations_per_second", "ns_per_iteration", "fairness_min", "fairness_max",
         "fairness_cv", "voluntary_switches", "involuntary_switches", "voluntary_switches_per_iteration",
-        "involuntary_switches_per_iteration", "user_seconds", "system_seconds", "max_rss_bytes", "eagain",
+        "involuntary_switches_per_iteration", "user_seconds", "system_seconds", "max_rss_bytes", "eagain", "failed_transfers",
         "ring_entries", "sqpoll", "fixed_files", "io_uring_enter_per_iteration", "sqes_per_enter",
         "sqpoll_cpu_seconds", "nice", "coordinator_nice",
         "version",

@@ -40,6 +40,8 @@ extension RunReport {
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
             ("priority", priority?.text ?? "not recorded"),
             ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
+            ("failed transfers", failedTransfers == 0 ? "0"
+                : "\(failedTransfers) actor\(failedTransfers == 1 ? "" : "s") stopped on a failed or short read or write before the stop"),
         ]
         if let latency { rows.append(("latency", latency.text)) }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }

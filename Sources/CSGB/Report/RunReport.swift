@@ -35,6 +35,8 @@ public struct RunReport: Sendable {
     public var systemSeconds: Double
     public var maxRSSBytes: Int
     public var eagain: UInt64
+    /// Actors whose run ended on a failed or short transfer before the stop (whole run).
+    public var failedTransfers: UInt64 = 0
     public var environment: Environment
     /// What the run must show for its mode to have done what it says.
     public var claims: Claims
@@ -100,6 +102,7 @@ public struct RunReport: Sendable {
             ("system_seconds", .number(systemSeconds)),
             ("max_rss_bytes", .integer(maxRSSBytes)),
             ("eagain", .integer(eagain)),
+            ("failed_transfers", .integer(failedTransfers)),
             ("nice", .integer(priority.map { Int($0.niceAtStart) })),
             ("coordinator_nice", .integer(priority.map { Int($0.niceInWindow) })),
             ("version", .string(BuildInfo.version)),

@@ -11,6 +11,7 @@ public final class ActorSlots: @unchecked Sendable {
     // Field offsets inside a slot, in units of UInt64.
     private static let iterationsField = 0
     private static let eagainField = 1
+    private static let failedField = 2
 
     public init(count: Int) {
         self.count = count
@@ -27,11 +28,14 @@ public final class ActorSlots: @unchecked Sendable {
 
     /// The handle an actor keeps for its own slot.
     public func slot(_ actor: Int) -> ActorSlot {
-        ActorSlot(iterations: field(actor, Self.iterationsField), eagain: field(actor, Self.eagainField))
+        ActorSlot(iterations: field(actor, Self.iterationsField), eagain: field(actor, Self.eagainField),
+                  failed: field(actor, Self.failedField))
     }
 
     public func iterations(_ actor: Int) -> UInt64 { field(actor, Self.iterationsField).load(ordering: .relaxed) }
     public func eagain(_ actor: Int) -> UInt64 { field(actor, Self.eagainField).load(ordering: .relaxed) }
+    /// 1 when the actor's run ended on a failed transfer, else 0.
+    public func failed(_ actor: Int) -> UInt64 { field(actor, Self.failedField).load(ordering: .relaxed) }
 }
 
 /// One actor's view of its slot. The actor keeps its counts in locals and
@@ -39,10 +43,13 @@ public final class ActorSlots: @unchecked Sendable {
 public struct ActorSlot: @unchecked Sendable {
     let iterations: UnsafeAtomic<UInt64>
     let eagain: UnsafeAtomic<UInt64>
+    let failed: UnsafeAtomic<UInt64>
 
     @inline(__always)
     public func publish(iterations value: UInt64) { iterations.store(value, ordering: .relaxed) }
 
     @inline(__always)
     public func publish(eagain value: UInt64) { eagain.store(value, ordering: .relaxed) }
+
+    public func publishFailure() { failed.store(1, ordering: .relaxed) }
 }

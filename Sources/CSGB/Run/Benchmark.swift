@@ -132,6 +132,7 @@ public enum Benchmark {
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
         let first = warmupComplete ? WindowEdge.take(context) : gateEdge
+        if configuration.injectClosedChannel { resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete, let duration = configuration.duration {
             // Sleep until the window's planned end, measured from the edge itself.
@@ -185,6 +186,7 @@ public enum Benchmark {
             systemSeconds: last.usage.systemSeconds - first.usage.systemSeconds,
             maxRSSBytes: last.usage.maxRSSBytes,
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
+            failedTransfers: last.failedTransfers,
             environment: environment,
             claims: traits.claims(OperationCounts(context.actors), configuration),
             latency: latency,

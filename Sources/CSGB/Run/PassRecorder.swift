@@ -32,4 +32,11 @@ struct PassRecorder {
         eagain &+= 1
         slot.publish(eagain: eagain)
     }
+
+    /// The actor's read or write failed or came up short (a CQE error, end of file,
+    /// a short transfer) while the run was not stopping: its run ends here, and the
+    /// report counts it instead of a starved actor nobody can explain.
+    func transferFailed(stopping: Bool) {
+        if !stopping { slot.publishFailure() }
+    }
 }

@@ -44,6 +44,10 @@ public struct RunConfiguration: Sendable {
     /// Hidden `--inject-blocking-sleep`: every iteration also blocks in the kernel,
     /// a fault for testing the verification.
     public var injectBlockingSleep = false
+    /// Hidden `--inject-closed-channel`: the first pair's channel is shut down as the
+    /// window opens, so its actors' transfers fail mid-run: a fault for testing that
+    /// failed transfers are reported and fail the verification.
+    public var injectClosedChannel = false
 
     public init(workload: any Workload, n: Int) {
         self.workload = workload

@@ -77,6 +77,9 @@ public final class WorkloadResources: @unchecked Sendable {
         }
     }
 
+    /// The fault of `--inject-closed-channel`: the first channel closes under its actors.
+    func interruptFirstChannel() { channels.first?.interrupt() }
+
     public func release() {
         planComplete()
         for fd in descriptors { fd.close() }
