@@ -29,6 +29,19 @@ public struct RingSettings: Sendable {
         return cpus.last
     }
 
+    /// A ring for `actors` actors, registered with the run; a ring the kernel refuses
+    /// becomes the run's error with its fix (exit 69).
+    func makeRing(forActors actors: Int, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) -> URing {
+        let ring: URing
+        do {
+            ring = try URing(entries: entries(forActors: actors), sqpoll: sqpoll, pollerCPU: pollerCPU)
+        } catch {
+            throw .unavailable(error.description)
+        }
+        registry.add(ring)
+        return ring
+    }
+
     /// Entries for a ring that serves `actors` actors, each with at most one
     /// operation in flight.
     func entries(forActors actors: Int) -> Int {
@@ -51,9 +64,6 @@ final class RingRegistry: @unchecked Sendable {
             rings.reduce((UInt64(0), UInt64(0))) { ($0.0 + $1.enters, $0.1 + $1.submitted) }
         }
     }
-
-    /// Rings outlive their threads until the run ends, so the last edge can read them.
-    func removeAll() { rings.withLock { $0.removeAll() } }
 }
 
 /// A thread-mode actor's own ring: each read or write is one io_uring_enter that
@@ -65,11 +75,7 @@ struct ThreadRing {
     let buffer: UnsafeMutablePointer<UInt8>
 
     init(channel: ChannelEnd, settings: RingSettings, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) {
-        do {
-            ring = try URing(entries: settings.entries(forActors: 1), sqpoll: settings.sqpoll, pollerCPU: pollerCPU)
-        } catch {
-            throw .unavailable(error.description)
-        }
+        ring = try settings.makeRing(forActors: 1, pollerCPU: pollerCPU, registry: registry)
         if settings.fixedFiles {
             let distinct = channel.input == channel.output
             do {
@@ -83,7 +89,6 @@ struct ThreadRing {
         }
         buffer = .allocate(capacity: 1)
         buffer.initialize(to: 0)
-        registry.add(ring)
     }
 
     func release() { buffer.deallocate() }

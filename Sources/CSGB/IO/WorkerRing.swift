@@ -21,11 +21,7 @@ final class WorkerRing: @unchecked Sendable {
     static let waitNanoseconds: Int64 = 5_000_000
 
     init(actors: [Int], plan: [ActorPlan], settings: RingSettings, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) {
-        do {
-            ring = try URing(entries: settings.entries(forActors: actors.count), sqpoll: settings.sqpoll, pollerCPU: pollerCPU)
-        } catch {
-            throw .unavailable(error.description)
-        }
+        ring = try settings.makeRing(forActors: actors.count, pollerCPU: pollerCPU, registry: registry)
         fixedFiles = settings.fixedFiles
         bytes = .allocate(capacity: plan.count)
         bytes.initialize(repeating: 0, count: plan.count)
@@ -46,7 +42,19 @@ final class WorkerRing: @unchecked Sendable {
                 do { try ring.register(files) } catch { throw .system(error) }
             }
         }
-        registry.add(ring)
+    }
+
+    /// One ring per worker of the run, over the actors the worker carries: made on
+    /// the coordinator before any thread starts, so a refused ring stops the run
+    /// before it begins.
+    static func forWorkers(_ context: RunContext) throws(CSGBError) -> [WorkerRing] {
+        let configuration = context.configuration
+        let plan = WorkerAssignment(actors: context.actors, workers: configuration.workers)
+        let pollerCPU = configuration.ring.pollerCPU(configuration, threads: configuration.workers)
+        return try (0..<configuration.workers).map { worker throws(CSGBError) in
+            try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors, settings: configuration.ring,
+                           pollerCPU: pollerCPU, registry: context.rings)
+        }
     }
 
     /// After the worker stopped: waits (briefly) for entries still in flight, whose

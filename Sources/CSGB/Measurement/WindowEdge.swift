@@ -25,7 +25,7 @@ public struct WindowEdge: Sendable {
         let iterations = (0..<slots.count).map { slots.iterations($0) }
         let eagain = (0..<slots.count).map { slots.eagain($0) }
         let rings = context.rings.totals
-        let sqpoll = context.configuration.io == .uring && context.configuration.ring.sqpoll
+        let sqpoll = context.configuration.pollsSubmissions
         let failed = (0..<slots.count).reduce(UInt64(0)) { $0 + slots.failed($1) }
         return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
                           usage: .now(),

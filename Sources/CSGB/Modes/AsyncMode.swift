@@ -37,12 +37,7 @@ final class AsyncMode: ModeRunner {
             guard dedicated else {
                 throw CSGBError.usage("--io uring needs --executor dedicated: the global executor has no worker thread to own a ring")
             }
-            let plan = WorkerAssignment(actors: context.actors, workers: configuration.workers)
-            rings = try (0..<configuration.workers).map { worker throws(CSGBError) in
-                try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors, settings: configuration.ring,
-                               pollerCPU: configuration.ring.pollerCPU(configuration, threads: configuration.workers),
-                               registry: context.rings)
-            }
+            rings = try WorkerRing.forWorkers(context)
         }
     }
 

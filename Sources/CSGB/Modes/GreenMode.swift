@@ -32,14 +32,7 @@ final class GreenMode: ModeRunner {
         try ResourceLimits.ensureThreads(configuration.workers)
         // A stack and its guard page are two mappings.
         try ResourceLimits.ensureMappings(2 * context.actors.count)
-        if configuration.io == .uring {
-            let plan = WorkerAssignment(actors: context.actors, workers: configuration.workers)
-            rings = try (0..<configuration.workers).map { worker throws(CSGBError) in
-                try WorkerRing(actors: plan.actors(ofWorker: worker), plan: context.actors, settings: configuration.ring,
-                               pollerCPU: configuration.ring.pollerCPU(configuration, threads: configuration.workers),
-                               registry: context.rings)
-            }
-        }
+        if configuration.io == .uring { rings = try WorkerRing.forWorkers(context) }
     }
 
     func start(_ context: RunContext) throws {

@@ -92,7 +92,7 @@ extension Claims {
         transfers(operations, configuration, enterPerTransfer: false)
         absentSyscalls += reactorSyscalls + ["futex"]
         noEAGAIN = true
-        if configuration.io == .uring && configuration.ring.sqpoll {
+        if configuration.pollsSubmissions {
             // The SQ poller is a kernel thread of this process: where it shares a CPU
             // with a worker the kernel switches between them, which is reported.
             reasons.append("no epoll, no futex; reads find their byte; switches to the SQ poller reported")

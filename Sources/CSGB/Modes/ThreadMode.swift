@@ -70,14 +70,11 @@ final class ThreadMode: ModeRunner {
                 switch operation {
                 case .touch:
                     buffer.touch()
-                case .write:
-                    let result = ring.map { $0.transfer(.write, output!, &byte) } ?? output!.writeByte(&byte)
-                    if result != .done {
-                        passes.transferFailed(stopping: context.shouldStop)
-                        break running
-                    }
-                case .read:
-                    let result = ring.map { $0.transfer(.read, input!, &byte) } ?? input!.readByte(&byte)
+                case .write, .read:
+                    let direction: TransferDirection = operation == .write ? .write : .read
+                    let descriptor = direction == .write ? output! : input!
+                    let result = ring.map { $0.transfer(direction, descriptor, &byte) }
+                        ?? descriptor.transferByte(direction, &byte)
                     if result != .done {
                         passes.transferFailed(stopping: context.shouldStop)
                         break running

@@ -163,7 +163,7 @@ public enum Benchmark {
             ring: configuration.io == .uring ? configuration.ring : nil,
             ringEnters: last.ringEnters &- first.ringEnters,
             ringSubmitted: last.ringSubmitted &- first.ringSubmitted,
-            pollerSeconds: configuration.io == .uring && configuration.ring.sqpoll
+            pollerSeconds: configuration.pollsSubmissions
                 ? Double(last.pollerNanoseconds &- first.pollerNanoseconds) / 1e9 : nil,
             executor: configuration.mode == .async ? configuration.executor : nil,
             n: configuration.n,

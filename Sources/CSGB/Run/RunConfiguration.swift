@@ -61,6 +61,9 @@ extension RunConfiguration {
         try mode.check(workload, touches: workSize > 0)
     }
 
+    /// `--io uring --sqpoll`: kernel poller threads take the ring entries.
+    public var pollsSubmissions: Bool { io == .uring && ring.sqpoll }
+
     /// Which threads `--counters` must count: the run's own, or every thread of the
     /// process when actors run on threads of a runtime csgb does not own.
     public var counterScope: Counters.Scope {
