@@ -37,7 +37,8 @@ let package = Package(
         // Knows nothing about sockets or workloads.
         .target(
             name: "Fibers",
-            dependencies: ["CCSGB", "CSGBSystem", .product(name: "Atomics", package: "swift-atomics")]
+            dependencies: ["CCSGB", "CSGBSystem", .product(name: "Atomics", package: "swift-atomics")],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         // A Swift TaskExecutor on one dedicated OS thread, and the one-permit notify.
         .target(

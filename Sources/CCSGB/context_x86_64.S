@@ -43,7 +43,10 @@ csgb_jump_context:
     // argument on a fresh one (see csgb_context_trampoline).
     movq    %rdx, %rax
     movq    %rdx, %rdi
-    ret
+    // Not `ret`: the return-stack predictor expects the caller of this very jump,
+    // which is only sometimes where we go; an indirect jump gets a predicted target.
+    popq    %r8
+    jmpq    *%r8
     .cfi_endproc
     .size   csgb_jump_context, .-csgb_jump_context
 

@@ -20,7 +20,7 @@ public struct FiberID: Hashable, Sendable, CustomStringConvertible {
 /// discarded without unwinding, so whatever its frames retained leaks: stop fibers
 /// with `unparkAll()` and a flag they check, and `run()` until it returns 0.
 public final class GreenScheduler {
-    private let core: UnsafeMutablePointer<SchedulerCore>
+    @usableFromInline let core: UnsafeMutablePointer<SchedulerCore>
 
     /// Every fiber gets a stack of `stackSize` usable bytes (a page multiple of at
     /// least `FiberStack.minimumSize`) plus a guard page.
@@ -67,7 +67,6 @@ public final class GreenScheduler {
         while true {
             let next = c.pointee.queue.pop()
             if next < 0 { break }
-            c.pointee.records[Int(next)].state = .running
             c.pointee.current = next
             // Returns when the run queue has emptied, in whichever fiber that happened.
             _ = csgb_jump_context(c.pointee.home, c.pointee.contexts[Int(next)]!, UnsafeMutableRawPointer(c))
@@ -76,15 +75,19 @@ public final class GreenScheduler {
     }
 
     /// Moves the current fiber to the back of the run queue and runs the next one;
-    /// returns at once if no other fiber is runnable.
+    /// returns at once if no other fiber is runnable. Inlinable so that a yield in the
+    /// caller's loop costs no call of its own: it is most of a green `yield` pass.
+    @inlinable
     public func yield() {
         let c = core
         let me = c.pointee.current
         precondition(me >= 0, "GreenScheduler.yield() outside a green thread")
-        if c.pointee.queue.isEmpty { return }
-        c.pointee.records[Int(me)].state = .ready
+        // A running fiber is already `.active`: the state needs no write.
+        let next = c.pointee.queue.pop()
+        if next < 0 { return }
         c.pointee.queue.push(me)
-        switchAway(c, from: me)
+        c.pointee.current = next
+        _ = csgb_jump_context(c.pointee.contexts + Int(me), c.pointee.contexts[Int(next)]!, UnsafeMutableRawPointer(c))
     }
 
     /// Consumes the current fiber's permit if it has one; otherwise suspends it until
@@ -139,12 +142,14 @@ public final class GreenScheduler {
 
 // MARK: - The core, reached through one stable pointer
 
-private enum FiberState: UInt8 {
-    case ready, running, parked, finished
+enum FiberState: UInt8 {
+    /// Running or in the run queue: a switch between the two writes nothing.
+    case active
+    case parked, finished
 }
 
-private struct FiberRecord {
-    var state: FiberState = .ready
+struct FiberRecord {
+    var state: FiberState = .active
     var permit = false
     let stack: FiberStack
 }
@@ -152,21 +157,22 @@ private struct FiberRecord {
 /// Everything a switch touches, in buffers indexed by fiber; never referenced by a
 /// class, so switching needs no retain or release. Growth in spawn reallocates the
 /// buffers, which is safe because a suspended fiber keeps indices, not pointers.
-private struct SchedulerCore {
+@usableFromInline
+struct SchedulerCore {
     let stackSize: Int
     let numa: NUMAPolicy
     var records: UnsafeMutablePointer<FiberRecord>
     /// Each fiber's saved context while it is not running.
-    var contexts: UnsafeMutablePointer<UnsafeMutableRawPointer?>
+    @usableFromInline var contexts: UnsafeMutablePointer<UnsafeMutableRawPointer?>
     /// Each body until its fiber starts and takes it.
     var bodies: UnsafeMutablePointer<(() -> Void)?>
     var capacity = 0
     var count = 0
     var finished = 0
     var mappedStacks = 0
-    var queue = RunQueue(capacity: 0)
+    @usableFromInline var queue = RunQueue(capacity: 0)
     /// The running fiber's index, -1 while the scheduler's own context runs.
-    var current: Int32 = -1
+    @usableFromInline var current: Int32 = -1
     /// The context of `run()` while fibers run; its own allocation, because the
     /// jump writes it through a pointer and the fiber that empties the queue reads it.
     let home = UnsafeMutablePointer<UnsafeMutableRawPointer?>.allocate(capacity: 1)
@@ -204,9 +210,9 @@ private struct SchedulerCore {
     mutating func unpark(_ index: Int) {
         switch records[index].state {
         case .parked:
-            records[index].state = .ready
+            records[index].state = .active
             queue.push(Int32(index))
-        case .ready, .running:
+        case .active:
             records[index].permit = true
         case .finished:
             break
@@ -246,13 +252,7 @@ private struct SchedulerCore {
 @inline(__always)
 private func switchAway(_ core: UnsafeMutablePointer<SchedulerCore>, from me: Int32) {
     let next = core.pointee.queue.pop()
-    let target: UnsafeMutableRawPointer?
-    if next >= 0 {
-        core.pointee.records[Int(next)].state = .running
-        target = core.pointee.contexts[Int(next)]
-    } else {
-        target = core.pointee.home.pointee
-    }
+    let target = next >= 0 ? core.pointee.contexts[Int(next)] : core.pointee.home.pointee
     core.pointee.current = next
     _ = csgb_jump_context(core.pointee.contexts + Int(me), target!, UnsafeMutableRawPointer(core))
 }

@@ -1,11 +1,12 @@
 /// A FIFO ring of fiber indices. Each fiber sits in it at most once, so a capacity of
 /// the fiber count never overflows; it only grows when a fiber is spawned.
+@usableFromInline
 struct RunQueue {
-    private var slots: UnsafeMutablePointer<Int32>
-    private var mask: Int
+    @usableFromInline var slots: UnsafeMutablePointer<Int32>
+    @usableFromInline var mask: Int
     // Free-running counters; only their difference and low bits matter.
-    private var head = 0
-    private var tail = 0
+    @usableFromInline var head = 0
+    @usableFromInline var tail = 0
 
     init(capacity: Int) {
         let size = max(16, capacity).nextPowerOfTwo
@@ -13,10 +14,10 @@ struct RunQueue {
         mask = size - 1
     }
 
-    var count: Int { tail &- head }
+    @usableFromInline var count: Int { tail &- head }
     var isEmpty: Bool { head == tail }
 
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func push(_ index: Int32) {
         assert(count <= mask, "run queue overflow: a fiber was queued twice")
         slots[tail & mask] = index
@@ -24,7 +25,7 @@ struct RunQueue {
     }
 
     /// The next index, or -1 when empty.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func pop() -> Int32 {
         if head == tail { return -1 }
         let index = slots[head & mask]
