@@ -37,8 +37,7 @@ let package = Package(
         // Knows nothing about sockets or workloads.
         .target(
             name: "Fibers",
-            dependencies: ["CCSGB", "CSGBSystem", .product(name: "Atomics", package: "swift-atomics")],
-            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+            dependencies: ["CCSGB", "CSGBSystem", .product(name: "Atomics", package: "swift-atomics")]
         ),
         // A Swift TaskExecutor on one dedicated OS thread, and the one-permit notify.
         .target(
