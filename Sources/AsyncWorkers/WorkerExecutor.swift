@@ -31,8 +31,11 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     /// Jobs run so far. Only the worker writes it (load + store, no RMW).
     public var jobsRun: Int { jobCount.load(ordering: .relaxed) }
 
-    /// True when called on the worker thread.
-    public var isCurrentThread: Bool { pthread_self() == workerThread.load(ordering: .relaxed) }
+    /// True when called on the worker thread. The worker names itself in a
+    /// thread-local before it runs anything, so no other thread ever matches.
+    public var isCurrentThread: Bool {
+        @inline(__always) get { csgb_async_worker() == Unmanaged.passUnretained(self).toOpaque() }
+    }
 
     /// Whether tasks with no executor preference that run here stay here (see init).
     public let keepsUnpreferredTasks: Bool
@@ -40,9 +43,6 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     private let onThreadStart: @Sendable () -> Void
     private let onIdle: (@Sendable () -> Bool)?
     private var thread: OSThread?
-    // Written by the worker itself before it runs anything; other threads can only
-    // compare their own pthread_self against it, so a stale 0 answers them correctly.
-    private let workerThread = Atomic<pthread_t>(0)
     private let jobCount = Atomic<Int>(0)
     // Behind a pointer so that the hot path pays no dynamic exclusivity check.
     private let ring: UnsafeMutablePointer<JobRing>
@@ -205,7 +205,8 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     }
 
     private func threadMain() {
-        workerThread.store(pthread_self(), ordering: .relaxed)
+        csgb_async_set_worker(Unmanaged.passUnretained(self).toOpaque())
+        defer { csgb_async_set_worker(nil) }
         let tid = csgb_gettid()
         startedTID.atomic.store(UInt32(bitPattern: tid), ordering: .releasing)
         startedTID.wake()

@@ -16,6 +16,7 @@ extern csgb_enqueue_hook swift_task_enqueueGlobal_hook;
 extern __attribute__((swiftcall)) void swift_job_run(csgb_job *job, csgb_executor_ref executor);
 
 __thread void *csgb_async_route_tls;
+__thread void *csgb_async_worker_tls;
 
 static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
 static int users;

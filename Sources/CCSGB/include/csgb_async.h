@@ -23,6 +23,13 @@ extern __thread void *csgb_async_route_tls;
 static inline void *csgb_async_route(void) { return csgb_async_route_tls; }
 static inline void csgb_async_set_route(void *worker) { csgb_async_route_tls = worker; }
 
+/// The worker whose own thread this is, or NULL. Set by each worker thread before it
+/// runs a job; "is this the worker's thread?" is asked at every enqueue, and a
+/// thread-local load answers it without a call.
+extern __thread void *csgb_async_worker_tls;
+static inline void *csgb_async_worker(void) { return csgb_async_worker_tls; }
+static inline void csgb_async_set_worker(void *worker) { csgb_async_worker_tls = worker; }
+
 /// Installs the enqueue hook (first caller) or counts one more user. Every call must
 /// be balanced by csgb_async_hook_release; the last release puts back whatever hook
 /// was installed before, so Swift's global executor is untouched between runs.
