@@ -1,28 +1,86 @@
 #!/usr/bin/env python3
-"""What --counters --latency cost: socket 1 pinned to CPU 0, plain against both
-flags, interleaved run by run so that drift hits both alike; medians of R runs.
+"""What the measuring costs: csgb socket 1 (thread mode unless --modes says
+otherwise) pinned to one CPU, plain against
 
-usage: python3 experiments/measure_overhead.py [MODES] [RUNS]   (default: every mode
-       `csgb info` lists, 7 runs; csgb from .build/release/csgb)
+  counters+latency   --counters --latency (per-thread counters)
+  cpu+latency        --counters cpu --latency (one event group per listed CPU)
+  perf-stat          the plain run under `perf stat -e context-switches,task-clock`
+  latency            --latency alone
+
+interleaved run by run so that drift hits every variant alike; medians of R runs,
+each variant's cost as a ratio to the plain median of the same session.
+
+usage: python3 experiments/measure_overhead.py [--modes thread,green,async] [--runs 5]
+                                               [--duration 1] [--cpus 0] [--csgb PATH]
+                                               [--json OUT]
 """
+import argparse
+import json
+import shutil
 import subprocess
 import sys
 
-from csgb_common import DEFAULT_CSGB, capabilities, csgb_argv, median, parse_report
+from csgb_common import DEFAULT_CSGB, csgb_argv, median, parse_report
 
-csgb = DEFAULT_CSGB
-modes = sys.argv[1].split(",") if len(sys.argv) > 1 else capabilities(csgb).modes
-runs = int(sys.argv[2]) if len(sys.argv) > 2 else 7
-variants = {"plain": [], "counters+latency": ["--counters", "--latency"]}
-res = {(m, v): [] for m in modes for v in variants}
-for r in range(runs):
+VARIANTS = {
+    "plain": [],
+    "latency": ["--latency"],
+    "counters+latency": ["--counters", "--latency"],
+    "cpu+latency": ["--counters", "cpu", "--latency"],
+    "perf-stat": [],
+}
+PERF_EVENTS = "context-switches,task-clock"
+
+
+def run_once(csgb, mode, variant, opts):
+    argv = csgb_argv(csgb, "socket", 1, mode=mode, cpus=opts.cpus, flags=VARIANTS[variant],
+                     duration=opts.duration)
+    if variant == "perf-stat":
+        argv = ["perf", "stat", "-x,", "-e", PERF_EVENTS, "--"] + argv
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=opts.duration + 60)
+    if done.returncode != 0:
+        sys.exit("measure_overhead: %s failed (%d): %s" % (" ".join(argv), done.returncode,
+                                                           done.stderr.strip()[-300:]))
+    return parse_report(done.stdout)["ns_per_iteration"]
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--modes", default="thread")
+    ap.add_argument("--runs", type=int, default=5)
+    ap.add_argument("--duration", type=float, default=1.0)
+    ap.add_argument("--cpus", default="0")
+    ap.add_argument("--csgb", default=str(DEFAULT_CSGB))
+    ap.add_argument("--json")
+    opts = ap.parse_args()
+    if shutil.which("perf") is None:
+        sys.exit("measure_overhead: perf is missing (apt-get install linux-perf)")
+    modes = opts.modes.split(",")
+    ns = {(m, v): [] for m in modes for v in VARIANTS}
+    for r in range(opts.runs):
+        for m in modes:
+            for v in VARIANTS:
+                ns[(m, v)].append(run_once(opts.csgb, m, v, opts))
+        print("run %d/%d done" % (r + 1, opts.runs), file=sys.stderr)
+    summary = {}
     for m in modes:
-        for v, flags in variants.items():
-            argv = csgb_argv(csgb, "socket", 1, mode=m, cpus="0", flags=flags, duration=1)
-            out = subprocess.run(argv, capture_output=True, text=True, check=True).stdout
-            res[(m, v)].append(parse_report(out)["ns_per_iteration"])
-for m in modes:
-    p = median(res[(m, "plain")])
-    c = median(res[(m, "counters+latency")])
-    print(f"{m}: plain median {p:.1f} ns, counters+latency median {c:.1f} ns, "
-          f"overhead {100*(c/p-1):+.1f} %  (runs {runs})")
+        plain = median(ns[(m, "plain")])
+        print("%s socket 1, cpus %s, %d runs x %gs (medians, ns/iteration):" % (m, opts.cpus, opts.runs, opts.duration))
+        for v in VARIANTS:
+            med = median(ns[(m, v)])
+            summary["%s/%s" % (m, v)] = {"runs": ns[(m, v)], "median": med, "cost": med / plain - 1}
+            print("  %-17s %9.1f  %+6.1f %%   runs %s" % (v, med, 100 * (med / plain - 1),
+                                                      " ".join("%.0f" % x for x in ns[(m, v)])))
+        c, p = median(ns[(m, "counters+latency")]), median(ns[(m, "perf-stat")])
+        cpu = median(ns[(m, "cpu+latency")])
+        print("  --counters --latency against perf stat -e %s: %+.1f %% (target: no dearer)"
+              % (PERF_EVENTS, 100 * (c / p - 1)))
+        print("  --counters cpu --latency against plain: %+.1f %% (target: <= 3 %%)" % (100 * (cpu / plain - 1)))
+    if opts.json:
+        with open(opts.json, "w") as f:
+            json.dump({"options": vars(opts), "variants": VARIANTS, "results": summary}, f, indent=2)
+            f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

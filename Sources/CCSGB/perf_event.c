@@ -46,7 +46,7 @@ int csgb_perf_event_is_hardware(int32_t event) {
     return type == PERF_TYPE_HARDWARE || type == PERF_TYPE_HW_CACHE;
 }
 
-int csgb_perf_open(int32_t event, pid_t tid, uint32_t flags) {
+int csgb_perf_open(int32_t event, pid_t tid, int32_t cpu, int32_t group, uint32_t flags) {
     struct perf_event_attr attr;
     memset(&attr, 0, sizeof(attr));
     uint32_t type;
@@ -66,8 +66,7 @@ int csgb_perf_open(int32_t event, pid_t tid, uint32_t flags) {
     // A guest's hypervisor time is neither our user nor our kernel time.
     attr.exclude_hv = 1;
     attr.inherit = (flags & CSGB_PERF_INHERIT) ? 1 : 0;
-    long fd = syscall(SYS_perf_event_open, &attr, tid, -1 /* any CPU */, -1 /* no group */,
-                      PERF_FLAG_FD_CLOEXEC);
+    long fd = syscall(SYS_perf_event_open, &attr, tid, cpu, group, PERF_FLAG_FD_CLOEXEC);
     return (int)fd;
 }
 

@@ -118,14 +118,25 @@ public struct PerfEventDescriptor: Sendable {
     /// Opens `spec` on thread `tid`, disabled, on any CPU.
     public static func open(_ spec: PerfEventSpec, thread tid: Int32, inherit: Bool = false) throws(PerfOpenError) -> PerfEventDescriptor {
         let flags = spec.privilege.flags | (inherit ? UInt32(CSGB_PERF_INHERIT) : 0)
-        let fd = csgb_perf_open(spec.kind.code, tid, flags)
+        return try open(spec, csgb_perf_open(spec.kind.code, tid, -1, -1, flags), target: "tid \(tid)")
+    }
+
+    /// Opens `spec` for every task on `cpu`, disabled, in `group`'s event group (or
+    /// leading a new one). Counted on the CPU, so the kernel saves nothing when its
+    /// tasks switch.
+    public static func open(_ spec: PerfEventSpec, cpu: Int32, group: PerfEventDescriptor?) throws(PerfOpenError) -> PerfEventDescriptor {
+        try open(spec, csgb_perf_open(spec.kind.code, -1, cpu, group?.rawValue ?? -1, spec.privilege.flags),
+                 target: "cpu \(cpu)")
+    }
+
+    private static func open(_ spec: PerfEventSpec, _ fd: Int32, target: String) throws(PerfOpenError) -> PerfEventDescriptor {
         if fd >= 0 { return PerfEventDescriptor(rawValue: fd) }
         let error = Errno.current
         switch error.rawValue {
         case ENOENT, EOPNOTSUPP, ENODEV: throw .notSupported(error)
         case EACCES, EPERM: throw .notPermitted(error)
         case ESRCH: throw .noSuchThread
-        default: throw .failed(SystemError("perf_event_open(\(spec.name), tid \(tid))", error))
+        default: throw .failed(SystemError("perf_event_open(\(spec.name), \(target))", error))
         }
     }
 

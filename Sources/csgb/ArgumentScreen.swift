@@ -28,6 +28,29 @@ enum ArgumentScreen {
                                      "--inject-closed-channel", "--sqpoll",
                                      "--fixed-files", "--"]
 
+    /// `--counters` takes an optional value, which swift-argument-parser cannot
+    /// express: a bare `--counters` becomes `--counters=thread`, and `--counters cpu`
+    /// (or `thread`) one `--counters=cpu` token.
+    static func normalize(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            index += 1
+            guard argument == "--counters" else {
+                result.append(argument)
+                continue
+            }
+            if index < arguments.count, let choice = CounterChoice(rawValue: arguments[index]) {
+                result.append("--counters=\(choice.rawValue)")
+                index += 1
+            } else {
+                result.append("--counters=thread")
+            }
+        }
+        return result
+    }
+
     static func check(_ arguments: [String]) throws(CSGBError) {
         for (index, argument) in arguments.enumerated() {
             let previous = index > 0 ? arguments[index - 1] : nil

@@ -28,6 +28,7 @@ struct CSGBCommand: ParsableCommand {
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {
         do {
+            let arguments = ArgumentScreen.normalize(arguments)
             try ArgumentScreen.check(arguments)
             var command = try parseAsRoot(arguments)
             try command.run()

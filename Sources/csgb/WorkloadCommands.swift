@@ -14,6 +14,11 @@ extension NUMAPolicy: ExpressibleByArgument {}
 extension ByteChannel.Kind: ExpressibleByArgument {}
 extension IOChoice: ExpressibleByArgument {}
 
+/// `--counters [thread|cpu]`: per OS thread, or per CPU of `--cpus`.
+enum CounterChoice: String, CaseIterable, ExpressibleByArgument {
+    case thread, cpu
+}
+
 extension CPUList: ExpressibleByArgument {
     public init?(argument: String) { self.init(parsing: argument) }
     public var defaultValueDescription: String { description }
@@ -80,8 +85,8 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
     var latency = false
 
-    @Flag(help: "Per-OS-thread perf counters over the measured window: instructions, cycles, IPC, cache and dTLB misses (user and kernel), context switches and task clock. Hardware figures say \"not supported\" where the machine has no PMU.")
-    var counters = false
+    @Option(name: .customLong("counters"), help: ArgumentHelp("Perf counters over the measured window: instructions, cycles, IPC, cache and dTLB misses (user and kernel), per OS thread (thread, the default when --counters has no value) or per CPU of --cpus (cpu: nothing is saved at a context switch, but whatever else runs on those CPUs counts too). Context switches and task clock come from getrusage. Hardware figures say \"not supported\" where the machine has no PMU; there perf opens nothing.", valueName: "thread|cpu"))
+    var counters: CounterChoice?
 
     @Option(name: .customLong("perf-control"), help: ArgumentHelp("CTL,ACK: perf stat's control and ack fifos; the run enables perf at the window's opening and disables it at the close (set by csgb stat).", visibility: .hidden))
     var perfControl: String?
@@ -136,6 +141,14 @@ struct WorkloadOptions: ParsableArguments {
         if let perfControl, PerfControl.paths(perfControl) == nil {
             throw ValidationError("--perf-control must be CTL-FIFO,ACK-FIFO, got \(perfControl)")
         }
+        if counters == .cpu {
+            if cpus == nil {
+                throw ValidationError("--counters cpu counts the CPUs the run is pinned to: give them with --cpus LIST")
+            }
+            if resolvedMode == .async && executor == .global {
+                throw ValidationError("--counters cpu needs every thread of the run pinned, and --executor global runs tasks on Swift's own threads; use --counters thread")
+            }
+        }
     }
 
     /// What watches the window's edges: perf's control fifo and the counters.
@@ -144,8 +157,10 @@ struct WorkloadOptions: ParsableArguments {
     func windowObservers(scope: Counters.Scope) throws -> (observers: [WindowObserver], counters: PerfCounters?) {
         var observers: [WindowObserver] = []
         var perfCounters: PerfCounters?
-        if counters {
-            let observer = PerfCounters(scope: scope)
+        if let counters {
+            let observer = counters == .cpu
+                ? PerfCounters(scope: .listedCPUs, cpus: cpus?.cpus ?? [])
+                : PerfCounters(scope: scope)
             observers.append(observer)
             perfCounters = observer
         }

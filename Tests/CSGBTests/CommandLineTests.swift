@@ -10,7 +10,9 @@ import Testing
         ["socket", "1", "--workers", "2"], ["socket", "1", "--sync", "--mode", "green"],
         ["futex", "1", "--mode", "green"], ["socket", "1", "--pin", "each"], ["socket", "1", "--format", "xml"],
         ["socket", "1", "--stack-size", "1000"], ["socket", "1", "--executor", "global"], ["nope"],
-        ["info", "--format", "csv"],
+        ["info", "--format", "csv"], ["socket", "1", "--counters", "cpu"], ["socket", "1", "--counters=gpu"],
+        ["socket", "1", "--counters", "gpu"],
+        ["socket", "1", "--mode", "async", "--executor", "global", "--cpus", "0", "--counters", "cpu"],
     ])
     func badInputExits64WithOneLine(arguments: [String]) throws {
         let result = try CSGBProcess.run(arguments, timeout: 20)
@@ -55,5 +57,43 @@ import Testing
         #expect((json["online_cpus"] as? Int ?? 0) >= 1)
         #expect(json["perf_event_paranoid"] != nil)
         #expect(json["io_uring"] is String)
+    }
+}
+
+/// `--counters [thread|cpu]`: an option whose value may be left out.
+@Suite struct CounterOptionTests {
+    @Test(arguments: [
+        (["socket", "1", "--counters"], "perf_event_open per thread"),
+        (["socket", "--counters", "1"], "perf_event_open per thread"),
+        (["socket", "1", "--counters", "thread"], "perf_event_open per thread"),
+        (["socket", "1", "--counters=thread"], "perf_event_open per thread"),
+        (["socket", "1", "--cpus", "0", "--counters", "cpu"], "perf_event_open per CPU"),
+        (["socket", "1", "--counters=cpu", "--cpus", "0"], "perf_event_open per CPU"),
+    ])
+    func spellingsReachTheirScope(arguments: [String], source: String) throws {
+        guard geteuid() == 0 else { return }  // kernel counting needs root here
+        let result = try CSGBProcess.run(arguments + ["--duration", "0.2", "--warmup", "0.05", "--format", "json"])
+        #expect(result.status == 0, "\(arguments): \(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let counters = try #require(report["counters"] as? [String: Any])
+        #expect(counters["source"] as? String == source, "\(arguments)")
+        #expect(counters["software_source"] as? String == "getrusage")
+    }
+
+    /// Per CPU, the switch and CPU-time figures are still the process's own
+    /// (getrusage over the counting window), so they agree with the report's.
+    @Test(.enabled(if: geteuid() == 0, "kernel counting needs root"))
+    func perCPURunAgreesWithTheReport() throws {
+        let result = try CSGBProcess.run(["socket", "1", "--cpus", "0", "--duration", "0.4", "--warmup", "0.05",
+                                          "--counters", "cpu", "--format", "json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let counters = try #require(report["counters"] as? [String: Any])
+        #expect(counters["cpus"] as? String == "0")
+        #expect(counters["scope"] as? String == "listed CPUs")
+        let ours = try #require(counters["context_switches_per_iteration"] as? Double)
+        let rusage = try #require(report["voluntary_switches_per_iteration"] as? Double)
+            + (try #require(report["involuntary_switches_per_iteration"] as? Double))
+        #expect(abs(ours - rusage) <= 0.05 * rusage, "counters \(ours) vs report \(rusage)")
     }
 }

@@ -52,8 +52,9 @@ import Testing
 
     static func noPMUCounters() -> Counters {
         var totals: [PerfEventSpec: CounterTotal] = [:]
-        for spec in PerfCounters.defaultEvents { totals[spec] = spec.kind.isHardware ? .notSupported : CounterTotal(status: .counted, value: 250, timeEnabled: 100, timeRunning: 100) }
-        return Counters(scope: .runThreads, threads: 2, totals: totals)
+        for spec in PerfCounters.defaultEvents { totals[spec] = .notSupported }
+        for spec in PerfCounters.usageEvents { totals[spec] = CounterTotal(status: .counted, value: 250) }
+        return Counters(scope: .runThreads, threads: 2, totals: totals, fromUsage: PerfCounters.usageEvents.map(\.kind))
     }
 
     /// The path machines with a PMU take: per-iteration figures, IPC, the split,
@@ -212,14 +213,56 @@ extension PerfProcessTests { @Suite struct LivePerfCounterTests {
         }
     }
 
-    /// Without kernel counting a context switch is invisible: csgb must not
-    /// open the switch counter with exclude_kernel.
-    @Test func contextSwitchesCountInTheKernel() {
-        #expect(PerfCounters.defaultEvents.contains(PerfEventSpec(.contextSwitches, .all)))
-        #expect(!PerfCounters.defaultEvents.contains(PerfEventSpec(.contextSwitches, .user)))
+    /// perf opens only what the PMU counts: a software event per thread would make
+    /// every context switch dearer, and getrusage already has switches and CPU time.
+    /// Those come at all privilege levels (a switch happens in the kernel).
+    @Test func perfOpensOnlyWhatThePMUCounts() {
+        #expect(PerfCounters.defaultEvents.allSatisfy { $0.kind.isHardware })
+        #expect(PerfCounters.usageEvents == [PerfEventSpec(.contextSwitches, .all), PerfEventSpec(.taskClock, .all)])
         for kind in [PerfEventKind.instructions, .cycles, .cacheMisses, .dTLBLoadMisses] {
             #expect(PerfCounters.defaultEvents.contains(PerfEventSpec(kind, .user)))
             #expect(PerfCounters.defaultEvents.contains(PerfEventSpec(kind, .kernel)))
+        }
+    }
+
+    /// `--counters cpu` on any machine: a software event stands in for the PMU, one
+    /// group per listed CPU, counted whatever runs there. Task clock still comes from
+    /// getrusage; the switch count asked of perf comes from perf.
+    @Test(.enabled(if: geteuid() == 0, "per-CPU counting needs root (perf_event_paranoid)"))
+    func perCPUGroupsCountTheListedCPUs() throws {
+        let cpus = try CPUList.allowed().cpus
+        let counters = PerfCounters(events: [PerfEventSpec(.contextSwitches, .all), PerfEventSpec(.pageFaults, .all)],
+                                    scope: .listedCPUs, cpus: cpus)
+        try counters.runWillStart()
+        try counters.windowWillOpen(threads: [])
+        for _ in 0..<20 { usleep(2_000) }  // each sleep switches away on some listed CPU
+        counters.windowDidClose()
+        let result = try counters.counters()
+        #expect(result.scope == .listedCPUs)
+        #expect(result.cpus == cpus)
+        #expect(result.opened == 2 * cpus.count)
+        #expect(result.fromUsage == [.taskClock])
+        #expect(result.total(.contextSwitches, .all).status == .counted)
+        #expect((result.value(.contextSwitches) ?? 0) >= 20, "\(String(describing: result.value(.contextSwitches)))")
+        #expect((result.value(.taskClock) ?? -1) >= 0)
+        let json = result.json(iterations: 10)
+        #expect(json["source"] == .string("perf_event_open per CPU"))
+        #expect(json["software_source"] == .string("getrusage"))
+        #expect(json["threads"] == .null)
+    }
+
+    /// On a machine without a PMU, `--counters` opens no descriptor at all.
+    @Test(.enabled(if: geteuid() == 0 && !Environment.hasHardwarePMU(), "needs root and a machine without a PMU"))
+    func nothingIsOpenedWithoutAPMU() throws {
+        for counters in [PerfCounters(), PerfCounters(scope: .listedCPUs, cpus: [0])] {
+            try counters.runWillStart()
+            try counters.windowWillOpen(threads: [csgb_gettid()])
+            usleep(10_000)
+            counters.windowDidClose()
+            let result = try counters.counters()
+            #expect(result.opened == 0)
+            #expect(!result.hardwareSupported)
+            #expect(result.total(.contextSwitches, .all).status == .counted)
         }
     }
 

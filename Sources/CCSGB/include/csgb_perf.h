@@ -41,10 +41,12 @@ typedef struct csgb_perf_reading {
 /// software events, -1 for an unknown event.
 int csgb_perf_event_is_hardware(int32_t event);
 
-/// Opens `event` for thread `tid` on any CPU (cpu = -1), created disabled, with
-/// read_format TOTAL_TIME_ENABLED | TOTAL_TIME_RUNNING and close-on-exec.
-/// Returns the descriptor, or -1/errno (EINVAL for an unknown event).
-int csgb_perf_open(int32_t event, pid_t tid, uint32_t flags);
+/// Opens `event` created disabled, with read_format TOTAL_TIME_ENABLED |
+/// TOTAL_TIME_RUNNING and close-on-exec: for thread `tid` on any CPU (cpu = -1), or
+/// for every task on CPU `cpu` (tid = -1). `group` is the group leader's descriptor,
+/// or -1 to lead a group of one's own. Returns the descriptor, or -1/errno (EINVAL for
+/// an unknown event).
+int csgb_perf_open(int32_t event, pid_t tid, int32_t cpu, int32_t group, uint32_t flags);
 
 /// PERF_EVENT_IOC_ENABLE / _DISABLE on one descriptor. Return 0 or -1/errno.
 int csgb_perf_enable(int fd);

@@ -8,6 +8,8 @@ public struct ContextSwitches: Equatable, Sendable {
 
     public static let zero = ContextSwitches(voluntary: 0, involuntary: 0)
 
+    public var total: UInt64 { voluntary &+ involuntary }
+
     public static func - (a: ContextSwitches, b: ContextSwitches) -> ContextSwitches {
         ContextSwitches(voluntary: a.voluntary &- b.voluntary, involuntary: a.involuntary &- b.involuntary)
     }

@@ -66,20 +66,42 @@ public struct Counters: Sendable {
         /// Every thread of the process at the window's opening except the
         /// coordinator: for Swift's global executor, whose threads csgb does not own.
         case processThreads = "process threads"
+        /// `--counters cpu`: the CPUs of `--cpus`, whatever runs on them (other
+        /// processes and the kernel's own threads too).
+        case listedCPUs = "listed CPUs"
     }
 
     public var scope: Scope
+    /// Threads counted, or CPUs with `.listedCPUs`.
     public var threads: Int
     public var totals: [PerfEventSpec: CounterTotal]
     /// Wall time from enabling the counters to disabling them; nil when unknown.
     public var countingSeconds: Double?
+    /// The CPUs counted with `.listedCPUs`.
+    public var cpus: [Int32]
+    /// Kinds whose totals are getrusage differences, not perf counts.
+    public var fromUsage: [PerfEventKind]
+    /// perf descriptors that were open over the window.
+    public var opened: Int
 
-    public init(scope: Scope, threads: Int, totals: [PerfEventSpec: CounterTotal], countingSeconds: Double? = nil) {
+    public init(scope: Scope, threads: Int, totals: [PerfEventSpec: CounterTotal], countingSeconds: Double? = nil,
+                cpus: [Int32] = [], fromUsage: [PerfEventKind] = [], opened: Int? = nil) {
         self.scope = scope
         self.threads = threads
         self.totals = totals
         self.countingSeconds = countingSeconds
+        self.cpus = cpus
+        self.fromUsage = fromUsage
+        self.opened = opened ?? totals.filter { !fromUsage.contains($0.key.kind) && $0.value.status != .notSupported }.count * threads
     }
+
+    /// How the counting was done, for the report: where perf counted, and where the
+    /// software figures came from.
+    var sourceDescription: String {
+        scope == .listedCPUs ? "perf_event_open per CPU" : "perf_event_open per thread"
+    }
+
+    var cpuListDescription: String { cpus.map(String.init).joined(separator: ",") }
 
     /// The counters run from their enable to their disable, which starts a little
     /// after the report's window opens (opening them takes time). Per-iteration
@@ -208,9 +230,12 @@ public struct Counters: Sendable {
         }
         let taskClock = perIteration(.taskClock, iterations: iterations, windowSeconds: windowSeconds)
         var pairs: [(String, JSON)] = [
-            ("source", .string("perf_event_open per thread")),
+            ("source", .string(sourceDescription)),
             ("scope", .string(scope.rawValue)),
-            ("threads", .integer(threads)),
+            ("threads", scope == .listedCPUs ? .null : .integer(threads)),
+            ("cpus", scope == .listedCPUs ? .string(cpuListDescription) : .null),
+            ("perf_descriptors", .integer(opened)),
+            ("software_source", .string(fromUsage.isEmpty ? "perf_event_open" : "getrusage")),
             ("hardware", .string(hardwareSupported ? "supported" : "not supported")),
             ("multiplexed", .bool(multiplexed)),
             ("scaled", .bool(multiplexed)),
@@ -259,8 +284,12 @@ public struct Counters: Sendable {
             scaling = "not multiplexed"
         }
         let hardware = hardwareSupported ? "hardware counters available" : "hardware counters not supported (no PMU exposed)"
+        let target = scope == .listedCPUs
+            ? "per CPU on CPU\(cpus.count == 1 ? "" : "s") \(cpuListDescription) (whatever ran there, other processes too)"
+            : "per thread on \(threads) OS thread\(threads == 1 ? "" : "s") (\(scope.rawValue))"
+        let software = fromUsage.isEmpty ? "" : "; context switches and task clock from getrusage"
         var rows: [(String, String)] = [
-            ("counters", "perf_event_open on \(threads) OS thread\(threads == 1 ? "" : "s") (\(scope.rawValue)); \(hardware); \(scaling)"),
+            ("counters", "perf_event_open \(target), \(opened) descriptor\(opened == 1 ? "" : "s"); \(hardware); \(scaling)\(software)"),
         ]
         if let coverage = coverage(windowSeconds: windowSeconds), coverage < Self.fullCoverage {
             let consequence = coverage < Self.minimumCoverage

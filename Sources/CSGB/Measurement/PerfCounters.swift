@@ -4,25 +4,30 @@ import Glibc
 import CSGBSystem
 import CCSGB
 
-/// `--counters`: per-OS-thread perf counters over exactly the measured window.
+/// `--counters`: perf counters over exactly the measured window, per OS thread
+/// (`--counters thread`) or per listed CPU (`--counters cpu`).
 ///
-/// Every event is opened on every thread (disabled; at the window's opening unless
-/// `prepare` ran earlier), then one prctl enables them all so the counters start
-/// together; at the close it disables them the same way, reads, sums over threads
-/// and closes. An event the machine lacks is recorded as not supported (JSON
-/// null), never as zero; missing permission ends the run with exit 69 before the
-/// window counts anything.
+/// Every event is opened disabled (at the window's opening unless `prepare` ran
+/// earlier), then one prctl enables them all so the counters start together; at the
+/// close it disables them the same way, reads, sums and closes. An event the machine
+/// lacks is recorded as not supported (JSON null), never as zero; missing permission
+/// ends the run with exit 69 before the window counts anything.
+///
+/// Context switches and task clock come from getrusage at the same two instants,
+/// not from perf: the kernel keeps them anyway, and a perf event per thread would
+/// make every context switch dearer (perf switches the thread's counters out and in).
 public final class PerfCounters: WindowObserver {
-    /// Hardware and cache events are opened twice, for the user/kernel split;
-    /// software events once with kernel counting on (a context switch happens in the
-    /// kernel: with `exclude_kernel` the counter reads 0). Every per-thread event
-    /// makes each context switch of its thread dearer (perf switches the thread's
-    /// counters in and out), so the list holds what the report needs and no more:
-    /// migrations and page faults stay available as kinds but are not default.
+    /// What perf counts: only what the PMU can count. Hardware and cache events are
+    /// opened twice, for the user/kernel split. On a machine without a PMU nothing is
+    /// opened at all. Migrations and page faults stay available as kinds.
     public static let defaultEvents: [PerfEventSpec] =
         [PerfEventKind.instructions, .cycles, .cacheMisses, .dTLBLoadMisses].flatMap {
             [PerfEventSpec($0, .user), PerfEventSpec($0, .kernel)]
-        } + [PerfEventKind.contextSwitches, .taskClock].map { PerfEventSpec($0, .all) }
+        }
+
+    /// Taken from getrusage(RUSAGE_SELF) unless `events` asks perf for them.
+    public static let usageEvents: [PerfEventSpec] =
+        [PerfEventKind.contextSwitches, .taskClock].map { PerfEventSpec($0, .all) }
 
     private struct OpenCounter {
         let spec: PerfEventSpec
@@ -32,7 +37,10 @@ public final class PerfCounters: WindowObserver {
 
     public let events: [PerfEventSpec]
     public let scope: Counters.Scope
+    /// The CPUs counted with `.listedCPUs`.
+    public let cpus: [Int32]
     private var open: [OpenCounter] = []
+    private var usageAtEnable: ProcessUsage?
     private var unsupported: Set<PerfEventSpec> = []
     private var threadCount = 0
     private var prepared = false
@@ -41,9 +49,13 @@ public final class PerfCounters: WindowObserver {
     private var enabledAt: Int64?
     private var result: Result<Counters, CSGBError>?
 
-    public init(events: [PerfEventSpec] = PerfCounters.defaultEvents, scope: Counters.Scope = .runThreads) {
+    /// `cpus` must be given for `.listedCPUs` (and only then).
+    public init(events: [PerfEventSpec] = PerfCounters.defaultEvents, scope: Counters.Scope = .runThreads,
+                cpus: [Int32] = []) {
+        precondition((scope == .listedCPUs) == !cpus.isEmpty, "per-CPU counters need their CPUs")
         self.events = events
         self.scope = scope
+        self.cpus = cpus
     }
 
     deinit { closeAll() }
@@ -57,6 +69,7 @@ public final class PerfCounters: WindowObserver {
         if inherited { threadCount = threads.count }
         guard !prepared else { return }
         prepared = true
+        if scope == .listedCPUs { return try openPerCPU() }
         let targets = scope == .processThreads ? Self.processThreads(besides: threads) : threads
         threadCount = targets.count
         do {
@@ -83,7 +96,9 @@ public final class PerfCounters: WindowObserver {
     /// round trip from about 7 µs to about 2.5 µs. The coordinator itself is counted
     /// too; it sleeps through the window.
     public func runWillStart() throws {
-        guard scope == .runThreads, !prepared else { return }
+        guard !prepared else { return }
+        if scope == .listedCPUs { return try prepare(threads: []) }
+        guard scope == .runThreads else { return }
         prepared = true
         inherited = true
         do {
@@ -108,9 +123,11 @@ public final class PerfCounters: WindowObserver {
             for counter in open { try? counter.descriptor.enable() }
         }
         enabledAt = csgb_monotonic_ns()
+        usageAtEnable = .now()
     }
 
     public func windowDidClose() {
+        let usage = ProcessUsage.now()
         if csgb_perf_disable_all_owned() != 0 {
             for counter in open { try? counter.descriptor.disable() }
         }
@@ -133,8 +150,21 @@ public final class PerfCounters: WindowObserver {
         for spec in events {
             totals[spec] = unsupported.contains(spec) ? .notSupported : CounterTotal(readings: readings[spec] ?? [])
         }
+        var fromUsage: [PerfEventKind] = []
+        if let before = usageAtEnable {
+            for spec in Self.usageEvents where totals[spec] == nil {
+                let value: Double
+                switch spec.kind {
+                case .contextSwitches: value = Double(usage.switches.total &- before.switches.total)
+                default: value = (usage.cpuSeconds - before.cpuSeconds) * 1e9
+                }
+                totals[spec] = CounterTotal(status: .counted, value: value)
+                fromUsage.append(spec.kind)
+            }
+        }
         let seconds = enabledAt.map { Double(disabledAt - $0) / 1e9 }
-        result = .success(Counters(scope: scope, threads: threadCount, totals: totals, countingSeconds: seconds))
+        result = .success(Counters(scope: scope, threads: threadCount, totals: totals, countingSeconds: seconds,
+                                   cpus: cpus, fromUsage: fromUsage, opened: openedCount))
     }
 
     /// The window's counters; call after `Benchmark.run` returned.
@@ -145,6 +175,49 @@ public final class PerfCounters: WindowObserver {
 
     // MARK: Opening
 
+    /// Descriptors opened for the window (0 on a machine without a PMU).
+    private var openedCount = 0
+
+    /// One event group per listed CPU: its members go on and off the PMU together,
+    /// and nothing is saved or restored when the CPU switches tasks.
+    private func openPerCPU() throws(CSGBError) {
+        threadCount = cpus.count
+        do {
+            try ensureDescriptors(cpus.count * events.count)
+            for cpu in cpus {
+                var leader: PerfEventDescriptor?
+                for spec in events where !unsupported.contains(spec) {
+                    if let descriptor = try open(spec, cpu: cpu, group: leader) { leader = leader ?? descriptor }
+                }
+            }
+        } catch {
+            closeAll()
+            throw error
+        }
+    }
+
+    /// Opens `spec` on `cpu`; nil when the machine lacks the event.
+    private func open(_ spec: PerfEventSpec, cpu: Int32, group: PerfEventDescriptor?) throws(CSGBError) -> PerfEventDescriptor? {
+        do {
+            let descriptor = try PerfEventDescriptor.open(spec, cpu: cpu, group: group)
+            open.append(OpenCounter(spec: spec, thread: cpu, descriptor: descriptor))
+            openedCount += 1
+            return descriptor
+        } catch {
+            switch error {
+            case .notSupported:
+                unsupported.insert(spec)
+                return nil
+            case .notPermitted(let errno):
+                throw .unavailable(Self.permissionMessage(spec: spec, errno: errno))
+            case .noSuchThread:
+                throw .system(SystemError("perf_event_open(\(spec.name), cpu \(cpu))", Errno(ESRCH)))
+            case .failed(let systemError):
+                throw .system(systemError)
+            }
+        }
+    }
+
     /// Opens `spec` on each of `threads`. Support is a property of the machine,
     /// not of the thread, so the first "not supported" decides for all.
     private func open(_ spec: PerfEventSpec, threads: ArraySlice<Int32>, inherit: Bool = false) throws(CSGBError) {
@@ -153,6 +226,7 @@ public final class PerfCounters: WindowObserver {
             do {
                 let descriptor = try PerfEventDescriptor.open(spec, thread: tid, inherit: inherit)
                 open.append(OpenCounter(spec: spec, thread: tid, descriptor: descriptor))
+                openedCount += 1
             } catch {
                 switch error {
                 case .notSupported:

@@ -12,6 +12,9 @@ public struct ProcessUsage: Sendable {
     /// competing for the CPU (reading /proc per thread took seconds there).
     public var switches: ContextSwitches
 
+    /// User plus system time: the process's task clock.
+    public var cpuSeconds: Double { userSeconds + systemSeconds }
+
     public static func now() -> ProcessUsage {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)

@@ -25,7 +25,8 @@ public enum CSVColumns {
 
     /// `--counters`: the figures, then each event's status, count and running share.
     static let counters: [String] = [
-        "counters_source", "counters_scope", "counters_threads", "counters_hardware", "counters_multiplexed",
+        "counters_source", "counters_scope", "counters_threads", "counters_cpus", "counters_perf_descriptors",
+        "counters_software_source", "counters_hardware", "counters_multiplexed",
         "counters_scaled", "counters_window_coverage", "counters_window_scaled", "counters_ipc",
         "counters_instructions_per_iteration", "counters_cycles_per_iteration",
         "counters_cache_misses_per_iteration", "counters_dtlb_load_misses_per_iteration",
