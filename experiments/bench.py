@@ -51,6 +51,11 @@ CASES = {
     "tokio-socket": ("c", "tokio_echo", 1, None,
                      "tokio current-thread echo, Notify pairing, non-blocking pair"),
     "tokio-socket-100": ("c", "tokio_echo", 100, None, "the same with 100 pairs"),
+    "c-loop-nb-100": ("c", "echo_loop_nonblocking", 100, None,
+                      "c-loop-nb over 100 pairs, one after the other, on one thread"),
+    "tokio-notify-100": ("c", "tokio_notify", 100, None, "tokio-notify with 100 pairs of tasks"),
+    "swift-floor-notify-100": ("c", "swift_floor notify", 100, None,
+                               "swift-floor-notify with 100 pairs of tasks"),
     "tokio-notify": ("c", "tokio_notify", 1, None,
                      "tokio Notify ping-pong, no sockets (2 hops per iteration)"),
     "swift-floor-notify": ("c", "swift_floor notify", 1, None,
@@ -124,6 +129,9 @@ FLOOR_ALTERNATIVES = {
     "async-socket / tokio-socket": (
         "async-socket / (c-loop-nb + swift-floor-notify)", "async-socket",
         ["c-loop-nb", "swift-floor-notify"], 1.05, "swift-floor-notify", "tokio-notify"),
+    "async-socket-100 / tokio-socket-100": (
+        "async-socket-100 / (c-loop-nb-100 + swift-floor-notify-100)", "async-socket-100",
+        ["c-loop-nb-100", "swift-floor-notify-100"], 1.05, "swift-floor-notify-100", "tokio-notify-100"),
 }
 
 
