@@ -1,12 +1,15 @@
 // swift-floor: what Swift's concurrency runtime costs per hop, alone.
 //
-//   swift-floor notify|yield [--executor hook|preference] [-n N] [-d S] [-w S] [-c CPUS]
+//   swift-floor notify|yield|echo [--executor hook|preference] [-n N] [-d S] [-w S] [-c CPUS]
 //
 // One pinned worker thread runs a job ring; nothing else runs on it. `notify`: N
 // pairs of tasks ping-pong through a one-thread notify (an UnsafeContinuation
 // resumed by the peer): iteration = one round trip = two hops (resume, enqueue, run
 // of the woken task), as tokio_notify. `yield`: N tasks loop on a yield: iteration =
-// one yield. With the hook the yield is csgb's (`WorkerExecutor.yield()`): the task
+// one yield. `echo`: `notify` with tokio_echo's socket work around it, N non-blocking
+// socket pairs, the initiator writes, notifies, waits and reads; the responder waits,
+// reads, writes and notifies: iteration = one round trip, as tokio_echo and csgb's
+// async `socket N`; the runtime's floor with the 4 syscalls in between. With the hook the yield is csgb's (`WorkerExecutor.yield()`): the task
 // suspends with its continuation queued in the ring, and running that entry resumes it
 // (which enqueues the task behind the others), because `Task.yield()` would send a
 // task with no preference to Swift's default executor, bypassing the hook. With a
@@ -94,10 +97,10 @@ func parseCPUs(_ s: String) -> [Int32]? {
 func parseOptions() -> Options {
     var o = Options()
     var args = CommandLine.arguments.dropFirst()
-    let usage = "usage: swift-floor notify|yield [--executor hook|preference] [-n N] [-d SECONDS] [-w SECONDS] [-c CPULIST]"
-    guard let w = args.popFirst(), w == "notify" || w == "yield" else { fail(usage) }
+    let usage = "usage: swift-floor notify|yield|echo [--executor hook|preference] [-n N] [-d SECONDS] [-w SECONDS] [-c CPULIST]"
+    guard let w = args.popFirst(), ["notify", "yield", "echo"].contains(w) else { fail(usage) }
     o.workload = w
-    o.n = w == "notify" ? 1 : 2
+    o.n = w == "yield" ? 2 : 1
     while let a = args.popFirst() {
         guard let v = args.popFirst() else { fail(usage) }
         switch a {
@@ -167,7 +170,47 @@ func start(_ body: @escaping @Sendable (isolated (any Actor)?) async -> Void) {
     }
 }
 
+/// One transfer of the echo; a failure ends the program (it would be a bug here:
+/// every read follows the peer's write).
+func transfer(_ write: Bool, _ fd: Int32, _ byte: UnsafeMutablePointer<UInt8>) {
+    let rc = write ? Glibc.write(fd, byte, 1) : Glibc.read(fd, byte, 1)
+    if rc != 1 { fail("\(write ? "write" : "read") on \(fd) returned \(rc), errno \(errno)", 1) }
+}
+
 switch o.workload {
+case "echo":
+    for _ in 0..<o.n {
+        var fds: [Int32] = [0, 0]
+        if socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue), 0, &fds) != 0 {
+            fail("socketpair: errno \(errno)", 1)
+        }
+        let (a, b) = (fds[0], fds[1])
+        let ping = OneThreadNotify(), pong = OneThreadNotify()
+        start { _ in
+            let byte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+            byte.pointee = 120
+            while !shared.stop.load(ordering: .relaxed) {
+                transfer(true, a, byte)
+                pong.notify()
+                if ping.permit { ping.permit = false } else { await withUnsafeContinuation { ping.waiter = $0 } }
+                if shared.stop.load(ordering: .relaxed) { break }
+                transfer(false, a, byte)
+                shared.iterations.store(shared.iterations.load(ordering: .relaxed) &+ 1, ordering: .relaxed)
+            }
+            pong.notify()
+        }
+        start { _ in
+            let byte = UnsafeMutablePointer<UInt8>.allocate(capacity: 1)
+            while true {
+                if pong.permit { pong.permit = false } else { await withUnsafeContinuation { pong.waiter = $0 } }
+                if shared.stop.load(ordering: .relaxed) { break }
+                transfer(false, b, byte)
+                transfer(true, b, byte)
+                ping.notify()
+            }
+            ping.notify()
+        }
+    }
 case "notify":
     for _ in 0..<o.n {
         let ping = OneThreadNotify(), pong = OneThreadNotify()
