@@ -1,11 +1,12 @@
 /// A FIFO of jobs that only the worker thread touches, so it needs no lock and no
 /// atomic instruction. It doubles when full and never shrinks: after warm-up the hot
 /// path allocates nothing.
+@usableFromInline
 struct JobRing {
-    private var buffer: UnsafeMutablePointer<UnownedJob>
-    private var capacity: Int  // a power of two, so wrapping is a mask
-    private var head = 0
-    private(set) var count = 0
+    @usableFromInline var buffer: UnsafeMutablePointer<UnownedJob>
+    @usableFromInline var capacity: Int  // a power of two, so wrapping is a mask
+    @usableFromInline var head = 0
+    @usableFromInline var count = 0
 
     init(capacity: Int) {
         precondition(capacity > 0 && capacity & (capacity - 1) == 0, "capacity must be a power of two")
@@ -15,7 +16,7 @@ struct JobRing {
 
     // Inlined into the enqueue paths (it was a call of its own, 2 % of an async
     // yield's samples); the rare growth stays out of line.
-    @inline(__always)
+    @inlinable @inline(__always)
     mutating func push(_ job: UnownedJob) {
         if count == capacity { grow() }
         (buffer + ((head + count) & (capacity - 1))).initialize(to: job)
@@ -36,8 +37,8 @@ struct JobRing {
         buffer.deallocate()
     }
 
-    @inline(never)
-    private mutating func grow() {
+    @usableFromInline @inline(never)
+    mutating func grow() {
         let bigger = UnsafeMutablePointer<UnownedJob>.allocate(capacity: capacity * 2)
         // Unwrap the ring so that the jobs sit in order at the start of the new buffer.
         let firstRun = capacity - head
