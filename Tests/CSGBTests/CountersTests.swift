@@ -231,7 +231,8 @@ extension PerfProcessTests { @Suite struct LivePerfCounterTests {
     @Test(.enabled(if: geteuid() == 0, "per-CPU counting needs root (perf_event_paranoid)"))
     func perCPUGroupsCountTheListedCPUs() throws {
         let cpus = try CPUList.allowed().cpus
-        let counters = PerfCounters(events: [PerfEventSpec(.contextSwitches, .all), PerfEventSpec(.pageFaults, .all)],
+        let counters = PerfCounters(events: [PerfEventSpec(.contextSwitches, .all), PerfEventSpec(.pageFaults, .all),
+                                             PerfEventSpec(.pageFaults, .user)],
                                     scope: .listedCPUs, cpus: cpus)
         try counters.runWillStart()
         try counters.windowWillOpen(threads: [])
@@ -240,7 +241,9 @@ extension PerfProcessTests { @Suite struct LivePerfCounterTests {
         let result = try counters.counters()
         #expect(result.scope == .listedCPUs)
         #expect(result.cpus == cpus)
-        #expect(result.opened == 2 * cpus.count)
+        #expect(result.opened == 3 * cpus.count)
+        // One group per CPU and privilege level.
+        #expect(counters.groupCount == 2 * cpus.count)
         #expect(result.fromUsage == [.taskClock])
         #expect(result.total(.contextSwitches, .all).status == .counted)
         #expect((result.value(.contextSwitches) ?? 0) >= 20, "\(String(describing: result.value(.contextSwitches)))")
