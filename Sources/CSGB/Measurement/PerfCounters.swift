@@ -141,6 +141,7 @@ public final class PerfCounters: WindowObserver {
                 failure = failure ?? error
             }
         }
+        let opened = open.count
         closeAll()
         if let failure {
             result = .failure(.system(failure))
@@ -164,7 +165,7 @@ public final class PerfCounters: WindowObserver {
         }
         let seconds = enabledAt.map { Double(disabledAt - $0) / 1e9 }
         result = .success(Counters(scope: scope, threads: threadCount, totals: totals, countingSeconds: seconds,
-                                   cpus: cpus, fromUsage: fromUsage, opened: openedCount))
+                                   cpus: cpus, fromUsage: fromUsage, opened: opened))
     }
 
     /// The window's counters; call after `Benchmark.run` returned.
@@ -174,9 +175,6 @@ public final class PerfCounters: WindowObserver {
     }
 
     // MARK: Opening
-
-    /// Descriptors opened for the window (0 on a machine without a PMU).
-    private var openedCount = 0
 
     /// Event groups per listed CPU, one per privilege level: a group's members go on
     /// and off the PMU together (so their ratios, IPC above all, come from the same
@@ -211,7 +209,6 @@ public final class PerfCounters: WindowObserver {
         do {
             let descriptor = try PerfEventDescriptor.open(spec, cpu: cpu, group: group)
             open.append(OpenCounter(spec: spec, thread: cpu, descriptor: descriptor))
-            openedCount += 1
             return descriptor
         } catch {
             switch error {
@@ -240,7 +237,6 @@ public final class PerfCounters: WindowObserver {
             do {
                 let descriptor = try PerfEventDescriptor.open(spec, thread: tid, inherit: inherit)
                 open.append(OpenCounter(spec: spec, thread: tid, descriptor: descriptor))
-                openedCount += 1
             } catch {
                 switch error {
                 case .notSupported:
