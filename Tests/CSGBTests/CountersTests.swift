@@ -47,7 +47,7 @@ import Testing
             PerfEventSpec(.dTLBLoadMisses, .kernel): counted(3),
             PerfEventSpec(.contextSwitches, .all): counted(25),
             PerfEventSpec(.taskClock, .all): counted(50_000),
-        ])
+        ], opened: 20)
     }
 
     static func noPMUCounters() -> Counters {

@@ -85,14 +85,14 @@ public struct Counters: Sendable {
     public var opened: Int
 
     public init(scope: Scope, threads: Int, totals: [PerfEventSpec: CounterTotal], countingSeconds: Double? = nil,
-                cpus: [Int32] = [], fromUsage: [PerfEventKind] = [], opened: Int? = nil) {
+                cpus: [Int32] = [], fromUsage: [PerfEventKind] = [], opened: Int = 0) {
         self.scope = scope
         self.threads = threads
         self.totals = totals
         self.countingSeconds = countingSeconds
         self.cpus = cpus
         self.fromUsage = fromUsage
-        self.opened = opened ?? totals.filter { !fromUsage.contains($0.key.kind) && $0.value.status != .notSupported }.count * threads
+        self.opened = opened
     }
 
     /// How the counting was done, for the report: where perf counted, and where the
