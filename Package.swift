@@ -48,7 +48,7 @@ let package = Package(
         .target(
             name: "CSGB",
             dependencies: [
-                "CCSGB", "CSGBSystem", "Fibers", "AsyncWorkers",
+                "CSGBSystem", "Fibers", "AsyncWorkers",
                 .product(name: "Atomics", package: "swift-atomics"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],

@@ -34,6 +34,9 @@ public final class OSThread {
         handle = thread
     }
 
+    /// The calling thread's kernel id (gettid).
+    public static var currentID: Int32 { csgb_gettid() }
+
     public func join() {
         if joined { return }
         joined = true

@@ -156,3 +156,16 @@ public struct PerfEventDescriptor: Sendable {
 
     public func close() { _ = Glibc.close(rawValue) }
 }
+
+/// Every perf event this process opened, switched together with one prctl each
+/// (PR_TASK_PERF_EVENTS_ENABLE/DISABLE), so that thousands of counters start and
+/// stop at one instant.
+public enum OwnedPerfEvents {
+    public static func enableAll() throws(SystemError) {
+        if csgb_perf_enable_all_owned() != 0 { throw SystemError("prctl(PR_TASK_PERF_EVENTS_ENABLE)") }
+    }
+
+    public static func disableAll() throws(SystemError) {
+        if csgb_perf_disable_all_owned() != 0 { throw SystemError("prctl(PR_TASK_PERF_EVENTS_DISABLE)") }
+    }
+}

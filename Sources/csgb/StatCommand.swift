@@ -1,3 +1,4 @@
+import CSGBSystem
 import ArgumentParser
 import Analysis
 import CSGB
@@ -91,9 +92,6 @@ struct StatCommand: ParsableCommand {
 
     /// This very binary, so perf runs the same csgb the user ran.
     static func executablePath() -> String {
-        var buffer = [CChar](repeating: 0, count: Int(PATH_MAX) + 1)
-        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
-        guard length > 0 else { return CommandLine.arguments[0] }
-        return String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        SystemIdentity.executablePath ?? CommandLine.arguments[0]
     }
 }

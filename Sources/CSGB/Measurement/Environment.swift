@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CSGBSystem
-import CCSGB
 
 /// The machine a run happened on, so a figure can be read against its context.
 public struct Environment: Sendable {
@@ -19,19 +18,14 @@ public struct Environment: Sendable {
     public var build: String
 
     public static func current() -> Environment {
-        var names = utsname()
-        uname(&names)
-        let kernel = withUnsafeBytes(of: names.release) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
-        var host = [CChar](repeating: 0, count: 256)
-        gethostname(&host, host.count)
         let uring = URing.probe()?.rawValue ?? 0
         return Environment(
-            hostname: String(cString: host),
+            hostname: SystemIdentity.hostname,
             cpuModel: cpuModel(),
-            onlineCPUs: Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))),
+            onlineCPUs: SystemIdentity.onlineCPUs,
             allowedCPUs: (try? CPUList.allowed().description) ?? "unknown",
             numaNodes: numaNodes(),
-            kernel: kernel,
+            kernel: SystemIdentity.kernelRelease,
             perfPath: PerfTool.path(),
             perfEventParanoid: ResourceLimits.readInteger("/proc/sys/kernel/perf_event_paranoid"),
             hardwarePMU: hasHardwarePMU(),
@@ -105,9 +99,7 @@ public struct Environment: Sendable {
 /// Where the perf tool is.
 public enum PerfTool {
     public static func path() -> String? {
-        let candidates = (getenv("PATH").map { String(cString: $0) } ?? "/usr/bin:/bin")
-            .split(separator: ":").map { "\($0)/perf" }
-        return candidates.first { access($0, X_OK) == 0 }
+        SystemIdentity.executable(named: "perf")
     }
 }
 

@@ -1,5 +1,5 @@
+import CSGBSystem
 import Atomics
-import CCSGB
 import Histogram
 
 /// `--latency`: the duration of sampled iterations (one round trip of a pair, one
@@ -15,9 +15,9 @@ public final class LatencySampler: @unchecked Sendable {
     /// What two clock reads and a histogram record cost, about; measured once.
     static let sampleCostNanoseconds: Double = {
         let reads = 2_000
-        let start = csgb_monotonic_ns()
-        for _ in 0..<reads { _ = csgb_monotonic_ns() }
-        let perRead = Double(csgb_monotonic_ns() - start) / Double(reads)
+        let start = MonotonicClock.nanoseconds()
+        for _ in 0..<reads { _ = MonotonicClock.nanoseconds() }
+        let perRead = Double(MonotonicClock.nanoseconds() - start) / Double(reads)
         return 2 * perRead + 10
     }()
 
@@ -77,12 +77,12 @@ struct LatencyProbe {
     func begin(pass: UInt64) -> Int64 {
         let every = self.every.load(ordering: .relaxed)
         if every == 0 || pass & (every &- 1) != 0 { return 0 }
-        return csgb_monotonic_ns()
+        return MonotonicClock.nanoseconds()
     }
 
     /// At the end of a sampled pass.
     func end(started: Int64) {
-        let elapsed = csgb_monotonic_ns() - started
+        let elapsed = MonotonicClock.nanoseconds() - started
         _ = recorder.histogram.record(UInt64(max(elapsed, 1)))
     }
 }

@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CSGBSystem
-import CCSGB
 
 /// `--counters`: perf counters over exactly the measured window, per OS thread
 /// (`--counters thread`) or per listed CPU (`--counters cpu`).
@@ -102,7 +101,7 @@ public final class PerfCounters: WindowObserver {
         prepared = true
         inherited = true
         do {
-            for spec in events { try open(spec, threads: [csgb_gettid()][...], inherit: true) }
+            for spec in events { try open(spec, threads: [OSThread.currentID][...], inherit: true) }
         } catch {
             closeAll()
             throw error
@@ -119,19 +118,19 @@ public final class PerfCounters: WindowObserver {
         try prepare(threads: threads)
         // One prctl starts every counter this thread opened; per-descriptor ioctls
         // are the fallback, should a kernel refuse it.
-        if csgb_perf_enable_all_owned() != 0 {
+        if (try? OwnedPerfEvents.enableAll()) == nil {
             for counter in open { try? counter.descriptor.enable() }
         }
-        enabledAt = csgb_monotonic_ns()
+        enabledAt = MonotonicClock.nanoseconds()
         usageAtEnable = .now()
     }
 
     public func windowDidClose() {
         let usage = ProcessUsage.now()
-        if csgb_perf_disable_all_owned() != 0 {
+        if (try? OwnedPerfEvents.disableAll()) == nil {
             for counter in open { try? counter.descriptor.disable() }
         }
-        let disabledAt = csgb_monotonic_ns()
+        let disabledAt = MonotonicClock.nanoseconds()
         var readings: [PerfEventSpec: [PerfReading]] = [:]
         var failure: SystemError?
         for counter in open {
@@ -275,7 +274,7 @@ public final class PerfCounters: WindowObserver {
     /// Every thread of the process but the caller (the coordinator, asleep in the
     /// window), plus the run's own threads.
     static func processThreads(besides threads: [Int32]) -> [Int32] {
-        let me = csgb_gettid()
+        let me = OSThread.currentID
         let listed = ((try? ProcFile.listDirectory("/proc/self/task")) ?? []).compactMap { Int32($0) }
         var seen = Set<Int32>()
         return (threads + listed.sorted()).filter { $0 != me && seen.insert($0).inserted }

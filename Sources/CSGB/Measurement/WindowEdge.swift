@@ -1,5 +1,4 @@
 import CSGBSystem
-import CCSGB
 
 /// Everything read at one edge of the measured window. The report is the
 /// difference of two edges, so every figure covers the window only. Taking an
@@ -20,7 +19,7 @@ public struct WindowEdge: Sendable {
     public let pollerNanoseconds: UInt64
 
     static func take(_ context: RunContext) -> WindowEdge {
-        let time = csgb_monotonic_ns()
+        let time = MonotonicClock.nanoseconds()
         let slots = context.slots
         let iterations = (0..<slots.count).map { slots.iterations($0) }
         let eagain = (0..<slots.count).map { slots.eagain($0) }

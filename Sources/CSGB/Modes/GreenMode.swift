@@ -106,8 +106,7 @@ final class GreenMode: ModeRunner {
             }
             // Every fiber parked and none runnable: only a stop can end that.
             while !context.shouldStop {
-                var pause = timespec(tv_sec: 0, tv_nsec: 1_000_000)
-                nanosleep(&pause, nil)
+                MonotonicClock.sleep(seconds: 0.001)
             }
             scheduler.unparkAll()
         }

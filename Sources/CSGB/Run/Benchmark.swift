@@ -2,7 +2,6 @@
 import Glibc
 #endif
 import CSGBSystem
-import CCSGB
 
 /// Something that must happen exactly at the window's edges (perf's control fifo,
 /// per-thread counters), so that what it counts matches what the report covers.
@@ -44,7 +43,7 @@ public enum Benchmark {
         let workload = configuration.workload
         let traits = configuration.mode.traits
         try configuration.mode.check(workload, touches: configuration.workSize > 0)
-        csgb_ignore_sigpipe()
+        StopRequest.ignoreBrokenPipes()
         // Read before the coordinator pins itself, so it shows the machine's CPUs.
         let environment = Environment.current()
         do {
@@ -107,14 +106,14 @@ public enum Benchmark {
             throw .system(SystemError("start"))
         }
 
-        while context.gate.arrivals < runner.threadCount && csgb_stop_requested() == 0 {
-            _ = csgb_sleep_until_stop(0.001)
+        while context.gate.arrivals < runner.threadCount && !StopRequest.isRequested {
+            StopRequest.sleep(seconds: 0.001)
         }
         if let failure = context.failureMessages.first {
             stop(runner, context)
             throw .system(SystemError(failure, .invalidArgument))
         }
-        if csgb_stop_requested() != 0 {
+        if StopRequest.isRequested {
             stop(runner, context)
             try StopBeforeStart.check("starting \(runner.threadCount) OS threads")
         }
@@ -125,7 +124,7 @@ public enum Benchmark {
         context.gate.open()
 
         let gateEdge = WindowEdge.take(context)
-        let warmupComplete = csgb_sleep_until_stop(configuration.warmup) == 0
+        let warmupComplete = !StopRequest.sleep(seconds: configuration.warmup)
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
         try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
@@ -136,10 +135,10 @@ public enum Benchmark {
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete, let duration = configuration.duration {
             // Sleep until the window's planned end, measured from the edge itself.
-            let remaining = duration - Double(csgb_monotonic_ns() - first.timeNanoseconds) / 1e9
-            _ = csgb_sleep_until_stop(max(remaining, 0))
+            let remaining = duration - Double(MonotonicClock.nanoseconds() - first.timeNanoseconds) / 1e9
+            StopRequest.sleep(seconds: max(remaining, 0))
         } else if warmupComplete {
-            _ = csgb_sleep_until_stop(-1)
+            StopRequest.sleep(seconds: nil)
         }
         let sampleEvery = context.latency?.close() ?? 0
         let last = WindowEdge.take(context)
@@ -150,7 +149,7 @@ public enum Benchmark {
         // Merged only now: the actors have stopped writing their histograms.
         let latency = context.latency?.summary(sampleEvery: sampleEvery)
 
-        let signal = csgb_stop_signal()
+        let signal = StopRequest.signal
         let stoppedBy = StopSignal.name(signal)
         let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
         let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
@@ -224,8 +223,7 @@ public enum Benchmark {
         while true {
             runner.interrupt(context)
             if context.finishedThreads >= runner.startedThreads { break }
-            var pause = timespec(tv_sec: 0, tv_nsec: Int(stopPollSeconds * 1e9))
-            nanosleep(&pause, nil)
+            MonotonicClock.sleep(seconds: stopPollSeconds)
         }
         if join { runner.join() }
     }

@@ -1,6 +1,5 @@
 import CSGBSystem
 import Atomics
-import CCSGB
 import Synchronization
 
 /// The state a run shares between the coordinator and the OS threads that carry
@@ -50,7 +49,7 @@ public final class RunContext: @unchecked Sendable {
     /// `--cpus`/`--pin` and records its kernel id for the per-thread figures.
     public func threadStarted(index: Int) throws(SystemError) {
         try configuration.placement.pinCurrentThread(index: index)
-        let tid = csgb_gettid()
+        let tid = OSThread.currentID
         threads.withLock { $0.append(tid) }
     }
 

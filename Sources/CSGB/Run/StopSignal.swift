@@ -1,4 +1,4 @@
-import CCSGB
+import CSGBSystem
 
 /// The signal that stopped a run, by the name the report prints.
 public enum StopSignal {
@@ -16,7 +16,7 @@ public enum StopSignal {
 
     /// The signal that stopped this process so far, nil if none.
     public static var received: String? {
-        let signal = csgb_stop_signal()
+        let signal = StopRequest.signal
         return signal == 0 ? nil : name(signal)
     }
 }

@@ -49,8 +49,7 @@ extension Operation {
 
     /// What `.injectedSleep` does everywhere: sleep in the kernel briefly.
     static func sleepBlocking() {
-        var pause = timespec(tv_sec: 0, tv_nsec: 1_000)
-        nanosleep(&pause, nil)
+        MonotonicClock.sleep(seconds: 1e-6)
     }
 }
 

@@ -1,6 +1,5 @@
 import CSGBSystem
 import Glibc
-import CCSGB
 
 /// The actors' buffers for `--work-size`, allocated and faulted in before the run
 /// so page faults stay out of the measured window.
@@ -24,7 +23,7 @@ public final class TouchBuffers: @unchecked Sendable {
         // Faulted in a slice at a time: 2G takes seconds, and a stop meanwhile should
         // not wait for it (the coordinator then abandons the run before it starts).
         var faulted = 0
-        while faulted < region.length && csgb_stop_requested() == 0 {
+        while faulted < region.length && !StopRequest.isRequested {
             let slice = min(Self.faultSlice, region.length - faulted)
             memset(region.base + faulted, 1, slice)
             faulted += slice

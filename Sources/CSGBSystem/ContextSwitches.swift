@@ -1,10 +1,14 @@
-import CSGBSystem
 /// Voluntary (the thread blocked) and involuntary (it was preempted) context
 /// switches. The kernel keeps these per thread whatever perf says, so no
 /// permission is needed.
 public struct ContextSwitches: Equatable, Sendable {
     public var voluntary: UInt64
     public var involuntary: UInt64
+
+    public init(voluntary: UInt64, involuntary: UInt64) {
+        self.voluntary = voluntary
+        self.involuntary = involuntary
+    }
 
     public static let zero = ContextSwitches(voluntary: 0, involuntary: 0)
 

@@ -1,0 +1,32 @@
+import CCSGB
+
+/// The process's stop request: set by the SIGINT, SIGTERM, SIGQUIT and SIGHUP
+/// handlers, read by the coordinator and every actor loop. The state lives in C
+/// because a signal handler may touch nothing else.
+public enum StopRequest {
+    /// Installs the four handlers; from then on a stop signal ends the run instead of
+    /// the process.
+    public static func installHandlers() throws(SystemError) {
+        if csgb_install_stop_handlers() != 0 { throw SystemError("sigaction") }
+    }
+
+    /// Whether a stop signal arrived. Cheap enough for a hot loop.
+    @inlinable public static var isRequested: Bool { csgb_stop_requested() != 0 }
+
+    /// The signal number that stopped the run, 0 when none came.
+    public static var signal: Int32 { csgb_stop_signal() }
+
+    /// Sleeps until a stop is requested or `seconds` pass (nil: until the stop).
+    /// Returns true if the stop came.
+    @discardableResult
+    public static func sleep(seconds: Double?) -> Bool {
+        csgb_sleep_until_stop(seconds ?? -1) != 0
+    }
+
+    /// A stop from now on is passed on, as SIGINT, to process group `group` (0: to
+    /// nobody); a stop that already came is passed on at once.
+    public static func forward(toGroup group: Int32) { csgb_forward_stop_to_group(group) }
+
+    /// A write racing the peer's close returns EPIPE instead of killing the process.
+    public static func ignoreBrokenPipes() { csgb_ignore_sigpipe() }
+}
