@@ -12,9 +12,10 @@ case feeds the ratios, each checked against its target.
     python3 experiments/bench.py --list               # show the command lines
 
 Exit status: 0 when every case ran (missed targets are printed, not fatal),
-1 when a case crashed (non-zero exit other than 64, timeout, unparsable output),
-2 for bad arguments. A csgb mode that exits 64 ("not supported yet") is skipped.
-Standard library only.
+1 when a case crashed (non-zero exit, timeout, unparsable output), 2 for bad
+arguments, 64 when a run exited 64 (its command line is wrong: the bench stops with
+csgb's message). A case whose mode or io path the build's `csgb info` does not list
+is skipped with that reason. Standard library only.
 """
 
 import argparse
@@ -30,64 +31,70 @@ import sys
 import time
 from pathlib import Path
 
-from csgb_common import (BASELINE_BIN, CPULIST_RE, DEFAULT_CSGB, EXIT_NOT_SUPPORTED,
-                         NOISY_CV, REPO, baseline_argv, csgb_argv, cv, is_noisy, median,
-                         parse_baseline_output, parse_report, resolve_binary)
+from collections import namedtuple
 
-# name -> (kind, program or csgb workload, N, csgb mode, what it is).
-# kind "c": a program of experiments/baselines/bin (C, C++, Rust or Go, all with the
-# harness of common.h: same options, pinning, start barrier, window and output).
+from csgb_common import (BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
+                         CapabilitiesError, UsageError, baseline_argv, baseline_binary,
+                         capabilities, csgb_argv, cv, is_noisy, median, resolve_binary,
+                         run_once)
+
+# A case: a baseline program of csgb_common.BASELINES at some N, or a csgb run.
+# kind "baseline": `program` names the BASELINES entry (C, C++, Rust, Go or Swift, all
+# with the harness of common.h: same options, pinning, start barrier, window, output).
+# kind "csgb": `csgb workload N --mode mode [flags]`; "csgb-static" is the same from
+# the --csgb-static build.
+Case = namedtuple("Case", "kind program n mode flags what")
+
+
+def baseline(program, n, what=None):
+    return Case("baseline", program, n, None, (), what or BASELINES[program].what)
+
+
+def csgb(workload, n, mode, what, *flags):
+    return Case("csgb", workload, n, mode, tuple(flags), what)
+
+
 CASES = {
-    "c-loop": ("c", "echo_loop", 1, None,
-               "one thread, write/read/write/read on a blocking socket pair: the 4-syscall floor"),
-    "c-loop-nb": ("c", "echo_loop_nonblocking", 1, None,
-                  "the same 4 syscalls on a non-blocking pair (as green/async use it)"),
-    "c-threads": ("c", "echo_threads", 1, None,
-                  "socket pair echo, one kernel thread per side, blocking"),
-    "c-fiber-yield": ("c", "fiber_yield", 2, None,
-                      "Boost.Context fibers jumping round-robin (no scheduler)"),
-    "boost-fiber-yield": ("c", "fiber_rr_yield", 2, None,
-                          "Boost.Fiber yield under its round_robin scheduler"),
-    "tokio-socket": ("c", "tokio_echo", 1, None,
-                     "tokio current-thread echo, Notify pairing, non-blocking pair"),
-    "tokio-socket-100": ("c", "tokio_echo", 100, None, "the same with 100 pairs"),
-    "tokio-notify": ("c", "tokio_notify", 1, None,
-                     "tokio Notify ping-pong, no sockets (2 hops per iteration)"),
-    "swift-floor-notify": ("c", "swift_floor notify", 1, None,
-                           "Swift tasks ping-ponging through continuations, no sockets "
-                           "(2 hops per iteration; `make floor`)"),
-    "swift-floor-echo": ("c", "swift_floor echo", 1, None,
-                         "tokio-socket's design in minimal Swift: tasks, continuation notify, "
-                         "the same 4 syscalls, no csgb code (`make floor`)"),
-    "swift-floor-echo-100": ("c", "swift_floor echo", 100, None, "swift-floor-echo with 100 pairs"),
-    "swift-floor-yield": ("c", "swift_floor yield", 2, None,
-                          "Swift tasks yielding through the enqueue hook, no sockets"),
-    "swift-floor-notify-static": ("c", "swift_floor_static notify", 1, None,
-                                  "swift-floor-notify with the Swift runtime linked statically"),
-    "swift-floor-yield-static": ("c", "swift_floor_static yield", 2, None,
-                                 "swift-floor-yield with the Swift runtime linked statically"),
-    "go-socket": ("c", "go_echo", 1, None, "Go goroutine echo through the netpoller"),
-    "go-gosched": ("c", "go_gosched", 2, None, "Go goroutines yielding with runtime.Gosched"),
-    "thread-socket": ("csgb", "socket", 1, "thread", "csgb socket echo, kernel threads"),
-    "green-socket": ("csgb", "socket", 1, "green", "csgb socket echo, green threads"),
-    "async-socket": ("csgb", "socket", 1, "async", "csgb socket echo, Swift tasks"),
-    "async-socket-100": ("csgb", "socket", 100, "async",
-                         "csgb socket echo, Swift tasks, 100 pairs"),
-    "green-yield": ("csgb", "yield", 2, "green", "csgb yield, green threads"),
-    "async-yield": ("csgb", "yield", 2, "async", "csgb yield, Swift tasks"),
-    "thread-yield": ("csgb", "yield", 1, "thread", "csgb yield, one kernel thread"),
+    "c-loop": baseline("echo_loop", 1),
+    "c-loop-nb": baseline("echo_loop_nonblocking", 1),
+    "c-threads": baseline("echo_threads", 1),
+    "c-fiber-yield": baseline("fiber_yield", 2),
+    "boost-fiber-yield": baseline("fiber_rr_yield", 2),
+    "tokio-socket": baseline("tokio_echo", 1),
+    "tokio-socket-100": baseline("tokio_echo", 100, "tokio-socket with 100 pairs"),
+    "tokio-notify": baseline("tokio_notify", 1),
+    "swift-floor-notify": baseline("swift_floor_notify", 1),
+    "swift-floor-echo": baseline("swift_floor_echo", 1),
+    "swift-floor-echo-100": baseline("swift_floor_echo", 100, "swift-floor-echo with 100 pairs"),
+    "swift-floor-yield": baseline("swift_floor_yield", 2),
+    "swift-floor-notify-static": baseline("swift_floor_static_notify", 1),
+    "swift-floor-yield-static": baseline("swift_floor_static_yield", 2),
+    "go-socket": baseline("go_echo", 1),
+    "go-gosched": baseline("go_gosched", 2),
+    "thread-socket": csgb("socket", 1, "thread", "csgb socket echo, kernel threads"),
+    "green-socket": csgb("socket", 1, "green", "csgb socket echo, green threads"),
+    "async-socket": csgb("socket", 1, "async", "csgb socket echo, Swift tasks"),
+    "async-socket-100": csgb("socket", 100, "async", "csgb socket echo, Swift tasks, 100 pairs"),
+    "green-yield": csgb("yield", 2, "green", "csgb yield, green threads"),
+    "async-yield": csgb("yield", 2, "async", "csgb yield, Swift tasks"),
+    "thread-yield": csgb("yield", 1, "thread", "csgb yield, one kernel thread"),
     # The same echo with the reads and writes as io_uring entries (`--io uring`).
-    "thread-socket-uring": ("csgb", "socket --io uring", 1, "thread",
-                            "csgb socket echo, kernel threads, one ring per actor"),
-    "green-socket-uring": ("csgb", "socket --io uring", 1, "green",
-                           "csgb socket echo, green threads, one ring per worker"),
-    "async-socket-uring": ("csgb", "socket --io uring", 1, "async",
-                           "csgb socket echo, Swift tasks, one ring per worker"),
-    "green-socket-100": ("csgb", "socket", 100, "green", "csgb socket echo, green threads, 100 pairs"),
-    "green-socket-100-uring": ("csgb", "socket --io uring", 100, "green",
-                               "csgb socket echo, green threads, 100 pairs, batched ring entries"),
-    "async-socket-100-uring": ("csgb", "socket --io uring", 100, "async",
-                               "csgb socket echo, Swift tasks, 100 pairs, batched ring entries"),
+    "thread-socket-uring": csgb("socket", 1, "thread",
+                                "csgb socket echo, kernel threads, one ring per actor",
+                                "--io", "uring"),
+    "green-socket-uring": csgb("socket", 1, "green",
+                               "csgb socket echo, green threads, one ring per worker",
+                               "--io", "uring"),
+    "async-socket-uring": csgb("socket", 1, "async",
+                               "csgb socket echo, Swift tasks, one ring per worker",
+                               "--io", "uring"),
+    "green-socket-100": csgb("socket", 100, "green", "csgb socket echo, green threads, 100 pairs"),
+    "green-socket-100-uring": csgb("socket", 100, "green",
+                                   "csgb socket echo, green threads, 100 pairs, batched ring "
+                                   "entries", "--io", "uring"),
+    "async-socket-100-uring": csgb("socket", 100, "async",
+                                   "csgb socket echo, Swift tasks, 100 pairs, batched ring "
+                                   "entries", "--io", "uring"),
 }
 
 # (numerator, denominator, target or None for informational)
@@ -154,113 +161,60 @@ def floor_alternative(label, summaries):
     return text, passed
 
 
-# csgb JSON field -> our name; the first field found (at any depth) wins.
-CSGB_KEYS = {
-    "ns_per_iteration": ("ns_per_iteration", "nsPerIteration"),
-    "iterations": ("total_iterations", "iterations", "totalIterations"),
-    "iterations_per_second": ("iterations_per_second", "iterationsPerSecond"),
-    "seconds": ("seconds", "measured_seconds", "measuredSeconds"),
-    "voluntary_switches_per_iteration": ("voluntary_switches_per_iteration",
-                                         "voluntarySwitchesPerIteration"),
-    "involuntary_switches_per_iteration": ("involuntary_switches_per_iteration",
-                                           "involuntarySwitchesPerIteration"),
-    "eagain": ("eagain", "eagain_count", "EAGAIN"),
-}
-
 class CaseError(Exception):
-    """The case crashed or printed something we cannot read."""
+    """The case failed: a non-zero exit, a signal, a timeout, output we cannot read."""
+
+
+# The figures of a run kept in bench's records (csgb's report and a baseline's output
+# name them alike); csgb's whole report is kept beside them as csgb_json.
+RUN_FIELDS = ("ns_per_iteration", "iterations", "iterations_per_second", "seconds",
+              "voluntary_switches_per_iteration", "involuntary_switches_per_iteration",
+              "eagain")
 
 
 def case_argv(name, opts):
-    kind, prog, n, mode, _ = CASES[name]
-    if kind == "c":
-        program, *args = prog.split()
-        return baseline_argv(program, n, opts.duration, opts.warmup, opts.cpus, extra=args)
-    csgb = opts.csgb_static if kind == "csgb-static" else opts.csgb
-    workload, *flags = prog.split()
-    return csgb_argv(csgb, workload, n, mode=mode, cpus=opts.cpus, flags=flags, duration=opts.duration,
+    case = CASES[name]
+    if case.kind == "baseline":
+        return baseline_argv(case.program, case.n, opts.duration, opts.warmup, opts.cpus)
+    return csgb_argv(case_binary(name, opts), case.program, case.n, mode=case.mode,
+                     cpus=opts.cpus, flags=case.flags, duration=opts.duration,
                      warmup=opts.warmup)
 
 
 def case_binary(name, opts):
-    kind, prog, _, _, _ = CASES[name]
-    if kind == "c":
-        return BASELINE_BIN / prog.split()[0]
-    return Path(opts.csgb_static if kind == "csgb-static" else opts.csgb)
+    case = CASES[name]
+    if case.kind == "baseline":
+        return baseline_binary(case.program)
+    return Path(opts.csgb_static if case.kind == "csgb-static" else opts.csgb)
 
 
-def parse_c_output(stdout, stderr):
-    try:
-        return parse_baseline_output(stdout, stderr)
-    except ValueError as error:
-        raise CaseError(str(error))
-
-
-def find_key(obj, names):
-    """Breadth-first search of nested dicts/lists for the first of names."""
-    queue = [obj]
-    while queue:
-        nxt = []
-        for o in queue:
-            if isinstance(o, dict):
-                for n in names:
-                    if n in o and isinstance(o[n], (int, float)) and not isinstance(o[n], bool):
-                        return float(o[n])
-                nxt.extend(o.values())
-            elif isinstance(o, list):
-                nxt.extend(o)
-        queue = nxt
-    return None
-
-
-def parse_csgb_output(stdout):
-    try:
-        doc = parse_report(stdout)
-    except ValueError as error:
-        raise CaseError(str(error))
-    values = {}
-    for ours, theirs in CSGB_KEYS.items():
-        v = find_key(doc, theirs)
-        if v is not None:
-            values[ours] = v
-    return values, doc
+def unsupported_reason(name, opts, caps_by_binary):
+    """Why the csgb build of this case cannot run it, per its `csgb info`; None when
+    it can (or the case is a baseline)."""
+    case = CASES[name]
+    if case.kind == "baseline":
+        return None
+    caps = caps_by_binary[str(case_binary(name, opts))]
+    io = case.flags[case.flags.index("--io") + 1] if "--io" in case.flags else None
+    return caps.lacks(workload=case.program, mode=case.mode, io=io)
 
 
 def run_case(name, opts):
-    """Runs one case once. Returns ("ok", record) or ("skipped", reason);
-    raises CaseError on a crash."""
+    """Runs one case once through csgb_common.run_once. Returns its record
+    (wall_seconds, RUN_FIELDS, csgb_json for csgb); raises CaseError on a failed run
+    and UsageError on exit 64."""
     argv = case_argv(name, opts)
-    timeout = opts.warmup + opts.duration + opts.timeout_slack
-    t0 = time.monotonic()
-    try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=timeout)
-    except subprocess.TimeoutExpired:
-        raise CaseError("timed out after %.0f s" % timeout)
-    except OSError as e:
-        raise CaseError("cannot start %s: %s" % (argv[0], e))
-    wall = time.monotonic() - t0
-    first_err = next((l for l in p.stderr.splitlines() if l.strip()), "")
-    if p.returncode == EXIT_NOT_SUPPORTED:
-        return "skipped", "exit 64: %s" % (first_err or "(no message)")
-    if p.returncode != 0:
-        sig = ""
-        if p.returncode < 0:
-            sig = " (signal %d)" % -p.returncode
-        raise CaseError("exit status %d%s: %s" % (p.returncode, sig,
-                                                  first_err or "(no message)"))
-    raw = None
-    if CASES[name][0] == "c":
-        values = parse_c_output(p.stdout, p.stderr)
-    else:
-        values, raw = parse_csgb_output(p.stdout)
-    ns = values["ns_per_iteration"]
-    if not (math.isfinite(ns) and ns > 0):
-        raise CaseError("ns_per_iteration is %r (no iterations?)" % ns)
-    record = {"wall_seconds": round(wall, 3), **values}
-    if raw is not None:
-        record["csgb_json"] = raw
-    return "ok", record
+    rec = run_once(argv, opts.warmup + opts.duration + opts.timeout_slack,
+                   baseline=CASES[name].kind == "baseline")
+    if rec["status"] != "ok":
+        raise CaseError(rec["error"])
+    report = rec["report"]
+    record = {"wall_seconds": rec["wall_seconds"]}
+    record.update({k: report[k] for k in RUN_FIELDS
+                   if isinstance(report.get(k), (int, float)) and not isinstance(report[k], bool)})
+    if CASES[name].kind != "baseline":
+        record["csgb_json"] = report
+    return record
 
 
 def summarize(runs):
@@ -358,10 +312,10 @@ def parse_args(argv):
     opts = ap.parse_args(argv)
     if opts.csgb_static:
         opts.csgb_static = resolve_binary(opts.csgb_static, REPO)
-        for name, (kind, prog, n, mode, what) in list(CASES.items()):
-            if kind == "csgb":
-                CASES["static-" + name] = ("csgb-static", prog, n, mode,
-                                           what + " (static Swift runtime)")
+        for name, case in list(CASES.items()):
+            if case.kind == "csgb":
+                CASES["static-" + name] = case._replace(kind="csgb-static",
+                                                        what=case.what + " (static Swift runtime)")
                 RATIOS.append(("static-" + name, name, None))
     if opts.runs < 1:
         ap.error("--runs: expected an integer >= 1")
@@ -391,7 +345,7 @@ def main(argv):
 
     if opts.list:
         for name in CASES:
-            print("%-14s %s" % (name, CASES[name][4]))
+            print("%-14s %s" % (name, CASES[name].what))
             print("%14s $ %s" % ("", shlex.join(case_argv(name, opts))))
         return 0
 
@@ -410,8 +364,25 @@ def main(argv):
         missing = [n for n in opts.case_list if status.get(n) == "skipped"]
         if missing:
             log("not run (binary missing): %s" % ", ".join(missing))
-            if any(CASES[n][0] == "c" for n in missing):
+            if any(CASES[n].kind == "baseline" for n in missing):
                 log("  build the baselines with: make -C experiments/baselines")
+    caps_by_binary = {}
+    for name in list(active):
+        if CASES[name].kind == "baseline":
+            continue
+        binary = str(case_binary(name, opts))
+        if binary not in caps_by_binary:
+            try:
+                caps_by_binary[binary] = capabilities(binary)
+            except CapabilitiesError as e:
+                log("bench: %s" % e)
+                return 2
+        reason = unsupported_reason(name, opts, caps_by_binary)
+        if reason:
+            active.remove(name)
+            status[name] = "skipped"
+            reasons[name] = reason
+            log("not run: %s: %s" % (name, reason))
     if not active:
         log("no case to run")
         return 1
@@ -419,29 +390,35 @@ def main(argv):
     started = datetime.datetime.now(datetime.timezone.utc)
     log("bench: %d case(s) x %d run(s), %gs + %gs warm-up each, cpus %s"
         % (len(active), opts.runs, opts.duration, opts.warmup, opts.cpus))
+    usage_error = None
     for r in range(1, opts.runs + 1):
         for name in active:
             if status.get(name) in ("skipped", "crashed"):
                 continue
             try:
-                outcome, rec = run_case(name, opts)
+                rec = run_case(name, opts)
             except CaseError as e:
                 status[name] = "crashed"
                 reasons[name] = str(e)
                 log("[run %d/%d] %-14s CRASHED: %s" % (r, opts.runs, name, e))
                 log("    $ %s" % shlex.join(case_argv(name, opts)))
                 continue
-            if outcome == "skipped":
-                status[name] = "skipped"
-                reasons[name] = rec
-                log("[run %d/%d] %-14s skipped (%s)" % (r, opts.runs, name, rec))
-                continue
+            except UsageError as e:
+                usage_error = e
+                log("bench: stopped: %s" % e)
+                break
             rec["run"] = r
             runs[name].append(rec)
             status[name] = "ok"
             log("[run %d/%d] %-14s %10.1f ns/iteration" % (r, opts.runs, name,
                                                            rec["ns_per_iteration"]))
+        if usage_error:
+            break
 
+    if usage_error:
+        for name in opts.case_list:
+            if not runs[name] and name not in reasons:
+                reasons[name] = "the bench stopped (a run exited 64)"
     summaries = {n: summarize(runs[n]) for n in opts.case_list
                  if status.get(n) == "ok" and runs[n]}
 
@@ -548,6 +525,7 @@ def main(argv):
                 for n in opts.case_list},
             "ratios": ratio_records,
             "missed_targets": misses,
+            "stopped_by_usage_error": str(usage_error) if usage_error else None,
         }
         out = Path(opts.json)
         if out.parent and not out.parent.exists():
@@ -557,6 +535,10 @@ def main(argv):
             f.write("\n")
         log("wrote %s" % out)
 
+    if usage_error:
+        log("bench: a run exited 64 (its command line is wrong), so the bench stopped: %s"
+            % usage_error)
+        return EXIT_USAGE
     return 1 if crashed else 0
 
 

@@ -12,71 +12,72 @@ only. Used for the README's transport and io_uring tables.
 """
 import argparse
 import json
-import statistics
-import subprocess
 import sys
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-MODES = ("thread", "green", "async")
+from csgb_common import (DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
+                         resolve_binary, run_once)
 
 
-def grids(name):
+def grids(name, caps):
+    """(label, workload, n, mode, flags, cpus or None for --cpus) per case; the modes
+    and transports are the ones the binary's `csgb info` lists."""
+    modes = caps.modes_for("socket")
     if name == "transports":
-        return [(f"{m} {t}", ["socket", "1", "--mode", m, "--transport", t], None)
-                for t in ("unix", "pipe", "tcp") for m in MODES]
+        return [(f"{m} {t}", "socket", 1, m, ["--transport", t], None)
+                for t in caps.transports_for("socket") for m in modes]
     if name == "io":
         cases = []
-        for n in ("1", "100"):
-            for m in MODES:
-                for io in ("direct", "uring"):
-                    cases.append((f"{m} {io} N={n}", ["socket", n, "--mode", m, "--io", io], None))
+        for n in (1, 100):
+            for m in modes:
+                for io in caps.io:
+                    cases.append((f"{m} {io} N={n}", "socket", n, m, ["--io", io], None))
+                if "uring" not in caps.io:
+                    continue
                 # The poller wants a CPU of its own: the worker on CPU 0, the poller on
                 # CPU 1 (csgb puts it on the last listed CPU when workers leave one
                 # free). Thread mode has a poller per actor and no CPU to spare: shown
                 # once, on one CPU, for what it costs.
-                sqpoll = ["socket", n, "--mode", m, "--io", "uring", "--sqpoll"]
+                sqpoll = ["--io", "uring", "--sqpoll"]
                 if m != "thread":
-                    cases.append((f"{m} uring+sqpoll N={n} (cpus 0-1)", sqpoll + ["--pin", "each"], "0-1"))
-                elif n == "1":
-                    cases.append((f"{m} uring+sqpoll N={n} (cpu 0)", sqpoll, None))
+                    cases.append((f"{m} uring+sqpoll N={n} (cpus 0-1)", "socket", n, m,
+                                  sqpoll + ["--pin", "each"], "0-1"))
+                elif n == 1:
+                    cases.append((f"{m} uring+sqpoll N={n} (cpu 0)", "socket", n, m, sqpoll, None))
         return cases
     raise SystemExit(f"unknown grid {name!r}: transports or io")
 
 
-def run(csgb, argv, cpus, opts):
-    cmd = [str(csgb)] + argv + ["--cpus", cpus or opts.cpus, "-d", str(opts.duration), "--warmup", str(opts.warmup),
-                                "--format", "json"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=opts.duration + opts.warmup + 60)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)}: exit {done.returncode}: {done.stderr.strip()}")
-    return json.loads(done.stdout)
-
-
-def median(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else None
-
-
-def fmt(value, digits):
-    return "—" if value is None else f"{value:,.{digits}f}"
+def run(csgb, case, opts):
+    _, workload, n, mode, flags, cpus = case
+    argv = csgb_argv(csgb, workload, n, mode=mode, cpus=cpus or opts.cpus, flags=flags,
+                     duration=opts.duration, warmup=opts.warmup)
+    rec = run_once(argv, opts.duration + opts.warmup + 60)
+    if rec["status"] != "ok":
+        raise SystemExit(f"cells: {rec['command']}: {rec['error']}")
+    return rec["report"]
 
 
 def main(argv):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("grid", choices=("transports", "io"))
-    ap.add_argument("--csgb", default=str(REPO / ".build" / "release" / "csgb"))
+    ap.add_argument("--csgb", default=str(DEFAULT_CSGB))
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--warmup", type=float, default=0.2)
     ap.add_argument("--cpus", default="0")
     ap.add_argument("--json", metavar="OUT")
     opts = ap.parse_args(argv)
-    cases = grids(opts.grid)
-    reports = {label: [] for label, _, _ in cases}
+    opts.csgb = resolve_binary(opts.csgb)
+    cases = grids(opts.grid, capabilities(opts.csgb))
+    reports = {case[0]: [] for case in cases}
     for round_ in range(opts.runs):
-        for label, args, cpus in cases:
-            report = run(opts.csgb, args, cpus, opts)
+        for case in cases:
+            label = case[0]
+            try:
+                report = run(opts.csgb, case, opts)
+            except UsageError as e:
+                raise SystemExit(f"cells: stopped: {e}")
             reports[label].append(report)
             print(f"[run {round_ + 1}/{opts.runs}] {label:28s} {report['ns_per_iteration']:10.1f} ns/iteration",
                   file=sys.stderr, flush=True)
@@ -84,8 +85,9 @@ def main(argv):
         Path(opts.json).write_text(json.dumps({"argv": argv, "reports": reports}, indent=1))
     print(f"| case | ns/iteration (median of {opts.runs}) | switches/iteration | io_uring_enter/iteration | entries/enter | SQ poller cpu s | eagain |")
     print("|---|---|---|---|---|---|---|")
-    for label, _, _ in cases:
-        runs = reports[label]
+    for case in cases:
+        runs = reports[case[0]]
+        label = case[0]
         ns = median([r["ns_per_iteration"] for r in runs])
         switches = median([(r["voluntary_switches_per_iteration"] or 0) + (r["involuntary_switches_per_iteration"] or 0)
                            for r in runs])

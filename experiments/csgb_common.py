@@ -1,15 +1,21 @@
 """What the experiment scripts share: repository paths, csgb's exit codes, medians and
-the noise threshold, a csgb case's command line, reading csgb's JSON report and a
-baseline's key: value output, and what the binary can run (`csgb info --format json`).
+the noise threshold, number formatting, the registry of baseline programs, a case's
+command line, the one runner every driver uses for a csgb or baseline run (`run_once`),
+reading csgb's JSON report and a baseline's key: value output, and what the binary can
+run (`csgb info --format json`).
 
-Standard library only, so every script (bench.py, sweep*.py, plot.py, stop_latency.py,
-measure_overhead.py) imports it without matplotlib.
+Standard library only, so every script (bench.py, sweep*.py, cells.py, plot.py,
+stop_latency.py, measure_overhead.py, explain_findings.py, compare.py) imports it
+without matplotlib.
 """
 import json
 import math
 import re
+import shlex
 import statistics
 import subprocess
+import time
+from collections import namedtuple
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -26,7 +32,6 @@ EXIT_UNAVAILABLE = 69         # perf missing or not permitted, io_uring unavaila
 EXIT_OS_LIMIT = 71
 EXIT_OUTPUT = 74
 EXIT_INTERRUPTED = 130
-EXIT_NOT_SUPPORTED = EXIT_USAGE
 
 NOISY_CV = 0.05   # a case whose runs vary more than this (stdev / mean) is flagged NOISY
 
@@ -63,6 +68,70 @@ def fmt_seconds(x):
     return "%g" % x
 
 
+def fmt(x, digits=None):
+    """A figure for a table: thousands grouped, digits by magnitude unless given;
+    "–" for a missing one."""
+    if x is None:
+        return "–"
+    if isinstance(x, bool):
+        return "true" if x else "false"
+    if isinstance(x, int) and digits is None:
+        return "{:,}".format(x)
+    if digits is None:
+        a = abs(x)
+        digits = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 1 else 4
+    return "{:,.{}f}".format(x, digits)
+
+
+# ---------------------------------------------------------------- baseline programs
+
+# Every program of experiments/baselines/bin (built by `make baselines`, `make floor`),
+# once: the binary and its leading arguments, the csgb workload it does the same work
+# as (None: no csgb workload, e.g. a notify ping-pong without sockets), the csgb mode
+# it is the reference of (what the sweep compares it with by default), and what it is.
+# bench.py names its cases after these; a sweep manifest's "baselines" may name any
+# program that has a workload.
+Baseline = namedtuple("Baseline", "binary args workload reference what")
+BASELINES = {
+    "echo_loop": Baseline("echo_loop", (), "socket", "green",
+                          "one thread, write/read/write/read on a blocking socket pair: "
+                          "the 4-syscall floor"),
+    "echo_loop_nonblocking": Baseline("echo_loop_nonblocking", (), "socket", "async",
+                                      "the same 4 syscalls on a non-blocking pair (as green/"
+                                      "async use it)"),
+    "echo_threads": Baseline("echo_threads", (), "socket", "thread",
+                             "socket pair echo, one kernel thread per side, blocking"),
+    "tokio_echo": Baseline("tokio_echo", (), "socket", "async",
+                           "tokio current-thread echo, Notify pairing, non-blocking pair"),
+    "go_echo": Baseline("go_echo", (), "socket", "async",
+                        "Go goroutine echo through the netpoller"),
+    "swift_floor_echo": Baseline("swift_floor", ("echo",), "socket", "async",
+                                 "tokio_echo's design in minimal Swift: tasks, continuation "
+                                 "notify, the same 4 syscalls, no csgb code (`make floor`)"),
+    "yield_threads": Baseline("yield_threads", (), "yield", "thread",
+                              "kernel threads calling sched_yield"),
+    "fiber_yield": Baseline("fiber_yield", (), "yield", "green",
+                            "Boost.Context fibers jumping round-robin (no scheduler)"),
+    "fiber_rr_yield": Baseline("fiber_rr_yield", (), "yield", "async",
+                               "Boost.Fiber yield under its round_robin scheduler"),
+    "go_gosched": Baseline("go_gosched", (), "yield", "async",
+                           "Go goroutines yielding with runtime.Gosched"),
+    "swift_floor_yield": Baseline("swift_floor", ("yield",), "yield", "async",
+                                  "Swift tasks yielding through the enqueue hook, no sockets"),
+    "swift_floor_static_yield": Baseline("swift_floor_static", ("yield",), "yield", "async",
+                                         "swift_floor_yield with the Swift runtime linked "
+                                         "statically"),
+    "tokio_notify": Baseline("tokio_notify", (), None, None,
+                             "tokio Notify ping-pong, no sockets (2 hops per iteration)"),
+    "swift_floor_notify": Baseline("swift_floor", ("notify",), None, None,
+                                   "Swift tasks ping-ponging through continuations, no sockets "
+                                   "(2 hops per iteration; `make floor`)"),
+    "swift_floor_static_notify": Baseline("swift_floor_static", ("notify",), None, None,
+                                          "swift_floor_notify with the Swift runtime linked "
+                                          "statically"),
+}
+
+
 # ---------------------------------------------------------------- command lines
 
 def csgb_argv(csgb, workload, n, mode=None, cpus=None, pin=None, workers=None,
@@ -96,9 +165,14 @@ def csgb_argv(csgb, workload, n, mode=None, cpus=None, pin=None, workers=None,
     return argv
 
 
-def baseline_argv(program, n, duration, warmup, cpus=None, extra=()):
-    """A program of experiments/baselines/bin: `P [extra] -n N -d D -w W [-c CPUS]`."""
-    argv = [str(BASELINE_BIN / program)] + list(extra) + [
+def baseline_binary(program):
+    """The executable of a BASELINES entry."""
+    return BASELINE_BIN / BASELINES[program].binary
+
+
+def baseline_argv(program, n, duration, warmup, cpus=None):
+    """A BASELINES program: `BINARY [args] -n N -d D -w W [-c CPUS]`."""
+    argv = [str(baseline_binary(program))] + list(BASELINES[program].args) + [
         "-n", str(n), "-d", fmt_seconds(duration), "-w", fmt_seconds(warmup)]
     return argv + (["-c", cpus] if cpus is not None else [])
 
@@ -158,6 +232,72 @@ def parse_baseline_output(stdout, stderr):
     if not values["iterations"]:
         raise ValueError("no iterations in the baseline's output")
     return values
+
+
+# ---------------------------------------------------------------- running one case
+
+STDERR_KEEP = 4000   # characters of a run's stderr kept in its record
+
+
+class UsageError(Exception):
+    """A run exited 64: its command line is wrong (a misspelt flag, a value out of
+    range). That is a bug in the driver or its manifest, not a result: the driver
+    stops with csgb's own message instead of skipping the case."""
+
+    def __init__(self, command, message):
+        Exception.__init__(self, "%s: exit 64: %s" % (command, message))
+        self.command = command
+        self.message = message
+
+
+def first_line(text):
+    return next((l.strip() for l in (text or "").splitlines() if l.strip()), "")
+
+
+def run_once(argv, timeout, baseline=False):
+    """Runs one csgb case (argv ending in --format json) or one baseline program and
+    returns its record: command, status, exit_code, wall_seconds, error, stderr, and
+    report (csgb's JSON object, or the baseline's figures) when it has one.
+
+    status: "ok"; "failed" (another non-zero exit, a signal, a timeout, output that
+    cannot be read, no iterations). Raises UsageError on exit 64."""
+    t0 = time.monotonic()
+    rec = {"command": shlex.join(argv)}
+    try:
+        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True, timeout=timeout)
+    except subprocess.TimeoutExpired as e:
+        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
+        rec.update(status="failed", exit_code=None, wall_seconds=round(time.monotonic() - t0, 3),
+                   error="timed out after %g s" % timeout, stderr=err[-STDERR_KEEP:])
+        return rec
+    except OSError as e:
+        rec.update(status="failed", exit_code=None, wall_seconds=0.0,
+                   error="cannot start %s: %s" % (argv[0], e), stderr="")
+        return rec
+    rec["wall_seconds"] = round(time.monotonic() - t0, 3)
+    rec["exit_code"] = p.returncode
+    rec["stderr"] = p.stderr[-STDERR_KEEP:]
+    message = first_line(p.stderr) or "(no message)"
+    if p.returncode == EXIT_USAGE:
+        raise UsageError(rec["command"], message)
+    if p.returncode != 0:
+        sig = " (signal %d)" % -p.returncode if p.returncode < 0 else ""
+        rec.update(status="failed", error="exit %d%s: %s" % (p.returncode, sig, message))
+        return rec
+    try:
+        report = parse_baseline_output(p.stdout, p.stderr) if baseline else parse_report(p.stdout)
+    except ValueError as e:
+        rec.update(status="failed", error="unreadable report: %s" % e,
+                   stdout=p.stdout[-STDERR_KEEP:])
+        return rec
+    rec["report"] = report
+    ns = report["ns_per_iteration"]
+    if not (math.isfinite(ns) and ns > 0):
+        rec.update(status="failed", error="ns_per_iteration is %r (no iterations?)" % ns)
+        return rec
+    rec.update(status="ok", error="")
+    return rec
 
 
 def resolve_binary(path, repo=REPO):
@@ -221,6 +361,22 @@ class Capabilities:
     def transports_for(self, workload):
         """The transports `--transport` accepts for this workload; [] when it takes none."""
         return list(self._workloads[workload]["transports"])
+
+    def lacks(self, workload=None, mode=None, io=None, transport=None):
+        """Why this build cannot run the case, from its `csgb info` (e.g. green mode on
+        a machine whose build has no green mode); None when it lists everything."""
+        if workload is not None and workload not in self._workloads:
+            return "csgb info lists no workload %s (it has %s)" % (workload, ", ".join(self.workloads))
+        if mode is not None and mode not in self.modes:
+            return "csgb info lists no mode %s (it has %s)" % (mode, ", ".join(self.modes))
+        if workload is not None and mode is not None and mode not in self.modes_for(workload):
+            return "csgb info does not list %s in %s mode" % (workload, mode)
+        if io is not None and io not in self.io:
+            return "csgb info lists no io path %s (it has %s)" % (io, ", ".join(self.io))
+        if transport is not None and workload is not None \
+                and transport not in self.transports_for(workload):
+            return "csgb info does not list %s over %s" % (workload, transport)
+        return None
 
     def mode_rank(self, mode):
         return self.modes.index(mode) if mode in self.modes else len(self.modes)

@@ -6,12 +6,34 @@ medians over the runs of each case (report.json files), in ns per iteration.
 """
 import json
 import os
-import statistics
+import re
 import sys
 
-ROWS = [("scheduler", "scheduler (`__schedule` and below)"), ("wake_ups", "wake-ups"),
-        ("syscall_entry_exit", "syscall entry/exit"), ("socket", "socket work"),
-        ("swift_runtime", "Swift runtime"), ("csgb", "csgb code"), ("other", "other")]
+from csgb_common import RESULTS_ROOT, median
+
+# A row of report.txt's table: its title, then one figure per mode and the difference.
+TEXT_ROW = re.compile(r"^(?P<title>\S.*?)\s{2,}-?[\d.]+(\s+-?[\d.]+)+\s*$")
+
+
+def row_titles(run_dir, keys):
+    """The attribution rows in csgb explain's order (the keys of report.json's rows)
+    with the titles its report.txt gives them, read from the first len(keys) table rows
+    of that file; a name with a leading "__" (a kernel function) is put in backticks so
+    that Markdown does not read it as emphasis. Without report.txt: the keys."""
+    titles = []
+    try:
+        with open(os.path.join(run_dir, "report.txt")) as f:
+            for line in f:
+                m = TEXT_ROW.match(line.rstrip("\n"))
+                if m:
+                    titles.append(re.sub(r"(__\w+)", r"`\1`", m.group("title")))
+                if len(titles) == len(keys):
+                    break
+    except OSError:
+        pass
+    if len(titles) != len(keys):
+        titles = [k.replace("_", " ") for k in keys]
+    return list(zip(keys, titles))
 
 
 def clean(report):
@@ -21,36 +43,37 @@ def clean(report):
 
 
 def load(case_dir):
-    """(clean reports, names of flagged runs, the first clean run that kept its graphs)."""
-    reports, flagged, example = [], [], None
+    """(clean reports, names of flagged runs, the first clean run that kept its graphs,
+    the attribution rows as (key, title))."""
+    reports, flagged, example, rows = [], [], None, None
     for run in sorted(os.listdir(case_dir)):
         path = os.path.join(case_dir, run, "report.json")
         if not os.path.exists(path):
             continue
-        report = json.load(open(path))
+        with open(path) as f:
+            report = json.load(f)
+        if rows is None:
+            rows = row_titles(os.path.join(case_dir, run), list(report["difference"]["rows"]))
         if clean(report):
             reports.append(report)
             if example is None and os.path.exists(os.path.join(case_dir, run, "diff-thread-green.svg")):
                 example = run
         else:
             flagged.append(run)
-    return reports, flagged, example
-
-
-def median(values):
-    return statistics.median(values)
+    return reports, flagged, example, rows
 
 
 def summarise(loaded):
     """Median per mode row, per mode measured/sum, and for the difference."""
-    reports, flagged, example = loaded
+    reports, flagged, example, rows = loaded
     modes = [m["mode"] for m in reports[0]["modes"]]
-    out = {"modes": modes, "runs": len(reports), "workload": " ".join(reports[0]["workload"])}
+    out = {"modes": modes, "runs": len(reports), "workload": " ".join(reports[0]["workload"]),
+           "rows": rows}
     for i, mode in enumerate(modes):
-        out[mode] = {key: median([r["modes"][i]["rows"][key] for r in reports]) for key, _ in ROWS}
+        out[mode] = {key: median([r["modes"][i]["rows"][key] for r in reports]) for key, _ in rows}
         out[mode]["measured"] = median([r["modes"][i]["measured_ns_per_iteration"] for r in reports])
         out[mode]["sum"] = median([r["modes"][i]["rows_sum_ns_per_iteration"] for r in reports])
-    out["diff"] = {key: median([r["difference"]["rows"][key] for r in reports]) for key, _ in ROWS}
+    out["diff"] = {key: median([r["difference"]["rows"][key] for r in reports]) for key, _ in rows}
     out["diff"]["measured"] = median([r["difference"]["measured_ns_per_iteration"] for r in reports])
     out["diff"]["sum"] = median([r["difference"]["rows_sum_ns_per_iteration"] for r in reports])
     out["deviations"] = [r["difference"]["deviation"] for r in reports]
@@ -67,7 +90,7 @@ def n(x):
 def table(s):
     a, b = s["modes"]
     lines = [f"| row | {a} | {b} | {a} − {b} |", "|---|---|---|---|"]
-    for key, title in ROWS:
+    for key, title in s["rows"]:
         lines.append(f"| {title} | {n(s[a][key])} | {n(s[b][key])} | {n(s['diff'][key])} |")
     lines.append(f"| **sum of rows** | {s[a]['sum']:,.0f} | {s[b]['sum']:,.0f} | {s['diff']['sum']:,.0f} |")
     lines.append(f"| **measured ns/iteration** | {s[a]['measured']:,.0f} | {s[b]['measured']:,.0f} | {s['diff']['measured']:,.0f} |")
@@ -79,7 +102,7 @@ def pct(x):
 
 
 def main():
-    root = sys.argv[1] if len(sys.argv) > 1 else "experiments/results/explain"
+    root = sys.argv[1] if len(sys.argv) > 1 else str(RESULTS_ROOT / "explain")
     base = summarise(load(os.path.join(root, "socket1")))
     big = summarise(load(os.path.join(root, "socket1-256K")))
     t, g = base["modes"]

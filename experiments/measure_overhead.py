@@ -17,10 +17,9 @@ usage: python3 experiments/measure_overhead.py [--modes thread,green,async] [--r
 import argparse
 import json
 import shutil
-import subprocess
 import sys
 
-from csgb_common import DEFAULT_CSGB, csgb_argv, median, parse_report
+from csgb_common import DEFAULT_CSGB, UsageError, csgb_argv, median, resolve_binary, run_once
 
 VARIANTS = {
     "plain": [],
@@ -32,16 +31,18 @@ VARIANTS = {
 PERF_EVENTS = "context-switches,task-clock"
 
 
-def run_once(csgb, mode, variant, opts):
+def run_variant(csgb, mode, variant, opts):
     argv = csgb_argv(csgb, "socket", 1, mode=mode, cpus=opts.cpus, flags=VARIANTS[variant],
                      duration=opts.duration)
     if variant == "perf-stat":
         argv = ["perf", "stat", "-x,", "-e", PERF_EVENTS, "--"] + argv
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=opts.duration + 60)
-    if done.returncode != 0:
-        sys.exit("measure_overhead: %s failed (%d): %s" % (" ".join(argv), done.returncode,
-                                                           done.stderr.strip()[-300:]))
-    return parse_report(done.stdout)["ns_per_iteration"]
+    try:
+        rec = run_once(argv, opts.duration + 60)
+    except UsageError as e:
+        sys.exit("measure_overhead: stopped: %s" % e)
+    if rec["status"] != "ok":
+        sys.exit("measure_overhead: %s: %s" % (rec["command"], rec["error"]))
+    return rec["report"]["ns_per_iteration"]
 
 
 def main():
@@ -53,6 +54,7 @@ def main():
     ap.add_argument("--csgb", default=str(DEFAULT_CSGB))
     ap.add_argument("--json")
     opts = ap.parse_args()
+    opts.csgb = str(resolve_binary(opts.csgb))
     if shutil.which("perf") is None:
         sys.exit("measure_overhead: perf is missing (apt-get install linux-perf)")
     modes = opts.modes.split(",")
@@ -60,7 +62,7 @@ def main():
     for r in range(opts.runs):
         for m in modes:
             for v in VARIANTS:
-                ns[(m, v)].append(run_once(opts.csgb, m, v, opts))
+                ns[(m, v)].append(run_variant(opts.csgb, m, v, opts))
         print("run %d/%d done" % (r + 1, opts.runs), file=sys.stderr)
     summary = {}
     for m in modes:

@@ -19,10 +19,12 @@ Results go to experiments/results/<YYYY-MM-DD>-<hostname>/ (or --out):
 results.csv (one row per run), results.json (every raw report, the manifest,
 `csgb info`), PNG plots (experiments/plot.py, matplotlib) and summary.md.
 
-Exit status: 0 when every run succeeded or was unsupported (csgb exit 64),
-1 when a run failed (other non-zero exit, timeout, unreadable output),
-2 for a bad manifest or bad arguments, 130 when interrupted (results so far are
-still written). Standard library only, plus matplotlib for the plots.
+Exit status: 0 when every run succeeded, 1 when a run failed (non-zero exit,
+timeout, unreadable output), 2 for a bad manifest or bad arguments, 64 when a run
+exited 64 (its command line is wrong: the sweep stops with csgb's message and writes
+the runs so far), 130 when interrupted (results so far are still written). A case
+that csgb info does not list (a workload x mode or transport the build lacks) is
+dropped when the manifest is expanded and counted as excluded. Standard library only, plus matplotlib for the plots.
 
 This file is the command line only: sweep_manifest.py (load, validate, expand),
 sweep_runner.py (run, interleave, CSV/JSON, plots), sweep_summary.py (summary.md,
@@ -40,8 +42,8 @@ import sys
 import time
 from pathlib import Path
 
-from csgb_common import (DEFAULT_CSGB, REPO, RESULTS_ROOT, CapabilitiesError, capabilities_of,
-                         csgb_info, resolve_binary)
+from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, CapabilitiesError,
+                         UsageError, capabilities_of, csgb_info, resolve_binary)
 from sweep_manifest import (ManifestError, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
 from sweep_runner import (decide_counters, git_describe, log, plan_runs, resummarize,
@@ -132,7 +134,11 @@ def main(argv):
             "take, per csgb info; manifest excludes)" % settings["excluded"])
 
     t0 = time.monotonic()
-    runs, interrupted = run_plan(plan, opts.csgb, settings)
+    usage_error = None
+    try:
+        runs, interrupted = run_plan(plan, opts.csgb, settings)
+    except UsageError as e:
+        usage_error, runs, interrupted = e, e.runs, False
     finished = datetime.datetime.now().astimezone()
     doc = {
         "started": started.isoformat(timespec="seconds"),
@@ -140,6 +146,7 @@ def main(argv):
         "elapsed_seconds": round(time.monotonic() - t0, 1),
         "estimated_seconds": round(estimate, 1),
         "interrupted": interrupted,
+        "stopped_by_usage_error": str(usage_error) if usage_error else None,
         "command": shlex.join([os.path.basename(sys.argv[0])] + list(argv)),
         "manifest_path": str(opts.manifest),
         "manifest": manifest,
@@ -159,6 +166,10 @@ def main(argv):
            len(runs) - len(failed) - len(unsupported), len(failed), len(unsupported)))
     for name in sorted(os.listdir(outdir)):
         log("  %s" % (outdir / name))
+    if usage_error:
+        log("sweep: a run exited 64 (its command line is wrong), so the sweep stopped: %s"
+            % usage_error)
+        return EXIT_USAGE
     if interrupted:
         return 130
     return 1 if failed else 0

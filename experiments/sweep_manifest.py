@@ -5,7 +5,7 @@ and the time estimate. See experiments/README.md, "Manifest"."""
 import json
 import re
 
-from csgb_common import CPULIST_RE, baseline_argv, csgb_argv
+from csgb_common import BASELINES, CPULIST_RE, baseline_argv, csgb_argv
 
 DEFAULTS = {"duration": 0.5, "warmup": 0.1, "repeats": 3, "timeout": 60.0}
 BLOCK_KEYS = {"workloads", "modes", "n", "pinning", "work_sizes", "transports", "io", "flags",
@@ -14,20 +14,10 @@ TOP_KEYS = {"description", "defaults", "matrix", "exclude", "flags", "mode_flags
             "counters", "counter_repeats", "baselines"}
 BASELINE_KEYS = {"program", "n", "pinning", "compare", "duration", "warmup", "repeats",
                  "timeout"}
-# Baseline program (experiments/baselines/bin, built by `make baselines`) -> the csgb
-# workload it runs and the csgb mode it is the reference of (compared with by default).
-# A fact about each baseline program, so it lives here and not in csgb's capabilities.
-BASELINE_PROGRAMS = {
-    "echo_threads": ("socket", "thread"),
-    "echo_loop": ("socket", "green"),
-    "echo_loop_nonblocking": ("socket", "async"),
-    "tokio_echo": ("socket", "async"),
-    "go_echo": ("socket", "async"),
-    "yield_threads": ("yield", "thread"),
-    "fiber_yield": ("yield", "green"),
-    "fiber_rr_yield": ("yield", "async"),
-    "go_gosched": ("yield", "async"),
-}
+# The baseline programs a manifest may name: those of csgb_common.BASELINES that do
+# the work of a csgb workload (program -> (workload, the mode it is the reference of)).
+BASELINE_PROGRAMS = {name: (b.workload, b.reference) for name, b in BASELINES.items()
+                     if b.workload is not None}
 # The baselines' socket loops use a Unix socketpair and read(2)/write(2).
 BASELINE_TRANSPORT, BASELINE_IO = "unix", "direct"
 PIN_KEYS = {"cpus", "pin", "workers", "label"}

@@ -7,17 +7,12 @@ import csv
 import importlib.util
 import json
 import os
-import shlex
 import subprocess
 import sys
-import time
 
-from csgb_common import (EXIT_NOT_SUPPORTED, HERE, REPO, cv, is_noisy, median,
-                         parse_baseline_output, parse_report)
+from csgb_common import (HERE, REPO, UsageError, cv, fmt, is_noisy, median, run_once)
 from sweep_manifest import case_argv
-from sweep_summary import compute_ratios, fmt, group_fields, io_comparison, write_summary
-
-STDERR_KEEP = 4000                   # characters of a failed run's stderr kept
+from sweep_summary import compute_ratios, group_fields, io_comparison, write_summary
 
 # Per-case figures taken as medians over the successful timing runs.
 MEDIAN_FIELDS = ("ns_per_iteration", "iterations_per_second",
@@ -56,43 +51,6 @@ def flatten(obj, prefix="", out=None):
         else:
             out[key] = v
     return out
-
-
-def run_once(argv, timeout, baseline=False):
-    """Returns a run record: status ok | unsupported | failed."""
-    t0 = time.monotonic()
-    rec = {"command": shlex.join(argv)}
-    try:
-        p = subprocess.run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                           text=True, timeout=timeout)
-    except subprocess.TimeoutExpired as e:
-        err = e.stderr.decode(errors="replace") if isinstance(e.stderr, bytes) else (e.stderr or "")
-        rec.update(status="failed", exit_code=None, wall_seconds=round(time.monotonic() - t0, 3),
-                   error="timed out after %g s" % timeout, stderr=err[-STDERR_KEEP:])
-        return rec
-    except OSError as e:
-        rec.update(status="failed", exit_code=None, wall_seconds=0.0,
-                   error="cannot start %s: %s" % (argv[0], e), stderr="")
-        return rec
-    rec["wall_seconds"] = round(time.monotonic() - t0, 3)
-    rec["exit_code"] = p.returncode
-    rec["stderr"] = p.stderr[-STDERR_KEEP:]
-    first_err = next((l.strip() for l in p.stderr.splitlines() if l.strip()), "")
-    if p.returncode != 0:
-        sig = " (signal %d)" % -p.returncode if p.returncode < 0 else ""
-        rec["status"] = "unsupported" if p.returncode == EXIT_NOT_SUPPORTED else "failed"
-        rec["error"] = "exit %d%s: %s" % (p.returncode, sig, first_err or "(no message)")
-        return rec
-    try:
-        rec["report"] = parse_baseline_output(p.stdout, p.stderr) if baseline else parse_report(p.stdout)
-    except ValueError as e:
-        rec["status"] = "failed"
-        rec["error"] = "unreadable report: %s" % e
-        rec["stdout"] = p.stdout[-STDERR_KEEP:]
-        return rec
-    rec["status"] = "ok"
-    rec["error"] = ""
-    return rec
 
 
 def decide_counters(setting, info, csgb, cases):
@@ -304,8 +262,10 @@ def plan_runs(cases, settings, collect_counters):
 
 def run_plan(plan, csgb, settings):
     """Runs the plan, one progress line per run on stderr. Returns (runs, interrupted):
-    Ctrl-C stops it and keeps the runs so far."""
-    runs, interrupted = [], False
+    Ctrl-C stops it and keeps the runs so far; so does a run that exits 64 (its
+    command line is wrong), whose UsageError is re-raised after the summaries, with
+    the runs attached (error.runs), for the caller to write them and stop."""
+    runs, interrupted, usage_error = [], False, None
     width = len(str(len(plan)))
     try:
         for i, (c, kind, rep) in enumerate(plan, 1):
@@ -332,8 +292,14 @@ def run_plan(plan, csgb, settings):
     except KeyboardInterrupt:
         interrupted = True
         log("sweep: interrupted; writing the %d run(s) so far" % len(runs))
+    except UsageError as e:
+        usage_error = e
+        log("sweep: stopped: %s" % e)
     for c in {id(c): c for c, _, _ in plan}.values():
         c["summary"] = summarize_case(c, [r for r in runs if r["case"] is c])
+    if usage_error:
+        usage_error.runs = runs
+        raise usage_error
     return runs, interrupted
 
 

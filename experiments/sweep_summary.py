@@ -5,23 +5,10 @@ comparisons results.json stores."""
 import json
 from pathlib import Path
 
-from csgb_common import NOISY_CV, fmt_seconds
+from csgb_common import NOISY_CV, fmt, fmt_seconds
 
 HARDWARE_COUNTER_FIELDS = ("ipc", "cache_misses_per_iteration",
                            "dtlb_load_misses_per_iteration")
-
-
-def fmt(x, digits=None):
-    if x is None:
-        return "–"
-    if isinstance(x, bool):
-        return "true" if x else "false"
-    if isinstance(x, int) and digits is None:
-        return "{:,}".format(x)
-    if digits is None:
-        a = abs(x)
-        digits = 0 if a >= 1000 else 1 if a >= 100 else 2 if a >= 1 else 4
-    return "{:,.{}f}".format(x, digits)
 
 
 def ws_text(label):
