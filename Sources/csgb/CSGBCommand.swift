@@ -11,8 +11,9 @@ struct CSGBCommand: ParsableCommand {
         discussion: """
             Every workload runs as kernel threads (--mode thread), green threads on our own \
             stacks (--mode green) or Swift tasks on one thread per worker (--mode async). \
-            The report's first line is `total iterations: N`; an iteration is one round trip \
-            of one pair (socket, futex) or one yield (yield). See README.md for every figure.
+            The report's first line is `total iterations: N`; an iteration is \
+            \(WorkloadRegistry.all.map { "\($0.command.iteration) (\($0.command.name))" }.joined(separator: ", ")). \
+            docs/reading-reports.md explains every figure.
             Exit codes: 0 ok, 3 verification failed, 64 bad usage, 69 perf missing or not \
             permitted, 71 system limit or failed call, 74 the report could not be written, \
             130 stopped by a signal before anything was measured.
@@ -23,7 +24,7 @@ struct CSGBCommand: ParsableCommand {
             `priority` line says what it did.
             """,
         version: "csgb " + BuildInfo.version,
-        subcommands: [SocketCommand.self, YieldCommand.self, FutexCommand.self, StatCommand.self, ExplainCommand.self, InfoCommand.self])
+        subcommands: WorkloadRegistry.all.map { $0.subcommand } + [StatCommand.self, ExplainCommand.self, InfoCommand.self])
 
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {

@@ -69,7 +69,7 @@ struct StatCommand: ParsableCommand {
             throw ValidationError("workload: " + (message.hasPrefix("Error: ") ? String(message.dropFirst(7)) : message))
         }
         guard let workload = command as? any WorkloadCommand else {
-            throw ValidationError("csgb stat runs a workload (socket, yield, futex), not \(arguments[0])")
+            throw ValidationError("csgb stat runs a workload (\(WorkloadRegistry.names.joined(separator: ", "))), not \(arguments[0])")
         }
         return workload
     }

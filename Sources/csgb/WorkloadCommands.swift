@@ -205,7 +205,7 @@ protocol WorkloadCommand: ParsableCommand {
 extension WorkloadCommand {
     func validateCount() throws {
         if n < 1 || n > 1_000_000 { throw ValidationError("N must be between 1 and 1000000, got \(n)") }
-        try options.rejectIdleWorkers(units: n, unit: workload.name == "yield" ? "actor" : "pair")
+        try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
     }
 
     func run() throws {
@@ -229,12 +229,30 @@ extension WorkloadCommand {
     }
 }
 
-struct SocketCommand: WorkloadCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "socket",
-        abstract: "N socket pairs; each pair echoes 1 byte (2 writes and 2 reads per round trip).")
+/// A workload's subcommand, made from its registry entry: N, the shared options, and
+/// nothing of its own.
+struct WorkloadSubcommand<W: Workload>: WorkloadCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: W.command.name, abstract: W.command.abstract)
+    }
 
-    @Argument(help: "Socket pairs (2N actors).")
+    @Argument(help: ArgumentHelp(W.command.countHelp))
+    var n: Int
+
+    @OptionGroup var options: WorkloadOptions
+
+    var workload: any Workload { W(WorkloadParameters()) }
+
+    func validate() throws { try validateCount() }
+}
+
+/// The subcommand of a workload that moves bytes: the same, plus `--transport`.
+struct ChannelWorkloadSubcommand<W: Workload>: WorkloadCommand {
+    static var configuration: CommandConfiguration {
+        CommandConfiguration(commandName: W.command.name, abstract: W.command.abstract)
+    }
+
+    @Argument(help: ArgumentHelp(W.command.countHelp))
     var n: Int
 
     @Option(help: "What carries the byte: unix (a socketpair), pipe (two pipes per pair), tcp (a loopback connection with TCP_NODELAY).")
@@ -242,39 +260,16 @@ struct SocketCommand: WorkloadCommand {
 
     @OptionGroup var options: WorkloadOptions
 
-    var workload: any Workload { SocketEcho(transport: transport) }
+    var workload: any Workload { W(WorkloadParameters(transport: transport)) }
 
     func validate() throws { try validateCount() }
 }
 
-struct YieldCommand: WorkloadCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "yield",
-        abstract: "N actors, each yielding in a loop (sched_yield, a green yield, or Task.yield).")
-
-    @Argument(help: "Actors.")
-    var n: Int
-
-    @OptionGroup var options: WorkloadOptions
-
-    var workload: any Workload { YieldLoop() }
-
-    func validate() throws { try validateCount() }
-}
-
-struct FutexCommand: WorkloadCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "futex",
-        abstract: "N futex ping-pong pairs (thread mode).")
-
-    @Argument(help: "Futex pairs (2N threads).")
-    var n: Int
-
-    @OptionGroup var options: WorkloadOptions
-
-    var workload: any Workload { FutexPingPong() }
-
-    func validate() throws { try validateCount() }
+extension Workload {
+    /// The subcommand the registry entry becomes.
+    static var subcommand: any ParsableCommand.Type {
+        command.movesBytes ? ChannelWorkloadSubcommand<Self>.self : WorkloadSubcommand<Self>.self
+    }
 }
 
 struct InfoCommand: ParsableCommand {

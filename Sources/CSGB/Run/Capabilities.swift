@@ -5,7 +5,7 @@ import CSGBSystem
 /// repeating them.
 public enum Capabilities {
     /// Every workload command, with its default settings.
-    public static let workloads: [any Workload] = [SocketEcho(), YieldLoop(), FutexPingPong()]
+    public static var workloads: [any Workload] { WorkloadRegistry.defaults }
 
     public static var json: JSON {
         .object([
@@ -19,7 +19,8 @@ public enum Capabilities {
                     ("modes", .array(Mode.allCases.filter { mode in
                         (try? mode.check(workload, touches: true)) != nil
                     }.map { .string($0.rawValue) })),
-                    ("transports", workload.transport == nil ? .array([]) : .array(ByteChannel.Kind.allCases.map { .string($0.rawValue) })),
+                    ("unit", .string(type(of: workload).command.unit)),
+                    ("transports", !type(of: workload).command.movesBytes ? .array([]) : .array(ByteChannel.Kind.allCases.map { .string($0.rawValue) })),
                 ])
             })),
         ])

@@ -3,8 +3,15 @@ import CSGBSystem
 /// N futex ping-pong pairs. The initiator stores 1 and wakes its peer, then sleeps
 /// until the word is back to 0; one iteration is one round trip.
 public struct FutexPingPong: Workload {
+    public static let command = WorkloadCommandInfo(
+        name: "futex",
+        abstract: "N futex ping-pong pairs (thread mode).",
+        countHelp: "Futex pairs (2N threads).",
+        unit: "pair",
+        iteration: "one round trip of one pair")
+
     public init() {}
-    public var name: String { "futex" }
+    public init(_ parameters: WorkloadParameters) {}
     public func descriptors(n: Int) -> Int { 0 }
 
     public func scripts(touches: Bool) -> [[Operation]] {

@@ -6,8 +6,16 @@ import CSGBSystem
 public struct SocketEcho: Workload {
     public let transport: ByteChannel.Kind?
 
+    public static let command = WorkloadCommandInfo(
+        name: "socket",
+        abstract: "N socket pairs; each pair echoes 1 byte (2 writes and 2 reads per round trip).",
+        countHelp: "Socket pairs (2N actors).",
+        unit: "pair",
+        iteration: "one round trip of one pair",
+        movesBytes: true)
+
     public init(transport: ByteChannel.Kind = .unix) { self.transport = transport }
-    public var name: String { "socket" }
+    public init(_ parameters: WorkloadParameters) { self.init(transport: parameters.transport) }
 
     public func descriptors(n: Int) -> Int {
         // TCP adds the listener, open while the pairs connect.
