@@ -37,6 +37,11 @@ test: baselines
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 	python3 experiments/sweep.py --self-test
+	python3 experiments/check_links.py
+
+# Every relative link and #anchor in README.md, docs/ and experiments/README.md resolves.
+check-links:
+	python3 experiments/check_links.py
 
 # The main job: a short pinned socket run with its report, then the same echo in
 # green mode verified under perf (exits 3 if the mode did not do what it claims).

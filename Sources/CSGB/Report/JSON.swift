@@ -1,5 +1,5 @@
 /// A JSON value with ordered keys, so reports are stable and diffable. Reports are
-/// small; a hand-written encoder keeps the field order the README documents.
+/// small; a hand-written encoder keeps the field order docs/reading-reports.md documents.
 public indirect enum JSON: Equatable, Sendable {
     case null
     case bool(Bool)

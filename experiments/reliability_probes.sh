@@ -1,6 +1,7 @@
 #!/bin/bash
-# Reproductions of issue 12, one table row each: exit code and first stderr line.
-# Usage: docs/issue-12-repro.sh path/to/csgb   (run as root: stat needs perf)
+# Reliability probes (signals, lost reports, CSV header, bad input, ignored options),
+# one row of docs/reliability-probe-table.md each: exit code and first stderr line.
+# Usage: experiments/reliability_probes.sh path/to/csgb   (run as root: stat needs perf)
 B=${1:?csgb binary}
 T=$(mktemp -d)
 row() { # id, command text, rc, stderr file; with an empty stderr, stdout's first line is shown
