@@ -37,6 +37,7 @@ test: baselines
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 	python3 experiments/sweep.py --self-test
+	python3 experiments/experiments_test.py
 	python3 experiments/check_links.py
 
 # Every relative link and #anchor in README.md, docs/ and experiments/README.md resolves.
@@ -69,7 +70,7 @@ bench-static: release release-static baselines floor
 	python3 experiments/bench.py --csgb $(RELEASE_BIN) --csgb-static $(STATIC_BIN)
 
 # The experiment sweep: modes x N x pinning x work size from a manifest; CSV, JSON,
-# plots and summary.md under experiments/results/<date>-<host>/. Under 3 minutes on 2 cores.
+# plots and summary.md in a new experiments/results/<date>T<time>-<host>/. Under 3 minutes on 2 cores.
 sweep: release
 	python3 experiments/sweep.py experiments/manifests/default.json
 

@@ -259,8 +259,10 @@ def run_once(argv, timeout, baseline=False):
     returns its record: command, status, exit_code, wall_seconds, error, stderr, and
     report (csgb's JSON object, or the baseline's figures) when it has one.
 
-    status: "ok"; "failed" (another non-zero exit, a signal, a timeout, output that
-    cannot be read, no iterations). Raises UsageError on exit 64."""
+    status: "ok"; "interrupted" (csgb stopped by a signal instead of its duration,
+    a warm-up that did not complete, or exit 130: stopped before the run started);
+    "failed" (another non-zero exit, a signal, a timeout, output that cannot be read,
+    no iterations). Only "ok" runs are figures. Raises UsageError on exit 64."""
     t0 = time.monotonic()
     rec = {"command": shlex.join(argv)}
     try:
@@ -281,6 +283,9 @@ def run_once(argv, timeout, baseline=False):
     message = first_line(p.stderr) or "(no message)"
     if p.returncode == EXIT_USAGE:
         raise UsageError(rec["command"], message)
+    if p.returncode == EXIT_INTERRUPTED:
+        rec.update(status="interrupted", error="exit 130: %s" % message)
+        return rec
     if p.returncode != 0:
         sig = " (signal %d)" % -p.returncode if p.returncode < 0 else ""
         rec.update(status="failed", error="exit %d%s: %s" % (p.returncode, sig, message))
@@ -292,12 +297,29 @@ def run_once(argv, timeout, baseline=False):
                    stdout=p.stdout[-STDERR_KEEP:])
         return rec
     rec["report"] = report
+    stop = interruption(report)
+    if stop:
+        rec.update(status="interrupted", error=stop)
+        return rec
     ns = report["ns_per_iteration"]
     if not (math.isfinite(ns) and ns > 0):
         rec.update(status="failed", error="ns_per_iteration is %r (no iterations?)" % ns)
         return rec
     rec.update(status="ok", error="")
     return rec
+
+
+def interruption(report):
+    """Why a csgb report is not a full measurement, or None: a run given a duration
+    that something else stopped (`stopped_by` names the signal), or whose warm-up did
+    not complete. A baseline's figures carry neither field."""
+    stopped_by = report.get("stopped_by")
+    if stopped_by is not None and stopped_by != "duration":
+        return "stopped by %s after %s s, not by its duration" % (
+            stopped_by, fmt(report.get("seconds"), 3))
+    if report.get("warmup_complete") is False:
+        return "stopped during its warm-up (warmup_complete false)"
+    return None
 
 
 def resolve_binary(path, repo=REPO):

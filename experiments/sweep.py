@@ -15,7 +15,8 @@ experiments/README.md, section "Sweeps". Every case runs `repeats` times with
 then repeat 2, ...) so that drift of a shared machine hits every case alike. A run
 that fails is recorded with its stderr and the sweep goes on.
 
-Results go to experiments/results/<YYYY-MM-DD>-<hostname>/ (or --out):
+Results go to a new experiments/results/<YYYY-MM-DD>T<HHMMSS>-<hostname>/ (or --out,
+a new or empty folder; a sweep never rewrites results):
 results.csv (one row per run), results.json (every raw report, the manifest,
 `csgb info`), PNG plots (experiments/plot.py, matplotlib) and summary.md.
 
@@ -34,6 +35,7 @@ ratios, io_uring against direct), sweep_selftest.py (--self-test), csgb_common.p
 
 import argparse
 import datetime
+import itertools
 import os
 import platform
 import shlex
@@ -46,8 +48,9 @@ from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, Capabilit
                          UsageError, capabilities_of, csgb_info, resolve_binary)
 from sweep_manifest import (ManifestError, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
-from sweep_runner import (decide_counters, git_describe, log, plan_runs, resummarize,
-                          run_plan, write_outputs)
+from sweep_runner import (decide_counters, defer_stop_signals, git_describe,
+                          install_stop_signals, log, plan_runs, resummarize, run_plan,
+                          stop_deferred, write_outputs)
 
 EXIT_BAD_INPUT = 2
 
@@ -56,7 +59,11 @@ def parse_args(argv):
     ap = argparse.ArgumentParser(description="Run a manifest's matrix of csgb cases; write "
                                  "results.csv, results.json, plots and summary.md.")
     ap.add_argument("manifest", nargs="?", help="manifest JSON (experiments/manifests/*.json)")
-    ap.add_argument("--out", help="output directory (default experiments/results/<date>-<host>/)")
+    ap.add_argument("--out", help="output directory, new or empty (default: a new "
+                    "experiments/results/<date>T<time>-<host>/ per sweep); a folder that holds "
+                    "files is refused (exit 64), never rewritten")
+    ap.add_argument("--no-plots", action="store_true", help="write no PNG (CSV, JSON and "
+                    "summary only)")
     ap.add_argument("--csgb", default=str(DEFAULT_CSGB),
                     help="csgb executable (default .build/release/csgb); --list needs it too, "
                     "for the workloads, modes, transports and io paths it knows")
@@ -73,7 +80,29 @@ def parse_args(argv):
     if not opts.self_test and not opts.resummarize and not opts.manifest:
         ap.error("a manifest is required (or --self-test, --resummarize DIR)")
     opts.csgb = resolve_binary(opts.csgb, REPO)
+    if opts.out is not None:
+        if not opts.out:
+            ap.exit(EXIT_USAGE, "sweep: --out: expected a folder, got ''\n")
+        out = Path(opts.out)
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            ap.exit(EXIT_USAGE, "sweep: --out %s: %s; a sweep never rewrites results: name a "
+                    "new folder, or leave --out out for a new dated one\n"
+                    % (out, "holds files" if out.is_dir() else "exists and is not a folder"))
     return opts
+
+
+def new_results_dir(root, host, now):
+    """Creates and returns a new folder root/<YYYY-MM-DD>T<HHMMSS>-<host>; a second
+    sweep started in the same second gets -2, -3, ... (never an existing folder)."""
+    base = "%sT%s-%s" % (now.strftime("%Y-%m-%d"), now.strftime("%H%M%S"), host)
+    root.mkdir(parents=True, exist_ok=True)
+    for i in itertools.count(1):
+        path = root / (base if i == 1 else "%s-%d" % (base, i))
+        try:
+            path.mkdir()
+            return path
+        except FileExistsError:
+            continue
 
 
 def main(argv):
@@ -120,7 +149,11 @@ def main(argv):
 
     host = info.get("hostname") or socket.gethostname()
     started = datetime.datetime.now().astimezone()
-    outdir = Path(opts.out) if opts.out else RESULTS_ROOT / ("%s-%s" % (started.date(), host))
+    if opts.out:
+        outdir = Path(opts.out)
+        outdir.mkdir(parents=True, exist_ok=True)
+    else:
+        outdir = new_results_dir(RESULTS_ROOT, host, started)
 
     collect, counter_note = decide_counters(settings["counters"], info, opts.csgb, cases)
     plan = plan_runs(cases, settings, collect)
@@ -133,12 +166,14 @@ def main(argv):
         log("sweep: %d combination(s) excluded (a mode or transport the workload does not "
             "take, per csgb info; manifest excludes)" % settings["excluded"])
 
+    install_stop_signals()
     t0 = time.monotonic()
     usage_error = None
     try:
         runs, interrupted = run_plan(plan, opts.csgb, settings)
     except UsageError as e:
         usage_error, runs, interrupted = e, e.runs, False
+    defer_stop_signals()
     finished = datetime.datetime.now().astimezone()
     doc = {
         "started": started.isoformat(timespec="seconds"),
@@ -158,27 +193,29 @@ def main(argv):
         "host": {"hostname": socket.gethostname(), "kernel": platform.release(),
                  "machine": platform.machine(), "cpu_count": os.cpu_count()},
     }
-    write_outputs(outdir, doc, cases, runs, counter_note, caps)
+    write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=not opts.no_plots)
     failed = [r for r in runs if r["status"] == "failed"]
-    unsupported = [r for r in runs if r["status"] == "unsupported"]
-    log("sweep: %d run(s) in %.0f s (estimated %.0f s): %d ok, %d failed, %d unsupported"
+    stopped = [r for r in runs if r["status"] == "interrupted"]
+    log("sweep: %d run(s) in %.0f s (estimated %.0f s): %d ok, %d failed, %d interrupted"
         % (len(runs), doc["elapsed_seconds"], estimate,
-           len(runs) - len(failed) - len(unsupported), len(failed), len(unsupported)))
+           len(runs) - len(failed) - len(stopped), len(failed), len(stopped)))
     for name in sorted(os.listdir(outdir)):
         log("  %s" % (outdir / name))
     if usage_error:
         log("sweep: a run exited 64 (its command line is wrong), so the sweep stopped: %s"
             % usage_error)
         return EXIT_USAGE
-    if interrupted:
+    if interrupted or stop_deferred():
         return 130
-    return 1 if failed else 0
+    return 1 if failed or stopped else 0
 
 
 if __name__ == "__main__":
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     try:
         sys.exit(main(sys.argv[1:]))
+    except KeyboardInterrupt:   # a stop signal before the first run: nothing to keep
+        sys.exit(130)
     except BrokenPipeError:  # e.g. --list piped into head
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         sys.exit(0)

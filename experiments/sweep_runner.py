@@ -7,6 +7,7 @@ import csv
 import importlib.util
 import json
 import os
+import signal
 import subprocess
 import sys
 
@@ -32,7 +33,52 @@ CASE_COLUMNS = ("case_id", "kind", "repeat", "status", "exit_code", "wall_second
 
 
 def log(*args):
-    print(*args, file=sys.stderr, flush=True)
+    """A progress line on stderr; a terminal that went away (SIGHUP) loses the line,
+    never the sweep."""
+    try:
+        print(*args, file=sys.stderr, flush=True)
+    except OSError:
+        pass
+
+
+# Signals that stop a sweep the way Ctrl-C does: the run under way is abandoned (its
+# csgb child killed), every completed run is kept and the results folder written.
+STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP, signal.SIGQUIT)
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal arrived; args[0] is its name."""
+
+
+def _stop(signum, frame):
+    # Further stop signals must not cut the writing of what was completed.
+    defer_stop_signals()
+    raise Stopped(signal.Signals(signum).name)
+
+
+_deferred = []
+
+
+def _defer(signum, frame):
+    _deferred.append(signal.Signals(signum).name)
+
+
+def install_stop_signals():
+    """SIGINT, SIGTERM, SIGHUP and SIGQUIT raise Stopped (a KeyboardInterrupt)."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, _stop)
+
+
+def defer_stop_signals():
+    """From now on a stop signal is only noted (stop_deferred()), so that the results
+    folder is written whole; the sweep then exits as interrupted."""
+    for s in STOP_SIGNALS:
+        signal.signal(s, _defer)
+
+
+def stop_deferred():
+    """The name of the first stop signal noted since defer_stop_signals(), or None."""
+    return _deferred[0] if _deferred else None
 
 
 def flatten(obj, prefix="", out=None):
@@ -100,6 +146,7 @@ def summarize_case(c, runs):
         s["counters_" + f] = median(x.get(f) for x in cflats)
     s["counters_hardware"] = cflats[0].get("hardware") if cflats else None
     s["failures"] = len([r for r in runs if r["status"] == "failed"])
+    s["interrupted"] = len([r for r in runs if r["status"] == "interrupted"])
     s["unsupported"] = len([r for r in runs if r["status"] == "unsupported"])
     return s
 
@@ -217,7 +264,7 @@ def clean_old_plots(outdir):
             p.unlink()
 
 
-def write_outputs(outdir, doc, cases, runs, counter_note, caps):
+def write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=True):
     outdir.mkdir(parents=True, exist_ok=True)
     clean_old_plots(outdir)
     public_cases = [{"id": c["id"], **{k: c[k] for k in (
@@ -237,7 +284,7 @@ def write_outputs(outdir, doc, cases, runs, counter_note, caps):
     with open(outdir / "results.json", "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")
-    files, notes = make_plots(outdir, doc)
+    files, notes = make_plots(outdir, doc) if plots else ([], ["plots not drawn (--no-plots)"])
     doc["plots"] = files
     doc["plot_notes"] = notes
     with open(outdir / "results.json", "w") as f:   # again, now listing the plots
@@ -289,9 +336,10 @@ def run_plan(plan, csgb, settings):
                 detail = "%s: %s" % (rec["status"].upper(), rec["error"])
             log("[%*d/%d] %-58s %s  (%.2f s)" % (width, i, len(plan), label, detail,
                                                 rec.get("wall_seconds") or 0))
-    except KeyboardInterrupt:
-        interrupted = True
-        log("sweep: interrupted; writing the %d run(s) so far" % len(runs))
+    except KeyboardInterrupt as e:
+        interrupted = e.args[0] if isinstance(e, Stopped) else "SIGINT"
+        defer_stop_signals()
+        log("sweep: interrupted by %s; writing the %d run(s) so far" % (interrupted, len(runs)))
     except UsageError as e:
         usage_error = e
         log("sweep: stopped: %s" % e)

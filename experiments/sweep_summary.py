@@ -158,10 +158,15 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
     n_ok = sum(1 for r in runs if r["status"] == "ok")
     L.append("- started %s, finished %s, %.0f s in all (estimated %.0f s)"
              % (doc["started"], doc["finished"], doc["elapsed_seconds"], doc["estimated_seconds"]))
-    L.append("- %d case(s), %d run(s): %d ok, %d failed, %d unsupported%s"
+    interrupted = doc.get("interrupted")
+    L.append("- %d case(s), %d run(s): %d ok, %d failed, %d interrupted%s%s"
              % (len(cases), len(runs), n_ok, sum(1 for r in runs if r["status"] == "failed"),
-                sum(1 for r in runs if r["status"] == "unsupported"),
-                ", INTERRUPTED" if doc.get("interrupted") else ""))
+                sum(1 for r in runs if r["status"] == "interrupted"),
+                "".join(", %d unsupported" % k for k in
+                        [sum(1 for r in runs if r["status"] == "unsupported")] if k),
+                (", SWEEP INTERRUPTED (%s): the runs completed before it are kept"
+                 % (interrupted if isinstance(interrupted, str) else "SIGINT"))
+                if interrupted else ""))
     L.append("- command: `%s`" % doc["command"])
     L.append("- raw data: [results.csv](results.csv) (one row per run), "
              "[results.json](results.json) (every report, the manifest, `csgb info`)")
@@ -229,6 +234,8 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
             notes.append("an actor starved")
         if s["failures"]:
             notes.append("%d failed" % s["failures"])
+        if s.get("interrupted"):
+            notes.append("%d interrupted" % s["interrupted"])
         if s["unsupported"]:
             notes.append("unsupported")
         row = [c["workload"], c["n"], c["mode"], c["pinning"], ws_text(c["work_size_label"]),
