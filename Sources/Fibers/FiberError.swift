@@ -4,6 +4,7 @@ import CSGBSystem
 public enum FiberError: Error, Equatable, Sendable, CustomStringConvertible {
     case stackTooSmall(bytes: Int, minimum: Int)
     case stackNotPageMultiple(bytes: Int, pageSize: Int)
+    case stackTooLarge(bytes: Int, maximum: Int)
     /// mmap or mprotect of a stack failed (ENOMEM usually means vm.max_map_count:
     /// every stack is two mappings, its guard page and the stack itself).
     case stackMapFailed(bytes: Int, SystemError)
@@ -18,6 +19,8 @@ public enum FiberError: Error, Equatable, Sendable, CustomStringConvertible {
         switch self {
         case let .stackTooSmall(bytes, minimum):
             return "green-thread stack size \(bytes) bytes is below the minimum of \(minimum) bytes"
+        case let .stackTooLarge(bytes, maximum):
+            return "green-thread stack size \(bytes) bytes is above the maximum of \(maximum) bytes"
         case let .stackNotPageMultiple(bytes, pageSize):
             return "green-thread stack size \(bytes) bytes is not a multiple of the page size (\(pageSize) bytes)"
         case let .stackMapFailed(bytes, error):

@@ -14,6 +14,8 @@ public struct FiberStack {
     /// 8 KiB overflowed on first use of ordinary Swift code paths (runtime metadata
     /// and lazy binding run on the green stack); 16 KiB was enough.
     public static let minimumSize = 16 * 1024
+    /// Far above any script's need; beyond it a typo, not a choice.
+    public static let maximumSize = 1 << 30
     public static var pageSize: Int { Fibers.pageSize }
     /// Stacks mapped and not yet released, process-wide.
     public static var liveCount: Int { liveStacks.load(ordering: .relaxed) }
@@ -29,6 +31,7 @@ public struct FiberStack {
 
     public static func validate(size: Int) throws(FiberError) {
         guard size >= minimumSize else { throw .stackTooSmall(bytes: size, minimum: minimumSize) }
+        guard size <= maximumSize else { throw .stackTooLarge(bytes: size, maximum: maximumSize) }
         guard size % Fibers.pageSize == 0 else {
             throw .stackNotPageMultiple(bytes: size, pageSize: Fibers.pageSize)
         }

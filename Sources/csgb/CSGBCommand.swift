@@ -9,8 +9,8 @@ struct CSGBCommand: ParsableCommand {
         commandName: "csgb",
         abstract: "Context switches go brrr: what a kernel context switch costs against a user-mode switch, with the syscalls held identical.",
         discussion: """
-            Every workload runs as kernel threads (--mode thread), green threads on our own \
-            stacks (--mode green) or Swift tasks on one thread per worker (--mode async). \
+            Every workload runs in every mode that can interpret it: \
+            \(Mode.allCases.map { "\($0.summary) (--mode \($0.rawValue))" }.joined(separator: ", ")). \
             The report's first line is `total iterations: N`; an iteration is \
             \(WorkloadRegistry.all.map { "\($0.command.iteration) (\($0.command.name))" }.joined(separator: ", ")). \
             docs/reading-reports.md explains every figure.

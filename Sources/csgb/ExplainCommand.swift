@@ -48,7 +48,7 @@ struct ExplainCommand: ParsableCommand {
         }
         let list = modeList
         if list.count != 2 || Set(list).count != 2 || list.contains(where: { Mode(rawValue: $0) == nil }) {
-            throw ValidationError("--modes must name two different modes of thread, green, async, e.g. thread,green; got \(modes)")
+            throw ValidationError("--modes must name two different modes of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")), e.g. thread,green; got \(modes)")
         }
         if !(seconds > 0 && seconds <= 600) { throw ValidationError("--seconds must be above 0 and at most 600, got \(seconds)") }
         if !(timelineSeconds > 0 && timelineSeconds <= 60) {

@@ -9,16 +9,28 @@ extension WorkloadOptions {
         if stride != nil && workSize.bytes == 0 {
             throw ValidationError("--stride applies to --work-size: without a work size nothing is touched")
         }
-        if stackSize != nil && resolvedMode != .green {
-            throw ValidationError("--stack-size sets green thread stacks; --mode \(resolvedMode.rawValue) has none")
-        }
         if io == .direct {
             if ringEntries != nil { throw ValidationError("--ring-entries applies to --io uring only: --io direct has no ring") }
             if sqpoll { throw ValidationError("--sqpoll applies to --io uring only: --io direct has no ring") }
             if fixedFiles { throw ValidationError("--fixed-files applies to --io uring only: --io direct has no ring") }
         }
-        if workers != nil && resolvedMode == .async && executor == .global {
-            throw ValidationError("--workers applies to --executor dedicated; --executor global runs tasks on Swift's own thread pool")
+    }
+
+    /// The options whose meaning is the mode's, asked of the mode; and per-CPU
+    /// counters, which count only what is pinned, against a mode whose actors run on
+    /// threads the run does not own.
+    func checkAgainstMode(_ configuration: RunConfiguration) throws {
+        var given = Set<ModeOption>()
+        if workers != nil { given.insert(.workers) }
+        if stackSize != nil { given.insert(.stackSize) }
+        if executor != nil { given.insert(.executor) }
+        do {
+            try configuration.checkOptions(given: given)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        if counters == .cpu && !configuration.ownsItsThreads {
+            throw ValidationError("--counters cpu needs every thread of the run pinned, and this run's actors also run on threads csgb does not own; use --counters thread")
         }
     }
 

@@ -31,13 +31,13 @@ extension ByteSize: ExpressibleByArgument {
 
 /// The options every workload shares.
 struct WorkloadOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: "How actors run: thread (kernel threads, blocking syscalls), green (green threads on our stacks), async (Swift tasks).")
+    @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + "."))
     var mode: Mode?
 
     @Flag(name: [.short, .long], help: "Same as --mode thread, as in the original csgb.")
     var sync = false
 
-    @Option(name: [.short, .long], help: "OS threads that carry green or async actors (default 1). Both ends of a pair share a worker.")
+    @Option(name: [.short, .long], help: "OS threads that carry the actors of a mode with workers (default 1). Both ends of a pair share a worker.")
     var workers: Int?
 
     @Option(help: "Pin every OS thread of the run to these CPUs with sched_setaffinity: 0, 0-3, 0,2.")
@@ -64,11 +64,11 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Report format: text, json or csv (one header line and one row).")
     var format: ReportFormat = .text
 
-    @Option(name: .customLong("stack-size"), help: "Green mode: stack size in bytes (suffixes K, M; default 64K; a guard page sits below each stack).")
+    @Option(name: .customLong("stack-size"), help: ArgumentHelp("Green mode: stack size in bytes (suffixes K, M; default \(ByteSize(bytes: FiberStack.defaultSize)); a guard page sits below each stack)."))
     var stackSize: ByteSize?
 
     @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
-    var executor: ExecutorChoice = .dedicated
+    var executor: ExecutorChoice?
 
     @Option(help: "How reads and writes reach the kernel: direct (read(2)/write(2)) or uring (io_uring entries: one ring per actor thread in thread mode, one per worker in green and async modes, batched).")
     var io: IOChoice = .direct
@@ -103,11 +103,8 @@ struct WorkloadOptions: ParsableArguments {
         if sync, let mode, mode != .thread {
             throw ValidationError("--sync means --mode thread; it cannot be combined with --mode \(mode.rawValue)")
         }
-        if let workers {
-            if workers < 1 || workers > 4096 { throw ValidationError("--workers must be between 1 and 4096, got \(workers)") }
-            if resolvedMode == .thread {
-                throw ValidationError("--workers applies to green and async modes; thread mode runs one kernel thread per actor")
-            }
+        if let workers, workers < 1 || workers > 4096 {
+            throw ValidationError("--workers must be between 1 and 4096, got \(workers)")
         }
         if let cpus {
             let allowed = Set((try? CPUList.allowed().cpus) ?? [])
@@ -125,15 +122,9 @@ struct WorkloadOptions: ParsableArguments {
         }
         if let stride, stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
         if workSize.bytes > 1 << 36 { throw ValidationError("--work-size must be at most 64G per actor") }
-        if let stackSize, stackSize.bytes < 16 * 1024 || stackSize.bytes > 1 << 30 || stackSize.bytes % 4096 != 0 {
-            throw ValidationError("--stack-size must be a multiple of 4096 from 16K to 1G, got \(stackSize.bytes)")
-        }
         try rejectIgnoredOptions()
         if numa != .off && !NUMAPolicy.isAvailable {
             throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
-        }
-        if resolvedMode != .async && executor != .dedicated {
-            throw ValidationError("--executor applies to --mode async only")
         }
         if let ringEntries, !(1...32_768).contains(ringEntries) {
             throw ValidationError("--ring-entries must be between 1 and 32768, got \(ringEntries)")
@@ -141,13 +132,8 @@ struct WorkloadOptions: ParsableArguments {
         if let perfControl, PerfControl.paths(perfControl) == nil {
             throw ValidationError("--perf-control must be CTL-FIFO,ACK-FIFO, got \(perfControl)")
         }
-        if counters == .cpu {
-            if cpus == nil {
-                throw ValidationError("--counters cpu counts the CPUs the run is pinned to: give them with --cpus LIST")
-            }
-            if resolvedMode == .async && executor == .global {
-                throw ValidationError("--counters cpu needs every thread of the run pinned, and --executor global runs tasks on Swift's own threads; use --counters thread")
-            }
+        if counters == .cpu && cpus == nil {
+            throw ValidationError("--counters cpu counts the CPUs the run is pinned to: give them with --cpus LIST")
         }
     }
 
@@ -181,9 +167,9 @@ struct WorkloadOptions: ParsableArguments {
         configuration.stride = stride?.bytes ?? 64
         configuration.duration = duration
         configuration.warmup = warmup
-        configuration.stackSize = stackSize?.bytes ?? 64 * 1024
+        configuration.stackSize = stackSize?.bytes
         configuration.numa = numa
-        configuration.executor = executor
+        configuration.executor = executor ?? .dedicated
         configuration.latency = latency
         configuration.io = io
         configuration.ring.entries = ringEntries
@@ -206,6 +192,7 @@ extension WorkloadCommand {
     func validateCount() throws {
         if n < 1 || n > 1_000_000 { throw ValidationError("N must be between 1 and 1000000, got \(n)") }
         try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
+        try options.checkAgainstMode(options.configuration(workload: workload, n: n))
     }
 
     func run() throws {

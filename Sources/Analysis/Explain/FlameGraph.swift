@@ -67,7 +67,7 @@ public struct FlameGraphSVG {
     public var minimumWidth = 0.3
     public var title: String
     public var subtitle: String
-    /// Labels of the two profiles in a differential graph, e.g. ("thread", "green").
+    /// Labels of the two profiles in a differential graph: the two modes compared.
     public var differential: (first: String, second: String)?
 
     public init(title: String, subtitle: String, differential: (first: String, second: String)? = nil) {

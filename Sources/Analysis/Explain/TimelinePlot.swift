@@ -8,7 +8,13 @@ import CSGBSystem
 /// from python3-matplotlib). The script is kept here, not in experiments/, so
 /// the installed binary draws the plot wherever it runs.
 enum TimelinePlot {
-    static let script = #"""
+    /// Each mode's colour comes from the mode itself, so plots agree on them.
+    static var script: String {
+        let colours = Mode.allCases.map { "\"\($0.rawValue)\": \"\($0.colour)\"" }.joined(separator: ", ")
+        return "colours = {\(colours)}\n" + body
+    }
+
+    private static let body = #"""
 import csv, sys
 import matplotlib
 matplotlib.use("Agg")
@@ -22,7 +28,6 @@ series = [("context_switches", "context switches / ms"), ("syscalls", "syscalls 
 if any(r["ipc"] for r in rows):
     series.append(("ipc", "IPC"))
 fig, axes = plt.subplots(len(series), 1, figsize=(11, 2.3 * len(series)), sharex=True)
-colours = {"thread": "#d62728", "green": "#2ca02c", "async": "#1f77b4"}
 for ax, (key, label) in zip(axes, series):
     for mode in modes:
         points = [(float(r["t_ms"]), float(r[key]) / (1 if key == "ipc" else float(r["width_ms"])))

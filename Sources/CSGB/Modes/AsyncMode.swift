@@ -183,7 +183,22 @@ final class AsyncMode: ModeRunner {
 }
 
 extension AsyncMode: ModeTraits {
+    static let summary = "Swift tasks on one thread per worker"
+    static let colour = "#1f77b4"
+
     static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
+
+    static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
+        switch option {
+        case .workers:
+            return configuration.executor == .global
+                ? "applies to --executor dedicated; --executor global runs tasks on Swift's own thread pool" : nil
+        case .stackSize: return "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
+        case .executor: return nil
+        }
+    }
+
+    static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { configuration.executor }
 
     static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
 

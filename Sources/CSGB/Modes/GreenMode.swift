@@ -21,11 +21,6 @@ final class GreenMode: ModeRunner {
     var startedThreads: Int { threads.count }
 
     func prepare(_ context: RunContext) throws {
-        do {
-            try FiberStack.validate(size: configuration.stackSize)
-        } catch {
-            throw CSGBError.usage("--stack-size: \(error)")
-        }
         #if !arch(x86_64)
         throw CSGBError.usage("--mode green: the context switch exists for x86_64 only")
         #endif
@@ -73,7 +68,7 @@ final class GreenMode: ModeRunner {
         do {
             try context.threadStarted(index: worker)
             try FiberStackGuard.installOnCurrentThread()
-            scheduler = try GreenScheduler(stackSize: configuration.stackSize, numa: configuration.numa)
+            scheduler = try GreenScheduler(stackSize: configuration.stackSize ?? FiberStack.defaultSize, numa: configuration.numa)
         } catch {
             context.recordFailure("green worker \(worker): \(error)")
             context.gate.arriveAndWait()
@@ -179,7 +174,24 @@ final class GreenMode: ModeRunner {
 }
 
 extension GreenMode: ModeTraits {
+    static let summary = "green threads on our own stacks"
+    static let colour = "#2ca02c"
+
     static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
+
+    static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
+        switch option {
+        case .workers: return nil
+        case .stackSize:
+            do {
+                try FiberStack.validate(size: configuration.stackSize ?? FiberStack.defaultSize)
+                return nil
+            } catch {
+                return "must be a multiple of \(FiberStack.pageSize) from \(FiberStack.minimumSize / 1024)K to \(FiberStack.maximumSize >> 30)G: \(error)"
+            }
+        case .executor: return "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+        }
+    }
 
     static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
 

@@ -3,8 +3,17 @@
 /// whether its descriptors block, and what a run of it must show (its claims). The
 /// run checks a plan against these; workloads never name a mode.
 protocol ModeTraits {
+    /// Who switches, in a few words, for `--help`.
+    static var summary: String { get }
+    /// The colour of the mode's series in plots, so that every figure shows a mode alike.
+    static var colour: String { get }
     /// Why the mode cannot interpret `operation`, or nil when it can.
     static func refusal(_ operation: Operation) -> String?
+    /// Why `option` means nothing (or something impossible) for this mode in
+    /// `configuration`, or nil when the mode gives it its meaning.
+    static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String?
+    /// The executor the report names, nil when the mode has no choice of executor.
+    static func executor(_ configuration: RunConfiguration) -> ExecutorChoice?
     /// Whether reads and writes may block the OS thread (thread mode), or must not
     /// (green threads and tasks share their worker: descriptors are non-blocking).
     static func blocksInKernel(_ configuration: RunConfiguration) -> Bool
@@ -19,9 +28,24 @@ protocol ModeTraits {
 
 extension ModeTraits {
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { true }
+    static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
+}
+
+/// The options whose meaning belongs to a mode: each mode says which it gives a
+/// meaning, and the run refuses the others (an option accepted and ignored would
+/// make the user believe it shaped the run).
+public enum ModeOption: String, CaseIterable, Sendable {
+    case workers = "--workers"
+    case stackSize = "--stack-size"
+    case executor = "--executor"
 }
 
 extension Mode {
+    /// Who switches, for `--help`.
+    public var summary: String { traits.summary }
+    /// The mode's colour in plots (a matplotlib colour).
+    public var colour: String { traits.colour }
+
     var traits: any ModeTraits.Type {
         switch self {
         case .thread: return ThreadMode.self

@@ -102,7 +102,18 @@ final class ThreadMode: ModeRunner {
 }
 
 extension ThreadMode: ModeTraits {
+    static let summary = "kernel threads, blocking syscalls"
+    static let colour = "#d62728"
+
     static func refusal(_ operation: Operation) -> String? { nil }
+
+    static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
+        switch option {
+        case .workers: return "applies to modes with workers; --mode \(configuration.mode.rawValue) runs one kernel thread per actor"
+        case .stackSize: return "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
+        case .executor: return "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+        }
+    }
 
     static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { true }
 

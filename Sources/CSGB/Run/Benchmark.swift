@@ -164,7 +164,7 @@ public enum Benchmark {
             ringSubmitted: last.ringSubmitted &- first.ringSubmitted,
             pollerSeconds: configuration.pollsSubmissions
                 ? Double(last.pollerNanoseconds &- first.pollerNanoseconds) / 1e9 : nil,
-            executor: configuration.mode == .async ? configuration.executor : nil,
+            executor: configuration.reportedExecutor,
             n: configuration.n,
             actors: context.actors.count,
             workers: traits.workers(configuration),

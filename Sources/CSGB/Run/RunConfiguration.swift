@@ -31,7 +31,8 @@ public struct RunConfiguration: Sendable {
     /// nil: run until SIGINT or SIGTERM.
     public var duration: Double?
     public var warmup: Double = 0.1
-    public var stackSize = 64 * 1024
+    /// `--stack-size`; nil: the mode's default.
+    public var stackSize: Int?
     /// `--numa`: where work buffers and green stacks are placed.
     public var numa: NUMAPolicy = .off
     public var executor: ExecutorChoice = .dedicated
@@ -60,6 +61,21 @@ extension RunConfiguration {
     public func validatePlan() throws(CSGBError) {
         try mode.check(workload, touches: workSize > 0)
     }
+
+    /// Refuses, before anything starts, an option the user gave (`given`) that the
+    /// mode gives no meaning, and a configuration the mode cannot honour.
+    public func checkOptions(given: Set<ModeOption>) throws(CSGBError) {
+        for option in ModeOption.allCases where given.contains(option) {
+            if let reason = mode.traits.refusal(option, self) { throw .usage("\(option.rawValue) \(reason)") }
+        }
+    }
+
+    /// Whether every OS thread that carries actors is one the run started (and so
+    /// pinned to `--cpus`).
+    public var ownsItsThreads: Bool { mode.traits.ownsItsThreads(self) }
+
+    /// The executor the report names (nil for modes without one).
+    public var reportedExecutor: ExecutorChoice? { mode.traits.executor(self) }
 
     /// `--io uring --sqpoll`: kernel poller threads take the ring entries.
     public var pollsSubmissions: Bool { io == .uring && ring.sqpoll }
