@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux
 
-.PHONY: all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency clean
+.PHONY: all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -87,6 +87,13 @@ RECORD_OUT = experiments/results/record-$(shell date +%Y-%m-%dT%H%M%S)-$(shell h
 record:
 	$(SWIFT) build -c release --scratch-path .build-fp $(FP_FLAGS)
 	.build-fp/release/csgb explain --out $(RECORD_OUT) -- socket 1 --cpus 0
+
+# Results compared across builds, kernels and hosts (experiments/compare.py): median,
+# 95 % interval, ratio and Mann-Whitney U per case; INPUTS are files of csgb JSON reports,
+# sweep folders or bench.py JSON. e.g. make compare INPUTS="a.json b.json" COMPARE_FLAGS="--by host"
+compare:
+	@if [ -z "$(INPUTS)" ]; then echo 'usage: make compare INPUTS="A B [C ...]" [COMPARE_FLAGS="--by host --format markdown --plot DIR"]' >&2; exit 64; fi
+	python3 experiments/compare.py $(INPUTS) $(COMPARE_FLAGS)
 
 # Time from SIGINT/SIGTERM to the report and to exit, per mode.
 stop-latency: release
