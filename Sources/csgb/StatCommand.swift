@@ -20,10 +20,10 @@ struct StatCommand: ParsableCommand {
         abstract: "Run a workload under perf stat, count its measured window only, and verify that its mode did what it claims.",
         discussion: """
             Example: csgb stat -- socket 1 --mode green --cpus 0 --duration 2
-            Prints per iteration: context switches, CPU migrations, syscalls by name (read, \
-            write, futex, epoll_wait, epoll_pwait, io_uring_enter, sched_yield), instructions, \
+            Prints per iteration: context switches, CPU migrations, syscalls by name (\
+            \(Claims.alwaysTraced.joined(separator: ", ")), and every other one the run's claims name), instructions, \
             cycles, IPC, cache and dTLB misses, the user/kernel split, and ns/iteration. Then \
-            checks the expectation (see docs/verification.md) and exits 0 when it holds, 3 when \
+            checks the expectation (csgb stat --explain-rules prints them all) and exits 0 when it holds, 3 when \
             it does not (naming the figure, with the top kernel stacks of sched:sched_switch), \
             69 when perf is missing or not permitted. Without --duration the workload runs 2 s.
             """)
@@ -40,6 +40,9 @@ struct StatCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: StatFormat = .text
 
+    @Flag(name: .customLong("explain-rules"), help: "Print the expectations for every workload, mode and io path (a Markdown table, generated from the claims the runs state) and exit.")
+    var explainRules = false
+
     @Argument(parsing: .postTerminator, help: "After --: the workload and its options, as for csgb itself (socket 1 --mode thread --cpus 0 --duration 1).")
     var workload: [String] = []
 
@@ -47,6 +50,10 @@ struct StatCommand: ParsableCommand {
     static let defaultDuration = "2"
 
     func validate() throws {
+        if explainRules {
+            if !workload.isEmpty { throw ValidationError("--explain-rules prints the rules of every workload; give no workload after --") }
+            return
+        }
         if workload.isEmpty {
             throw ValidationError("csgb stat needs a workload after --, e.g. csgb stat -- socket 1 --mode green --duration 2")
         }
@@ -75,16 +82,22 @@ struct StatCommand: ParsableCommand {
     }
 
     func run() throws {
+        if explainRules {
+            try StandardOutput.write(RulesTable.markdown())
+            return
+        }
         try CSGBRun.prepareProcess()
         try StandardOutput.ensureOpen()
         guard let perf = PerfTool.path() else { throw CSGBError.unavailable(StatSession.perfMissing) }
         var arguments = workload
-        if try Self.parseWorkload(workload).options.duration == nil {
+        let command = try Self.parseWorkload(workload)
+        if command.options.duration == nil {
             arguments += ["--duration", Self.defaultDuration]
         }
-        let request = StatRequest(
+        var request = StatRequest(
             workloadArguments: arguments, events: events.map(StatEvents.split), repeatCount: repeatCount,
             expectation: expect, executable: Self.executablePath(), perfPath: perf)
+        request.syscalls = command.options.configuration(workload: command.workload, n: command.n).tracedSyscalls
         let report = try StatSession.run(request)
         try StandardOutput.write(report.rendered(format.report))
         if !report.holds { throw CSGBError.verificationFailed(report.verification.failureMessage) }

@@ -124,5 +124,17 @@ public struct PerfStatOutput: Equatable, Sendable {
     /// The count of syscall tracepoint `sys_enter_<name>`.
     public func syscalls(_ name: String) -> Double? { count("syscalls:sys_enter_\(name)") }
 
+    /// The syscalls whose tracepoints perf printed, in its order.
+    public var tracedSyscalls: [String] {
+        var names: [String] = []
+        for record in records {
+            let prefix = "syscalls:sys_enter_"
+            guard record.event.hasPrefix(prefix) else { continue }
+            let name = String(record.event.dropFirst(prefix.count))
+            if !names.contains(name) { names.append(name) }
+        }
+        return names
+    }
+
     public var multiplexed: Bool { records.contains { $0.multiplexed } }
 }

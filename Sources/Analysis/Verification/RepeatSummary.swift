@@ -17,7 +17,9 @@ public struct RepeatSummary: Sendable {
         var values: [StatFigure: Double] = [:]
         var missing: [StatFigure: String] = [:]
         var ranges: [StatFigure: ClosedRange<Double>] = [:]
-        for figure in StatFigure.all {
+        var syscallNames: [String] = []
+        for name in runs.flatMap(\.syscallNames) where !syscallNames.contains(name) { syscallNames.append(name) }
+        for figure in StatFigure.all(syscalls: syscallNames) {
             let measured = runs.compactMap { $0.value(figure) }
             if let median = Self.median(measured) {
                 values[figure] = median
@@ -29,7 +31,8 @@ public struct RepeatSummary: Sendable {
         let iterations = Self.median(runs.map { Double($0.iterations) }).map { UInt64($0.rounded()) } ?? 0
         var multiplexed: [String] = []
         for event in runs.flatMap(\.multiplexed) where !multiplexed.contains(event) { multiplexed.append(event) }
-        self.median = StatFigures(iterations: iterations, values: values, missing: missing, multiplexed: multiplexed)
+        self.median = StatFigures(iterations: iterations, syscallNames: syscallNames, values: values, missing: missing,
+                                  multiplexed: multiplexed)
         self.ranges = ranges
     }
 

@@ -2,12 +2,16 @@ import CSGB
 import CSGBSystem
 /// The events `csgb stat` hands to `perf stat -e`.
 public enum StatEvents {
-    /// Syscall tracepoints, by syscall name.
-    public static let syscallTracepoints = StatFigure.syscallNames.map { "syscalls:sys_enter_\($0)" }
+    /// The tracepoint of each syscall, by name.
+    public static func syscallTracepoints(_ syscalls: [String]) -> [String] {
+        syscalls.map { "syscalls:sys_enter_\($0)" }
+    }
 
     /// Software events and tracepoints: they work with or without a PMU, and the
     /// verification needs them, so they are always counted.
-    public static let required = ["context-switches", "cpu-migrations", "task-clock"] + syscallTracepoints
+    public static func required(syscalls: [String]) -> [String] {
+        ["context-switches", "cpu-migrations", "task-clock"] + syscallTracepoints(syscalls)
+    }
 
     /// Hardware events. Where the machine has no PMU perf prints `<not supported>`
     /// for each, which the report shows as such. On a PMU with fewer counters than
@@ -17,17 +21,18 @@ public enum StatEvents {
         "instructions:u", "instructions:k", "cycles:u", "cycles:k",
     ]
 
-    public static let defaults = required + hardware
 
     /// The `-e` list: the user's events (or the hardware defaults) plus the
     /// required ones, without duplicates, and without syscall tracepoints this
     /// kernel lacks (perf would refuse the whole list for one unknown tracepoint;
     /// arm64, for one, has no epoll_wait).
-    public static func resolve(user: [String]?, tracepointExists: (String) -> Bool? = tracepointExists) -> (events: [String], absent: [String]) {
+    public static func resolve(user: [String]?, syscalls: [String] = Claims.alwaysTraced,
+                               tracepointExists: (String) -> Bool? = tracepointExists) -> (events: [String], absent: [String]) {
         var events: [String] = []
         var absent: [String] = []
-        for event in required + (user ?? hardware) where !events.contains(event) {
-            if syscallTracepoints.contains(event), tracepointExists(event) == false {
+        let tracepoints = syscallTracepoints(syscalls)
+        for event in required(syscalls: syscalls) + (user ?? hardware) where !events.contains(event) {
+            if tracepoints.contains(event), tracepointExists(event) == false {
                 absent.append(event)
                 continue
             }

@@ -23,14 +23,12 @@ public enum StatFigure: Hashable, Sendable {
     /// Actors whose run ended on a failed or short read or write before the stop.
     case failedTransfers
 
-    /// The syscalls csgb stat counts, by name, in print order.
-    /// The syscalls traced per iteration: every one a run's claims may name.
-    public static let syscallNames = Claims.tracedSyscalls
-
-    public static let all: [StatFigure] = [.nanoseconds, .contextSwitches, .cpuMigrations]
-        + syscallNames.map { .syscalls($0) }
-        + [.instructions, .cycles, .ipc, .cacheMisses, .dTLBLoadMisses, .userShare, .cpuTimeUserShare, .taskClock, .eagain,
-           .failedTransfers]
+    /// Every figure of a run that traced `syscalls`, in print order.
+    public static func all(syscalls: [String]) -> [StatFigure] {
+        [.nanoseconds, .contextSwitches, .cpuMigrations] + syscalls.map { .syscalls($0) }
+            + [.instructions, .cycles, .ipc, .cacheMisses, .dTLBLoadMisses, .userShare, .cpuTimeUserShare, .taskClock, .eagain,
+               .failedTransfers]
+    }
 
     public var key: String {
         switch self {
@@ -101,14 +99,18 @@ public enum StatFigure: Hashable, Sendable {
 /// measured window (perf counted exactly that window through its control fifo).
 public struct StatFigures: Sendable {
     public var iterations: UInt64
+    /// The syscalls traced, in print order (the tracepoints perf counted).
+    public var syscallNames: [String]
     private(set) var values: [StatFigure: Double]
     /// Why a figure has no value: "not supported", "not counted", "not measured".
     private(set) var missing: [StatFigure: String]
     /// Events perf multiplexed (and scaled).
     public var multiplexed: [String]
 
-    public init(iterations: UInt64, values: [StatFigure: Double], missing: [StatFigure: String] = [:], multiplexed: [String] = []) {
+    public init(iterations: UInt64, syscallNames: [String] = Claims.alwaysTraced, values: [StatFigure: Double],
+                missing: [StatFigure: String] = [:], multiplexed: [String] = []) {
         self.iterations = iterations
+        self.syscallNames = syscallNames
         self.values = values
         self.missing = missing
         self.multiplexed = multiplexed
@@ -149,7 +151,8 @@ public struct StatFigures: Sendable {
         set(.nanoseconds, report["ns_per_iteration"]?.doubleValue)
         set(.contextSwitches, perIteration(perf.count("context-switches")))
         set(.cpuMigrations, perIteration(perf.count("cpu-migrations")))
-        for name in StatFigure.syscallNames { set(.syscalls(name), perIteration(perf.syscalls(name))) }
+        let syscallNames = perf.tracedSyscalls
+        for name in syscallNames { set(.syscalls(name), perIteration(perf.syscalls(name))) }
         let instructions = total("instructions"), cycles = total("cycles")
         set(.instructions, perIteration(instructions))
         set(.cycles, perIteration(cycles))
@@ -180,7 +183,7 @@ public struct StatFigures: Sendable {
         } else {
             missing[.failedTransfers] = "not reported"
         }
-        self.init(iterations: iterations, values: values, missing: missing,
+        self.init(iterations: iterations, syscallNames: syscallNames, values: values, missing: missing,
                   multiplexed: perf.records.filter(\.multiplexed).map(\.event))
     }
 }

@@ -50,7 +50,7 @@ public struct StatReport: Sendable {
         if let cv = summary.nanosecondsCV {
             nanoseconds += ", cv \(Fmt.fixed(cv * 100, 1)) %" + (summary.noisy ? " (NOISY: above \(Fmt.fixed(RepeatSummary.noisyCV * 100, 0)) %)" : "")
         }
-        let syscalls = StatFigure.syscallNames.compactMap { name -> String? in
+        let syscalls = median.syscallNames.compactMap { name -> String? in
             let figure = StatFigure.syscalls(name)
             if absentEvents.contains("syscalls:sys_enter_\(name)") { return nil }
             return "\(name) \(show(figure))"
@@ -112,7 +112,7 @@ public struct StatReport: Sendable {
             ("ns_per_iteration_traced", .bool(true)),
             ("context_switches_per_iteration", value(.contextSwitches)),
             ("cpu_migrations_per_iteration", value(.cpuMigrations)),
-            ("syscalls_per_iteration", .object(StatFigure.syscallNames.map { ($0, value(.syscalls($0))) })),
+            ("syscalls_per_iteration", .object(summary.median.syscallNames.map { ($0, value(.syscalls($0))) })),
             ("instructions_per_iteration", value(.instructions)),
             ("cycles_per_iteration", value(.cycles)),
             ("ipc", value(.ipc)),
@@ -127,7 +127,7 @@ public struct StatReport: Sendable {
             ("not_supported", .string(output.records.filter { $0.value == .notSupported }.map(\.event).joined(separator: " "))),
             ("ns_per_iteration_cv", .number(summary.nanosecondsCV)),
             ("noisy", .bool(summary.noisy)),
-            ("spread", .object(StatFigure.all.compactMap { figure in
+            ("spread", .object(StatFigure.all(syscalls: summary.median.syscallNames).compactMap { figure in
                 summary.ranges[figure].map { (figure.key, .object([("min", .number($0.lowerBound)), ("max", .number($0.upperBound))])) }
             })),
             ("verification", verification.json),

@@ -16,6 +16,8 @@ public struct StatRequest: Sendable {
     /// The csgb binary to run under perf (this one, from /proc/self/exe).
     public var executable: String
     public var perfPath: String
+    /// The syscalls to trace: the fixed set and every one the run's claims name.
+    public var syscalls: [String] = Claims.alwaysTraced
     /// The window of the `perf record` run that explains a failure.
     public var recordSeconds: Double = 1
 
@@ -38,7 +40,7 @@ public enum StatSession {
     public static let perfMissing = "perf not found: install it with `apt-get install linux-perf` (Ubuntu: linux-tools-$(uname -r)), or put perf on PATH"
 
     public static func run(_ request: StatRequest) throws(CSGBError) -> StatReport {
-        let (events, absent) = StatEvents.resolve(user: request.events)
+        let (events, absent) = StatEvents.resolve(user: request.events, syscalls: request.syscalls)
         let scratch: ScratchDirectory
         let control: String, ack: String
         do {

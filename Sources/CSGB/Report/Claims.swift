@@ -25,9 +25,25 @@ public struct Claims: Equatable, Sendable {
 
     public init() {}
 
-    /// Every syscall a claim may name, which `csgb stat` traces: the transfers, the
-    /// kernel waits and yields, and the reactors that must stay unused.
-    public static let tracedSyscalls = ["read", "write", "futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield"]
+    /// The syscalls `csgb stat` traces in every run, claimed or not, so that each
+    /// report shows the transfers, the kernel waits and yields, and the reactors
+    /// that must stay unused, side by side.
+    public static let alwaysTraced = ["read", "write", "futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield"]
+
+    /// Every syscall these claims name, exact, bounded or absent.
+    public var namedSyscalls: [String] {
+        var names: [String] = []
+        for name in exactSyscalls.keys.sorted() + boundedSyscalls.keys.sorted() + absentSyscalls where !names.contains(name) {
+            names.append(name)
+        }
+        return names
+    }
+
+    /// What `csgb stat` traces for a run with these claims: the fixed set, then
+    /// every other syscall a claim names, so a new claim is traced with no edit here.
+    public var tracedSyscalls: [String] {
+        Claims.alwaysTraced + namedSyscalls.filter { !Claims.alwaysTraced.contains($0) }
+    }
 
     /// Exact counts per iteration may be off by this much: the window's edges cut one
     /// iteration in the middle, and the coordinator's own fifo write and read land in

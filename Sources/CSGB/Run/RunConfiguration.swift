@@ -77,6 +77,16 @@ extension RunConfiguration {
     /// The executor the report names (nil for modes without one).
     public var reportedExecutor: ExecutorChoice? { mode.traits.executor(self) }
 
+    /// What `csgb stat` traces for this run: the fixed set and every syscall the
+    /// run's claims will name, known before anything exists.
+    public var tracedSyscalls: [String] { claims.tracedSyscalls }
+
+    /// The claims a run of this configuration states, known before anything exists
+    /// (from the workload's scripts; the run itself states the same from its actors).
+    public var claims: Claims {
+        mode.traits.claims(OperationCounts(groupScripts: workload.scripts(touches: workSize > 0)), self)
+    }
+
     /// `--io uring --sqpoll`: kernel poller threads take the ring entries.
     public var pollsSubmissions: Bool { io == .uring && ring.sqpoll }
 

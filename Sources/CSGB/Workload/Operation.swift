@@ -101,5 +101,13 @@ public struct OperationCounts: Sendable, Equatable {
         perIteration = totals.mapValues { $0 / iterations }
     }
 
+    /// The operations of one group's scripts: one iteration of the group, since a
+    /// group's first script is its one actor that counts iterations.
+    init(groupScripts scripts: [[Operation]]) {
+        var totals: [String: Double] = [:]
+        for operation in scripts.joined() { totals[operation.name, default: 0] += 1 }
+        perIteration = totals
+    }
+
     public subscript(_ operation: Operation) -> Double { perIteration[operation.name] ?? 0 }
 }

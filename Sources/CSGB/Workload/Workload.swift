@@ -16,7 +16,8 @@ public protocol Workload: Sendable {
     /// Descriptors the plan opens for `n`, checked against RLIMIT_NOFILE first.
     func descriptors(n: Int) -> Int
     /// The scripts of one group (a pair, or one actor), for the check against the
-    /// mode before any kernel object exists.
+    /// mode and the claims before any kernel object exists. The first script is the
+    /// group's one actor that counts iterations.
     func scripts(touches: Bool) -> [[Operation]]
     /// Creates the kernel objects and the actors' scripts.
     func makeActors(n: Int, touches: Bool, resources: WorkloadResources) throws(SystemError) -> [ActorPlan]
