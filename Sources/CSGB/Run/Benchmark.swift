@@ -40,17 +40,11 @@ public enum Benchmark {
     /// descriptors), so that a stop by signal prints its report within milliseconds.
     public static func run(_ configuration: RunConfiguration, observers: [WindowObserver] = [],
                            deliver: (RunReport) throws(CSGBError) -> Void) throws(CSGBError) {
-        let workload = configuration.workload
-        let traits = configuration.mode.traits
-        try configuration.mode.check(workload, touches: configuration.workSize > 0)
+        try configuration.validatePlan()
         StopRequest.ignoreBrokenPipes()
         // Read before the coordinator pins itself, so it shows the machine's CPUs.
         let environment = Environment.current()
-        do {
-            try ResourceLimits.ensureOpenFiles(workload.descriptors(n: configuration.n))
-        } catch {
-            throw .limit(error.description)
-        }
+        try checkLimits(configuration)
 
         // The coordinator pins itself before it allocates anything or starts any
         // thread: with --cpus every OS thread of the run stays on the listed CPUs,
@@ -63,14 +57,47 @@ public enum Benchmark {
 
         let resources = WorkloadResources()
         defer { resources.release() }
+        let context = try makeContext(configuration, resources: resources)
+        let runner = try prepareRunner(context)
+        try tell(observers, runner, context) { try $0.runWillStart() }
+
+        // From here on threads exist: every exit path stops and joins them.
+        try startThreads(runner, context)
+        let threads = context.threadIDs
+        try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
+        let priority = CoordinatorPriority.raiseForWindow()
+        defer { priority.restore() }
+        let window = try measureWindow(runner, context, observers: observers)
+        let osThreads = runner.osThreads(context)
+        for observer in observers.reversed() { observer.windowDidClose() }
+        stop(runner, context, join: false)
+        defer { runner.join() }
+        // Merged only now: the actors have stopped writing their histograms.
+        let latency = context.latency?.summary(sampleEvery: window.sampleEvery)
+        try deliver(report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority))
+    }
+
+    /// The descriptors the plan needs, against RLIMIT_NOFILE, before anything exists.
+    static func checkLimits(_ configuration: RunConfiguration) throws(CSGBError) {
+        do {
+            try ResourceLimits.ensureOpenFiles(configuration.workload.descriptors(n: configuration.n))
+        } catch {
+            throw .limit(error.description)
+        }
+    }
+
+    /// The workload's kernel objects and actors, set for the mode (non-blocking
+    /// descriptors where reads must not block a worker), and their work buffers.
+    static func makeContext(_ configuration: RunConfiguration, resources: WorkloadResources) throws(CSGBError) -> RunContext {
         let context: RunContext
         do {
-            var actors = try workload.makeActors(n: configuration.n, touches: configuration.workSize > 0, resources: resources)
+            var actors = try configuration.workload.makeActors(n: configuration.n, touches: configuration.workSize > 0,
+                                                               resources: resources)
             resources.planComplete()
             if configuration.injectBlockingSleep {
                 actors = actors.map { $0.countsIterations ? $0.appending(.injectedSleep) : $0 }
             }
-            if !traits.blocksInKernel(configuration) {
+            if !configuration.mode.traits.blocksInKernel(configuration) {
                 for descriptor in resources.descriptors { try descriptor.setNonBlocking() }
             }
             let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride,
@@ -79,8 +106,14 @@ public enum Benchmark {
         } catch {
             throw .system(error)
         }
-
         try StopBeforeStart.check("allocating and faulting in buffers")
+        return context
+    }
+
+    /// The mode's runner, prepared (its limits checked, its rings made) before any
+    /// thread starts.
+    static func prepareRunner(_ context: RunContext) throws(CSGBError) -> any ModeRunner {
+        let configuration = context.configuration
         let runner = configuration.mode.makeRunner(configuration)
         do {
             try runner.prepare(context)
@@ -91,11 +124,12 @@ public enum Benchmark {
         } catch {
             throw .system(error as? SystemError ?? SystemError("prepare"))
         }
-
         try StopBeforeStart.check("preparing the \(configuration.mode.rawValue) mode")
-        try tell(observers, runner, context) { try $0.runWillStart() }
+        return runner
+    }
 
-        // From here on threads exist: every exit path stops and joins them.
+    /// Starts the mode's threads and waits until every one waits at the gate.
+    static func startThreads(_ runner: any ModeRunner, _ context: RunContext) throws(CSGBError) {
         do {
             try runner.start(context)
         } catch {
@@ -105,7 +139,6 @@ public enum Benchmark {
             }
             throw .system(SystemError("start"))
         }
-
         while context.gate.arrivals < runner.threadCount && !StopRequest.isRequested {
             StopRequest.sleep(seconds: 0.001)
         }
@@ -117,12 +150,23 @@ public enum Benchmark {
             stop(runner, context)
             try StopBeforeStart.check("starting \(runner.threadCount) OS threads")
         }
-        let threads = context.threadIDs
-        try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
-        let priority = CoordinatorPriority.raiseForWindow()
-        defer { priority.restore() }
-        context.gate.open()
+    }
 
+    /// The measured window's two edges, and how latency was sampled.
+    struct Window {
+        var first: WindowEdge
+        var last: WindowEdge
+        var warmupComplete: Bool
+        var sampleEvery: UInt64
+    }
+
+    /// Opens the gate, sleeps through the warm-up, takes the window's first edge,
+    /// sleeps until the duration or a stop, and takes the last edge.
+    static func measureWindow(_ runner: any ModeRunner, _ context: RunContext,
+                              observers: [WindowObserver]) throws(CSGBError) -> Window {
+        let configuration = context.configuration
+        let threads = context.threadIDs
+        context.gate.open()
         let gateEdge = WindowEdge.take(context)
         let warmupComplete = !StopRequest.sleep(seconds: configuration.warmup)
         // Observers first, then the edge: what they count then starts a few
@@ -131,7 +175,7 @@ public enum Benchmark {
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
         let first = warmupComplete ? WindowEdge.take(context) : gateEdge
-        if configuration.injectClosedChannel { resources.interruptFirstChannel() }
+        if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete, let duration = configuration.duration {
             // Sleep until the window's planned end, measured from the edge itself.
@@ -141,22 +185,19 @@ public enum Benchmark {
             StopRequest.sleep(seconds: nil)
         }
         let sampleEvery = context.latency?.close() ?? 0
-        let last = WindowEdge.take(context)
-        let osThreads = runner.osThreads(context)
-        for observer in observers.reversed() { observer.windowDidClose() }
-        stop(runner, context, join: false)
-        defer { runner.join() }
-        // Merged only now: the actors have stopped writing their histograms.
-        let latency = context.latency?.summary(sampleEvery: sampleEvery)
+        return Window(first: first, last: WindowEdge.take(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery)
+    }
 
-        let signal = StopRequest.signal
-        let stoppedBy = StopSignal.name(signal)
+    /// The report of the window: every figure is a difference of its two edges.
+    static func report(_ context: RunContext, _ window: Window, osThreads: Int, latency: LatencySummary?,
+                       environment: Environment, priority: CoordinatorPriority) -> RunReport {
+        let configuration = context.configuration
+        let (first, last) = (window.first, window.last)
         let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
         let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
-        let windowSeconds = Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9
-        try deliver(RunReport(
-            workload: workload.name,
-            transport: workload.transport,
+        return RunReport(
+            workload: configuration.workload.name,
+            transport: configuration.workload.transport,
             mode: configuration.mode,
             io: configuration.io,
             ring: configuration.io == .uring ? configuration.ring : nil,
@@ -167,17 +208,17 @@ public enum Benchmark {
             executor: configuration.reportedExecutor,
             n: configuration.n,
             actors: context.actors.count,
-            workers: traits.workers(configuration),
+            workers: configuration.mode.traits.workers(configuration),
             osThreads: osThreads,
             cpus: configuration.placement.cpus?.description ?? "all",
             pinning: configuration.placement.pinning,
             workSize: configuration.workSize,
             numa: configuration.numa,
             stride: configuration.stride,
-            seconds: windowSeconds,
+            seconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
             warmupSeconds: configuration.warmup,
-            warmupComplete: warmupComplete,
-            stoppedBy: stoppedBy,
+            warmupComplete: window.warmupComplete,
+            stoppedBy: StopSignal.name(StopRequest.signal),
             iterations: counted.reduce(0) { $0 + perActor[$1] },
             perActor: perActor,
             switches: last.usage.switches - first.usage.switches,
@@ -187,9 +228,9 @@ public enum Benchmark {
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
             failedTransfers: last.failedTransfers,
             environment: environment,
-            claims: traits.claims(OperationCounts(context.actors), configuration),
+            claims: configuration.mode.traits.claims(OperationCounts(context.actors), configuration),
             latency: latency,
-            priority: priority))
+            priority: priority)
     }
 
     /// Tells every observer; a failing one stops the run before it is measured.
