@@ -45,6 +45,9 @@ FAKE_CSGB = textwrap.dedent('''\
     if args[:1] == ["info"]:
         print(json.dumps(INFO))
         sys.exit(0)
+    if args[:1] == ["--version"]:
+        print("csgb 0.1.0 (commit fake)")
+        sys.exit(0)
     log = os.environ["FAKE_CSGB_LOG"]
     with open(log, "a") as f:
         f.write(" ".join(args) + "\\n")
@@ -236,6 +239,82 @@ def test_run_once_statuses(fx):
         assert rec["status"] == "ok", rec
     finally:
         del os.environ["FAKE_CSGB_STOPPED_BY"], os.environ["FAKE_CSGB_LOG"]
+
+
+# ---------------------------------------------------------------- --resume and --merge
+
+def test_resume_completes_without_rerunning(fx):
+    """A sweep stopped after 3 of its 6 runs, resumed: only the 3 missing runs run
+    (the fake csgb's log of the second pass), the 3 completed ones are kept as they
+    were, and the folder ends with all 6."""
+    out = fx.tmp / "stopped"
+    code, err, first = fx.sweep("--out", str(out), env={"FAKE_CSGB_SIGNAL": "4:TERM:parent"})
+    assert code == 130 and len(first) == 4, (code, first)
+    before = results(out)
+    kept = [r for r in before["runs"] if r["status"] == "ok"]
+    assert [(r["case_id"].split()[2], r["repeat"]) for r in kept] == \
+        [("thread", 1), ("green", 1), ("thread", 2)], kept
+    code, err, second = fx.sweep("--resume", str(out), manifest=False)
+    assert code == 0, (code, err)
+    modes = sorted(line.split()[line.split().index("--mode") + 1] for line in second)
+    assert modes == ["green", "green", "thread"], second      # green 2, thread 3, green 3
+    after = results(out)
+    assert len(after["runs"]) == 6 and all(r["status"] == "ok" for r in after["runs"])
+    for r in kept:                                            # completed runs untouched
+        same = [x for x in after["runs"] if (x["case_id"], x["repeat"]) == (r["case_id"], r["repeat"])]
+        assert same == [r], (r, same)
+    assert len(after["resumed"]) == 1 and after["started"] == before["started"], after["resumed"]
+    thread = next(c for c in after["cases"] if c["mode"] == "thread")["summary"]
+    assert thread["runs_ok"] == 3, thread
+    # resuming a complete sweep runs nothing
+    code, err, third = fx.sweep("--resume", str(out), manifest=False)
+    assert code == 0 and third == [] and "nothing to resume" in err, (code, err)
+
+
+def test_resume_refuses_another_host(fx):
+    out = fx.tmp / "other"
+    code, err, _ = fx.sweep("--out", str(out), env={"FAKE_CSGB_SIGNAL": "2:TERM:parent"})
+    assert code == 130
+    doc = results(out)
+    doc["csgb_info"]["hostname"] = "elsewhere"
+    (out / "results.json").write_text(json.dumps(doc))
+    code, err, ran = fx.sweep("--resume", str(out), manifest=False)
+    assert code == 64 and "hostname" in err and ran == [], (code, err)
+
+
+def test_merge_two_hosts(fx):
+    """Two sweep folders labelled as two hosts: one folder, one summary with a host
+    column and a "Hosts side by side" table, plots with a column of panels per host."""
+    a, b = fx.tmp / "a", fx.tmp / "b"
+    assert fx.sweep("--out", str(a))[0] == 0 and fx.sweep("--out", str(b))[0] == 0
+    merged = fx.tmp / "merged"
+    code, err, _ = fx.sweep("--merge", str(a), str(b), "--host-label", "hostA,hostB",
+                            "--out", str(merged), manifest=False)
+    assert code == 0, err
+    doc = results(merged)
+    assert doc["host_labels"] == ["hostA", "hostB"] and len(doc["cases"]) == 4, doc["host_labels"]
+    assert {c["host_label"] for c in doc["cases"]} == {"hostA", "hostB"}
+    summary = (merged / "summary.md").read_text()
+    side = summary[summary.index("## Hosts side by side"):]
+    assert "| case | hostA | hostB | hostB / hostA |" in side, side
+    assert "too few samples: n = 3" in side, side
+    assert "[host hostA]" in summary and "[host hostB]" in summary   # ratios per host
+    code, err, _ = fx.sweep("--merge", str(a), str(b), "--host-label", "x", manifest=False)
+    assert code == 64 and "1 label(s) for 2 folder(s)" in err, err
+    # with matplotlib: the plot has a panel column per host
+    from sweep_runner import matplotlib_interpreter
+    interp = matplotlib_interpreter()
+    if interp is None:
+        print("         plots: skipped: needs matplotlib")
+        return
+    p = subprocess.run([interp, str(SWEEP), "--merge", str(a), str(b), "--host-label",
+                        "hostA,hostB", "--out", str(fx.tmp / "mp")],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert p.returncode == 0, p.stderr
+    png = fx.tmp / "mp" / "socket-ns_per_iteration.png"
+    assert png.exists(), sorted(os.listdir(fx.tmp / "mp"))
+    titles = json.loads((fx.tmp / "mp" / "results.json").read_text())["plots"]
+    assert "socket-ns_per_iteration.png" in titles
 
 
 # ---------------------------------------------------------------- compare.py

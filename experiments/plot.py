@@ -106,8 +106,10 @@ def _set_modes(doc):
 
 
 def _col(c):
-    """A panel column: work size, transport, io path and extra flags."""
-    return (c["work_size_label"], c.get("transport") or "", c.get("io") or "", " ".join(c["flags"]))
+    """A panel column: the host of a merged sweep (--merge), work size, transport, io
+    path and extra flags."""
+    return (c.get("host_label") or "", c["work_size_label"], c.get("transport") or "",
+            c.get("io") or "", " ".join(c["flags"]))
 
 
 def _panels(cases):
@@ -116,7 +118,9 @@ def _panels(cases):
     rows = sorted({(c["pinning_index"], c["pinning"]) for c in cases})
     # The sweep sorts its cases by work size, then csgb's order of transports and io
     # paths (the defaults first), so the order of appearance is the column order.
-    cols = list(dict.fromkeys(_col(c) for c in sorted(cases, key=lambda c: c["work_size"])))
+    hosts = list(dict.fromkeys(c.get("host_label") or "" for c in cases))
+    cols = list(dict.fromkeys(_col(c) for c in sorted(
+        cases, key=lambda c: (hosts.index(c.get("host_label") or ""), c["work_size"]))))
     return [r[1] for r in rows], cols
 
 
@@ -125,8 +129,8 @@ def _in_panel(c, pinning, col):
 
 
 def _col_title(col):
-    label, transport, io, flags = col
-    t = "work size %s" % ("none" if label == "0" else label)
+    host, label, transport, io, flags = col
+    t = ("%s · " % host if host else "") + "work size %s" % ("none" if label == "0" else label)
     t += "".join(", " + x for x in (transport, io and "io " + io) if x)
     return t + (" " + flags if flags else "")
 

@@ -36,6 +36,7 @@ ratios, io_uring against direct), sweep_selftest.py (--self-test), csgb_common.p
 import argparse
 import datetime
 import itertools
+import json
 import os
 import platform
 import shlex
@@ -48,9 +49,9 @@ from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, Capabilit
                          UsageError, capabilities_of, csgb_info, resolve_binary)
 from sweep_manifest import (ManifestError, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
-from sweep_runner import (decide_counters, defer_stop_signals, git_describe,
-                          install_stop_signals, log, plan_runs, resummarize, run_plan,
-                          stop_deferred, write_outputs)
+from sweep_runner import (ResumeError, completed_runs, decide_counters, defer_stop_signals,
+                          git_describe, install_stop_signals, log, plan_runs, resummarize,
+                          run_plan, stop_deferred, write_outputs)
 
 EXIT_BAD_INPUT = 2
 
@@ -64,7 +65,7 @@ def parse_args(argv):
                     "files is refused (exit 64), never rewritten")
     ap.add_argument("--no-plots", action="store_true", help="write no PNG (CSV, JSON and "
                     "summary only)")
-    ap.add_argument("--csgb", default=str(DEFAULT_CSGB),
+    ap.add_argument("--csgb", default=None,
                     help="csgb executable (default .build/release/csgb); --list needs it too, "
                     "for the workloads, modes, transports and io paths it knows")
     ap.add_argument("--list", action="store_true",
@@ -73,13 +74,39 @@ def parse_args(argv):
                     help="check manifests, flattening, medians, CSV, plots and summary on "
                     "synthetic reports and a recorded `csgb info`; runs no csgb (files kept "
                     "in --out if given)")
+    ap.add_argument("--resume", metavar="DIR",
+                    help="complete a stopped sweep in DIR: run only what its results.json lacks "
+                    "(runs never completed or interrupted), same manifest, same csgb, same host")
+    ap.add_argument("--merge", metavar="DIR", nargs="+",
+                    help="one summary and one set of plots (a column per host) from several "
+                    "sweep folders, e.g. the same manifest run on several hosts; runs nothing")
+    ap.add_argument("--host-label", action="append", default=[], metavar="LABEL[,LABEL...]",
+                    help="with --merge: a label per folder, in order (default: each folder's "
+                    "host name)")
     ap.add_argument("--resummarize", metavar="DIR",
                     help="rewrite summary.md of a results directory from its results.json "
                     "(after a change to the summary); runs nothing")
     opts = ap.parse_args(argv)
-    if not opts.self_test and not opts.resummarize and not opts.manifest:
-        ap.error("a manifest is required (or --self-test, --resummarize DIR)")
-    opts.csgb = resolve_binary(opts.csgb, REPO)
+    modes = [x for x in (opts.manifest, opts.self_test, opts.resummarize, opts.resume, opts.merge) if x]
+    if len(modes) != 1:
+        ap.exit(EXIT_USAGE, "sweep: give one of: a manifest, --resume DIR, --merge DIR..., "
+                "--self-test, --resummarize DIR\n")
+    opts.host_label = [x for arg in opts.host_label for x in arg.split(",") if x]
+    if opts.host_label and not opts.merge:
+        ap.exit(EXIT_USAGE, "sweep: --host-label goes with --merge\n")
+    if opts.merge and opts.host_label and len(opts.host_label) != len(opts.merge):
+        ap.exit(EXIT_USAGE, "sweep: --host-label: %d label(s) for %d folder(s)\n"
+                % (len(opts.host_label), len(opts.merge)))
+    for d in ([opts.resume] if opts.resume else []) + (opts.merge or []):
+        if not (Path(d) / "results.json").is_file():
+            ap.exit(EXIT_USAGE, "sweep: %s: no results.json (not a sweep's folder)\n" % d)
+    if opts.resume and opts.out:
+        ap.exit(EXIT_USAGE, "sweep: --resume writes into its own folder; --out goes with a "
+                "manifest or --merge\n")
+    if opts.resume and opts.csgb is None:
+        with open(Path(opts.resume) / "results.json") as f:
+            opts.csgb = json.load(f).get("csgb")
+    opts.csgb = resolve_binary(opts.csgb or str(DEFAULT_CSGB), REPO)
     if opts.out is not None:
         if not opts.out:
             ap.exit(EXIT_USAGE, "sweep: --out: expected a folder, got ''\n")
@@ -114,11 +141,24 @@ def main(argv):
         resummarize(Path(opts.resummarize), capabilities_of)
         log("sweep: rewrote %s" % (Path(opts.resummarize) / "summary.md"))
         return 0
-    try:
-        manifest = load_manifest(opts.manifest)
-    except ManifestError as e:
-        log("sweep: %s: %s" % (opts.manifest, e))
-        return EXIT_BAD_INPUT
+    if opts.merge:
+        from sweep_merge import merge
+        outdir = Path(opts.out) if opts.out else new_results_dir(
+            RESULTS_ROOT, "merged", datetime.datetime.now().astimezone())
+        return merge([Path(d) for d in opts.merge], opts.host_label, outdir,
+                     plots=not opts.no_plots)
+    previous = None
+    if opts.resume:
+        with open(Path(opts.resume) / "results.json") as f:
+            previous = json.load(f)
+        manifest = previous["manifest"]
+        opts.manifest = previous.get("manifest_path", "(resumed)")
+    else:
+        try:
+            manifest = load_manifest(opts.manifest)
+        except ManifestError as e:
+            log("sweep: %s: %s" % (opts.manifest, e))
+            return EXIT_BAD_INPUT
     if not os.access(opts.csgb, os.X_OK):
         log("sweep: csgb not found or not executable: %s (build it with: make release)" % opts.csgb)
         return EXIT_BAD_INPUT
@@ -149,7 +189,15 @@ def main(argv):
 
     host = info.get("hostname") or socket.gethostname()
     started = datetime.datetime.now().astimezone()
-    if opts.out:
+    done = []
+    if previous is not None:
+        try:
+            done = completed_runs(previous, cases, info, opts.csgb)
+        except ResumeError as e:
+            log("sweep: --resume %s: %s" % (opts.resume, e))
+            return EXIT_USAGE
+        outdir = Path(opts.resume)
+    elif opts.out:
         outdir = Path(opts.out)
         outdir.mkdir(parents=True, exist_ok=True)
     else:
@@ -159,6 +207,14 @@ def main(argv):
     plan = plan_runs(cases, settings, collect)
     if collect:
         estimate += counter_estimate
+    if previous is not None:
+        have = {(r["case"]["id"], r["kind"], r["repeat"]) for r in done}
+        plan = [step for step in plan if (step[0]["id"], step[1], step[2]) not in have]
+        log("sweep: resuming %s: %d run(s) kept, %d to run" % (outdir, len(done), len(plan)))
+        if not plan:
+            log("sweep: nothing to resume: every run of the manifest completed")
+            return 0
+        estimate = sum(estimate_run_seconds(c) for c, _, _ in plan)
     log("sweep: %s: %d case(s), %d run(s), estimated %.0f s; results to %s"
         % (opts.manifest, len(cases), len(plan), estimate, outdir))
     log("sweep: %s" % counter_note)
@@ -170,7 +226,7 @@ def main(argv):
     t0 = time.monotonic()
     usage_error = None
     try:
-        runs, interrupted = run_plan(plan, opts.csgb, settings)
+        runs, interrupted = run_plan(plan, opts.csgb, settings, done=done)
     except UsageError as e:
         usage_error, runs, interrupted = e, e.runs, False
     defer_stop_signals()
@@ -179,6 +235,7 @@ def main(argv):
         "started": started.isoformat(timespec="seconds"),
         "finished": finished.isoformat(timespec="seconds"),
         "elapsed_seconds": round(time.monotonic() - t0, 1),
+        "resumed": [],
         "estimated_seconds": round(estimate, 1),
         "interrupted": interrupted,
         "stopped_by_usage_error": str(usage_error) if usage_error else None,
@@ -193,6 +250,16 @@ def main(argv):
         "host": {"hostname": socket.gethostname(), "kernel": platform.release(),
                  "machine": platform.machine(), "cpu_count": os.cpu_count()},
     }
+    if previous is not None:
+        # The sweep is the one that started first; each resumption is recorded.
+        doc["resumed"] = list(previous.get("resumed") or []) + [{
+            "started": doc["started"], "finished": doc["finished"],
+            "elapsed_seconds": doc["elapsed_seconds"], "runs_kept": len(done),
+            "runs_run": len(runs) - len(done), "command": doc["command"]}]
+        doc["started"] = previous.get("started", doc["started"])
+        doc["elapsed_seconds"] = round(doc["elapsed_seconds"] +
+                                       (previous.get("elapsed_seconds") or 0), 1)
+        doc["command"] = previous.get("command", doc["command"])
     write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=not opts.no_plots)
     failed = [r for r in runs if r["status"] == "failed"]
     stopped = [r for r in runs if r["status"] == "interrupted"]

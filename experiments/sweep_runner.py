@@ -264,6 +264,15 @@ def clean_old_plots(outdir):
             p.unlink()
 
 
+def write_json(path, doc):
+    """Written beside and renamed over, so that a results.json is never half written."""
+    tmp = path.with_name(path.name + ".partial")
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    os.replace(tmp, path)
+
+
 def write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=True):
     outdir.mkdir(parents=True, exist_ok=True)
     clean_old_plots(outdir)
@@ -271,7 +280,7 @@ def write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=True):
         "workload", "mode", "n", "pinning", "cpus", "pin", "workers", "work_size",
         "work_size_label", "transport", "io", "flags", "duration", "warmup", "repeats",
         "pinning_index")},
-        **{k: c[k] for k in ("program", "compare") if k in c},
+        **{k: c[k] for k in ("program", "compare", "host_label", "case_id") if k in c},
         "argv": c["argv"], "summary": c["summary"]} for c in cases]
     doc["cases"] = public_cases
     doc["ratios"] = [{**group_fields(g), "n": n, **r} for g, n, r in compute_ratios(cases, caps)]
@@ -281,15 +290,11 @@ def write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=True):
     doc["counters_note"] = counter_note
     doc["plots"] = []
     write_csv(outdir / "results.csv", runs)
-    with open(outdir / "results.json", "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_json(outdir / "results.json", doc)
     files, notes = make_plots(outdir, doc) if plots else ([], ["plots not drawn (--no-plots)"])
     doc["plots"] = files
     doc["plot_notes"] = notes
-    with open(outdir / "results.json", "w") as f:   # again, now listing the plots
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_json(outdir / "results.json", doc)   # again, now listing the plots
     write_summary(outdir / "summary.md", doc, cases, runs, files, notes, counter_note, caps)
 
 
@@ -307,12 +312,12 @@ def plan_runs(cases, settings, collect_counters):
     return plan
 
 
-def run_plan(plan, csgb, settings):
+def run_plan(plan, csgb, settings, done=()):
     """Runs the plan, one progress line per run on stderr. Returns (runs, interrupted):
     Ctrl-C stops it and keeps the runs so far; so does a run that exits 64 (its
     command line is wrong), whose UsageError is re-raised after the summaries, with
     the runs attached (error.runs), for the caller to write them and stop."""
-    runs, interrupted, usage_error = [], False, None
+    runs, interrupted, usage_error = list(done), False, None
     width = len(str(len(plan)))
     try:
         for i, (c, kind, rep) in enumerate(plan, 1):
@@ -343,12 +348,58 @@ def run_plan(plan, csgb, settings):
     except UsageError as e:
         usage_error = e
         log("sweep: stopped: %s" % e)
-    for c in {id(c): c for c, _, _ in plan}.values():
+    for c in {id(c): c for c, _, _ in plan + [(r["case"], 0, 0) for r in runs]}.values():
         c["summary"] = summarize_case(c, [r for r in runs if r["case"] is c])
     if usage_error:
         usage_error.runs = runs
         raise usage_error
     return runs, interrupted
+
+
+class ResumeError(Exception):
+    pass
+
+
+def csgb_version(csgb):
+    """`csgb --version` without its leading "csgb ", as reports carry it; None if it
+    cannot be run."""
+    try:
+        p = subprocess.run([str(csgb), "--version"], stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    text = p.stdout.strip()
+    return text[len("csgb "):] if p.returncode == 0 and text.startswith("csgb ") else None
+
+
+def completed_runs(previous, cases, info, csgb):
+    """The runs of a stopped sweep's results.json to keep when it is resumed: every run
+    that completed (ok or failed), linked to this expansion's cases; runs that were
+    interrupted are left out, so that they run again. Raises ResumeError when the
+    folder was swept on another host or kernel, by another csgb build, or from cases
+    this csgb no longer expands to."""
+    old = previous.get("csgb_info") or {}
+    for k in ("hostname", "kernel", "build", "cpu_model"):
+        if k in old and old.get(k) != info.get(k):
+            raise ResumeError("it was swept with %s %r, this csgb reports %r: resuming would mix "
+                              "two machines or builds in one folder" % (k, old.get(k), info.get(k)))
+    version = csgb_version(csgb)
+    seen = {r["report"].get("version") for r in previous.get("runs", [])
+            if r.get("status") == "ok" and isinstance(r.get("report"), dict)
+            and r["report"].get("version")}
+    if version and seen and seen != {version}:
+        raise ResumeError("its runs come from csgb %s, this is %s" % (", ".join(sorted(seen)), version))
+    by_id = {c["id"]: c for c in cases}
+    kept = []
+    for r in previous.get("runs", []):
+        if r.get("status") == "interrupted":
+            continue
+        c = by_id.get(r["case_id"])
+        if c is None:
+            raise ResumeError("its case %r is not in this csgb's expansion of the manifest"
+                              % r["case_id"])
+        kept.append(dict({k: v for k, v in r.items() if k != "case_id"}, case=c))
+    return kept
 
 
 def resummarize(outdir, caps_of):

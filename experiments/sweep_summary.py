@@ -23,10 +23,19 @@ def md_table(header, rows, right=()):
     return "\n".join(out)
 
 
+def flags_text(c):
+    """The case's extra flags, and the host of a merged sweep (--merge), which keeps
+    each host's cases apart in the ratios."""
+    text = " ".join(c["flags"])
+    if c.get("host_label"):
+        text = (text + " " if text else "") + "[host %s]" % c["host_label"]
+    return text
+
+
 def group_key(c):
     """Cases whose ratios are taken against each other: everything but the mode."""
     return (c["workload"], c["pinning"], c["work_size_label"], c.get("transport") or "",
-            c.get("io") or "", " ".join(c["flags"]))
+            c.get("io") or "", flags_text(c))
 
 
 def group_fields(g):
@@ -79,7 +88,7 @@ def io_comparison(cases, caps):
         if c.get("program") or not c.get("io"):
             continue
         key = (c["workload"], c["pinning"], c["work_size_label"], c.get("transport") or "",
-               " ".join(c["flags"]), c["mode"], c["n"])
+               flags_text(c), c["mode"], c["n"])
         by.setdefault(key, {})[c["io"]] = c["summary"]
     rows = []
     for key, per_io in by.items():
@@ -214,7 +223,8 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
     L.append("")
     show_io = any(c.get("io") and c["io"] != caps.default_io for c in cases) or \
         any(c["summary"].get("io_uring_enter_per_iteration") is not None for c in cases)
-    header = ["workload", "N", "mode", "pinning", "work size", "transport", "io", "runs ok",
+    hosts = any(c.get("host_label") for c in cases)
+    header = (["host"] if hosts else []) + ["workload", "N", "mode", "pinning", "work size", "transport", "io", "runs ok",
               "ns/iteration",
               "min–max", "CV %", "vol sw/it", "invol sw/it", "fairness cv", "OS threads"]
     if show_io:
@@ -238,7 +248,7 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
             notes.append("%d interrupted" % s["interrupted"])
         if s["unsupported"]:
             notes.append("unsupported")
-        row = [c["workload"], c["n"], c["mode"], c["pinning"], ws_text(c["work_size_label"]),
+        row = ([c.get("host_label") or ""] if hosts else []) + [c["workload"], c["n"], c["mode"], c["pinning"], ws_text(c["work_size_label"]),
                c.get("transport") or "–", c.get("io") or "–",
                "%d/%d" % (s["runs_ok"], s["runs"]), fmt(s["ns_per_iteration"]),
                "%s–%s" % (fmt(s["ns_min"]), fmt(s["ns_max"])) if s["ns_min"] is not None else "–",
@@ -254,7 +264,7 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
         row.append(", ".join(notes))
         rows.append(row)
     L.append(md_table(header, rows, right={i for i, h in enumerate(header)
-                                           if h not in ("workload", "mode", "pinning",
+                                           if h not in ("host", "workload", "mode", "pinning",
                                                         "work size", "transport", "io",
                                                         "note")}))
     L.append("")
@@ -296,6 +306,7 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
         L.append("")
 
     L += io_section(cases, caps)
+    L += hosts_section(cases, runs)
 
     bad = [r for r in runs if r["status"] != "ok"]
     L.append("## Failures")
@@ -358,4 +369,57 @@ def io_section(cases, caps):
             if g[:6] == b:
                 L.append("- " + text)
         L.append("")
+    return L
+
+
+def hosts_section(cases, runs):
+    """"Hosts side by side" of a merged sweep: every case by host, its median and 95 %
+    interval, and each later host's ratio to the first with the Mann-Whitney U p-value
+    over the timing runs (compare.py's statistics)."""
+    from compare_stats import MIN_SAMPLES, mann_whitney, median_interval
+    hosts = list(dict.fromkeys(c["host_label"] for c in cases if c.get("host_label")))
+    if len(hosts) < 2:
+        return []
+    values = {}
+    for r in runs:
+        c = r["case"]
+        if r["kind"] == "timing" and r["status"] == "ok" and c.get("host_label"):
+            values.setdefault(c.get("case_id", c["id"]), {}).setdefault(c["host_label"], []).append(
+                r["report"]["ns_per_iteration"])
+    L = ["## Hosts side by side", "",
+         "Median ns/iteration of each case on each host, its 95 %% interval (order statistics; "
+         "a lower confidence in parentheses when the runs are too few for 95 %%), and each host "
+         "against %s: ratio of medians and the Mann–Whitney U p-value (`~`: not significant at "
+         "0.05; under %d runs on either side: too few samples to tell)." % (hosts[0], MIN_SAMPLES), ""]
+    header = ["case"] + [h for h in hosts] + ["%s / %s" % (h, hosts[0]) for h in hosts[1:]]
+    rows = []
+    for case_id, per in values.items():
+        row = [case_id]
+        for h in hosts:
+            xs = per.get(h)
+            if not xs:
+                row.append("–")
+                continue
+            lo, hi, conf = median_interval(xs)
+            from compare_stats import median as med
+            row.append("%s [%s, %s]%s" % (fmt(med(xs)), fmt(lo), fmt(hi),
+                                          "" if conf >= 0.95 else " (%d %%)" % round(100 * conf)))
+        base = per.get(hosts[0])
+        for h in hosts[1:]:
+            xs = per.get(h)
+            if not xs or not base:
+                row.append("–")
+                continue
+            from compare_stats import median as med
+            ratio = med(xs) / med(base)
+            _, p, _ = mann_whitney(base, xs)
+            if min(len(xs), len(base)) < MIN_SAMPLES:
+                row.append("%.2f× (too few samples: n = %d)" % (ratio, min(len(xs), len(base))))
+            elif p >= 0.05:
+                row.append("~ %.2f× (p=%.3f)" % (ratio, p))
+            else:
+                row.append("%.2f× (p=%.3f)" % (ratio, p))
+        rows.append(row)
+    L.append(md_table(header, rows, right=set(range(1, len(header)))))
+    L.append("")
     return L
