@@ -122,6 +122,12 @@ int csgb_install_stop_handlers(void) {
     return pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL) == 0 ? 0 : -1;
 }
 
+void csgb_request_stop(void) {
+    ensure_sem();
+    atomic_store(&stop_flag, 1);
+    sem_post(&stop_sem);
+}
+
 int csgb_stop_requested(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }
 
 int csgb_stop_signal(void) { return atomic_load(&stop_signal); }

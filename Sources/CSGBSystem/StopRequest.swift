@@ -10,6 +10,10 @@ public enum StopRequest {
         if csgb_install_stop_handlers() != 0 { throw SystemError("sigaction") }
     }
 
+    /// Stops the run as a stop signal would, without one (`signal` stays 0): for a
+    /// run that cannot go on because one of its processes died.
+    public static func request() { csgb_request_stop() }
+
     /// Whether a stop signal arrived. Cheap enough for a hot loop.
     @inlinable public static var isRequested: Bool { csgb_stop_requested() != 0 }
 

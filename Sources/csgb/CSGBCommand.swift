@@ -28,6 +28,7 @@ struct CSGBCommand: ParsableCommand {
 
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {
+        if arguments.first == ProcessActorHost.command { ProcessActorHost.main(arguments) }
         do {
             let arguments = ArgumentScreen.normalize(arguments)
             try ArgumentScreen.check(arguments)

@@ -6,5 +6,6 @@
 #include "csgb_context.h"
 #include "csgb_perf.h"
 #include "csgb_async.h"
+#include "csgb_process.h"
 
 #endif

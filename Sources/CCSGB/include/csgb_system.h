@@ -50,6 +50,10 @@ int csgb_install_stop_handlers(void);
 /// (0: to nobody). If the stop already came, the group gets SIGINT at once.
 void csgb_forward_stop_to_group(pid_t group);
 
+/// A stop from inside the process (no signal): what a signal does, with
+/// csgb_stop_signal left at 0. For a run that must end because part of it died.
+void csgb_request_stop(void);
+
 /// 1 once a stop signal arrived.
 int csgb_stop_requested(void);
 

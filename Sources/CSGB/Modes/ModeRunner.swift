@@ -15,16 +15,35 @@ protocol ModeRunner: AnyObject {
     func join()
     /// OS threads that carried actors, for the report.
     func osThreads(_ context: RunContext) -> Int
+    /// Threads (or processes) waiting at the start gate so far.
+    func arrivals(_ context: RunContext) -> Int
+    /// Lets every actor go.
+    func openGate(_ context: RunContext)
+    /// The figures at one edge of the window.
+    func takeEdge(_ context: RunContext) -> WindowEdge
+    /// Threads (or processes) that have left their actors.
+    func finishedThreads(_ context: RunContext) -> Int
+    /// Why the run ended, when neither the duration nor a signal ended it.
+    func stopCause(_ context: RunContext) -> String?
 }
 
+// Actors in this process share the coordinator's memory: the gate, the counters
+// and getrusage(RUSAGE_SELF) are read in place. A mode whose actors live elsewhere
+// answers these itself.
 extension ModeRunner {
     func osThreads(_ context: RunContext) -> Int { context.threadIDs.count }
+    func arrivals(_ context: RunContext) -> Int { context.gate.arrivals }
+    func openGate(_ context: RunContext) { context.gate.open() }
+    func takeEdge(_ context: RunContext) -> WindowEdge { WindowEdge.take(context) }
+    func finishedThreads(_ context: RunContext) -> Int { context.finishedThreads }
+    func stopCause(_ context: RunContext) -> String? { nil }
 }
 
 extension Mode {
     func makeRunner(_ configuration: RunConfiguration) -> any ModeRunner {
         switch self {
         case .thread: return ThreadMode()
+        case .process: return ProcessMode()
         case .green: return GreenMode(configuration)
         case .async: return AsyncMode(configuration)
         }

@@ -24,11 +24,14 @@ protocol ModeTraits {
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool
     /// The workers (OS threads carrying many actors) of this mode, nil when it has none.
     static func workers(_ configuration: RunConfiguration) -> Int?
+    /// What carries the actors, as the report counts them ("OS thread", "process").
+    static var carrier: String { get }
 }
 
 extension ModeTraits {
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { true }
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
+    static var carrier: String { "OS thread" }
 }
 
 /// The options whose meaning belongs to a mode: each mode says which it gives a
@@ -49,6 +52,7 @@ extension Mode {
     var traits: any ModeTraits.Type {
         switch self {
         case .thread: return ThreadMode.self
+        case .process: return ProcessMode.self
         case .green: return GreenMode.self
         case .async: return AsyncMode.self
         }

@@ -20,7 +20,7 @@ extension RunReport {
             ("workload", "\(workload) \(n) (\(actors) actors)" + (transport.map { " over \($0.rawValue)" } ?? "")),
             ("mode", mode.rawValue + (executor.map { " (\($0.rawValue) executor)" } ?? "")
                 + (workers.map { ", \($0) worker\($0 == 1 ? "" : "s")" } ?? "")
-                + ", \(osThreads) OS thread\(osThreads == 1 ? "" : "s")"),
+                + ", \(osThreads) \(mode.traits.carrier)\(osThreads == 1 ? "" : (mode.traits.carrier.hasSuffix("s") ? "es" : "s"))"),
             ("io", io == .direct ? "direct (read/write syscalls)" : "uring"
                 + (ring.map { ", \($0.entries.map { "\($0) entries" } ?? "entries sized per ring")\($0.sqpoll ? ", sqpoll" : "")\($0.fixedFiles ? ", fixed files" : "")" } ?? "")
                 + (ringEntersPerIteration.map { ", \(Fmt.fixed($0, 4)) io_uring_enter/iteration" } ?? "")

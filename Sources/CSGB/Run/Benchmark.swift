@@ -74,7 +74,8 @@ public enum Benchmark {
         defer { runner.join() }
         // Merged only now: the actors have stopped writing their histograms.
         let latency = context.latency?.summary(sampleEvery: window.sampleEvery)
-        try deliver(report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority))
+        try deliver(report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
+                           stopCause: runner.stopCause(context)))
     }
 
     /// The descriptors the plan needs, against RLIMIT_NOFILE, before anything exists.
@@ -139,7 +140,7 @@ public enum Benchmark {
             }
             throw .system(SystemError("start"))
         }
-        while context.gate.arrivals < runner.threadCount && !StopRequest.isRequested {
+        while runner.arrivals(context) < runner.threadCount && !StopRequest.isRequested {
             StopRequest.sleep(seconds: 0.001)
         }
         if let failure = context.failureMessages.first {
@@ -166,15 +167,15 @@ public enum Benchmark {
                               observers: [WindowObserver]) throws(CSGBError) -> Window {
         let configuration = context.configuration
         let threads = context.threadIDs
-        context.gate.open()
-        let gateEdge = WindowEdge.take(context)
+        runner.openGate(context)
+        let gateEdge = runner.takeEdge(context)
         let warmupComplete = !StopRequest.sleep(seconds: configuration.warmup)
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
         try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
-        let first = warmupComplete ? WindowEdge.take(context) : gateEdge
+        let first = warmupComplete ? runner.takeEdge(context) : gateEdge
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete, let duration = configuration.duration {
@@ -185,12 +186,12 @@ public enum Benchmark {
             StopRequest.sleep(seconds: nil)
         }
         let sampleEvery = context.latency?.close() ?? 0
-        return Window(first: first, last: WindowEdge.take(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery)
+        return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery)
     }
 
     /// The report of the window: every figure is a difference of its two edges.
     static func report(_ context: RunContext, _ window: Window, osThreads: Int, latency: LatencySummary?,
-                       environment: Environment, priority: CoordinatorPriority) -> RunReport {
+                       environment: Environment, priority: CoordinatorPriority, stopCause: String? = nil) -> RunReport {
         let configuration = context.configuration
         let (first, last) = (window.first, window.last)
         let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
@@ -218,7 +219,7 @@ public enum Benchmark {
             seconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
             warmupSeconds: configuration.warmup,
             warmupComplete: window.warmupComplete,
-            stoppedBy: StopSignal.name(StopRequest.signal),
+            stoppedBy: stopCause ?? StopSignal.name(StopRequest.signal),
             iterations: counted.reduce(0) { $0 + perActor[$1] },
             perActor: perActor,
             switches: last.usage.switches - first.usage.switches,
@@ -260,10 +261,10 @@ public enum Benchmark {
     /// stop check and a blocking call.
     static func stop(_ runner: any ModeRunner, _ context: RunContext, join: Bool = true) {
         context.requestStop()
-        context.gate.open()
+        runner.openGate(context)
         while true {
             runner.interrupt(context)
-            if context.finishedThreads >= runner.startedThreads { break }
+            if runner.finishedThreads(context) >= runner.startedThreads { break }
             MonotonicClock.sleep(seconds: stopPollSeconds)
         }
         if join { runner.join() }

@@ -5,6 +5,8 @@ import Fibers
 public enum Mode: String, CaseIterable, Sendable, Hashable {
     /// One kernel thread per actor, blocking syscalls.
     case thread
+    /// One process per actor, blocking syscalls: every switch changes address space.
+    case process
     /// One green thread per actor on our own stacks, a scheduler per worker.
     case green
     /// One Swift task per actor on a single-thread TaskExecutor per worker.

@@ -53,6 +53,12 @@ public final class RunContext: @unchecked Sendable {
         threads.withLock { $0.append(tid) }
     }
 
+    /// Records the kernel id of an actor carrier the run did not start in this
+    /// process (an actor process's pid).
+    func recordThreadID(_ tid: Int32) {
+        threads.withLock { $0.append(tid) }
+    }
+
     /// `threadStarted`, with a failure recorded rather than thrown: a thread's body
     /// cannot throw, and the coordinator aborts the run before the window opens.
     public func enterThread(index: Int, label: String) {

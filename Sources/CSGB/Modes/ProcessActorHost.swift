@@ -1,0 +1,225 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import CSGBSystem
+
+/// The other side of `--mode process`: csgb re-executed as a hidden command. It
+/// starts with one thread (a fresh exec), checks that it still has only one, and
+/// forks one process per actor: a fork of a single-threaded process may run any
+/// code, Swift's runtime included. It then waits for its children and records how
+/// each one ended in the shared region, telling the coordinator through a pipe.
+public enum ProcessActorHost {
+    /// The hidden command: `csgb __process-actors REGION-FD NOTIFY-FD`.
+    public static let command = "__process-actors"
+
+    /// Runs the host and exits; never returns.
+    public static func main(_ arguments: [String]) -> Never {
+        guard arguments.count == 3, let regionFD = Int32(arguments[1]), let notifyFD = Int32(arguments[2]) else {
+            writeError("csgb: \(command) is csgb's own actor host for --mode process, not a command to run\n")
+            _exit(64)
+        }
+        do {
+            try ChildProcess.ignoreStopSignals()
+        } catch {
+            writeError("csgb actor host: \(error)\n")
+            _exit(71)
+        }
+        let notify = FileDescriptor(rawValue: notifyFD)
+        guard let memory = try? SharedMemory(mapping: FileDescriptor(rawValue: regionFD)),
+              let region = ProcessRegion(mapped: memory.base, length: memory.length) else {
+            writeError("csgb actor host: descriptor \(regionFD) is not a csgb process region\n")
+            _exit(64)
+        }
+        func fail(_ message: String) -> Never {
+            region.hostMessage.write(message)
+            region.hostState.store(2, ordering: .sequentiallyConsistent)
+            for actor in 0..<region.actors {
+                let pid = region.status(actor, ProcessRegion.Status.pid).load(ordering: .relaxed)
+                if pid > 0 { ChildProcess.send(SIGKILL, to: pid_t(pid)) }
+            }
+            _exit(71)
+        }
+        // A fault for the test of the guard below: a thread started before the forks.
+        if getenv("CSGB_INJECT_HOST_THREAD") != nil {
+            _ = try? OSThread(name: "csgb-injected") { while true { pause() } }
+        }
+        let threads = ChildProcess.threadCount()
+        if threads != 1 {
+            fail("the actor host runs \(threads) threads before forking; a fork would copy locks held by the others")
+        }
+        for actor in 0..<region.actors {
+            let pid: pid_t
+            do {
+                pid = try ChildProcess.fork()
+            } catch {
+                fail("could not fork actor \(actor): \(error); raise the process limits (ulimit -u, kernel.pid_max, the cgroup's pids.max) or lower N")
+            }
+            if pid == 0 {
+                notify.close()
+                ProcessActor(region: region, index: actor).run()
+            }
+            region.status(actor, ProcessRegion.Status.pid).store(UInt64(pid), ordering: .releasing)
+        }
+        region.hostState.store(1, ordering: .sequentiallyConsistent)
+        var remaining = region.actors
+        while remaining > 0 {
+            guard let (pid, exit) = (try? ChildProcess.wait()) ?? nil else { break }
+            guard let actor = (0..<region.actors).first(where: {
+                region.status($0, ProcessRegion.Status.pid).load(ordering: .relaxed) == UInt64(pid)
+            }) else { continue }
+            switch exit {
+            case .exited(let code):
+                region.status(actor, ProcessRegion.Status.exitCode).store(UInt64(code), ordering: .relaxed)
+            case .signalled(let signal):
+                region.status(actor, ProcessRegion.Status.exitSignal).store(UInt64(signal), ordering: .relaxed)
+            }
+            region.status(actor, ProcessRegion.Status.exited).store(1, ordering: .sequentiallyConsistent)
+            var byte = UInt8(truncatingIfNeeded: actor)
+            _ = notify.writeByte(&byte)
+            remaining -= 1
+        }
+        _exit(0)
+    }
+
+    static func writeError(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in _ = Glibc.write(2, bytes.baseAddress, bytes.count) }
+    }
+}
+
+/// One actor in its own process: the thread-mode interpreter over shared memory.
+/// Set-up failures are written to its status and it still arrives at the gate, so
+/// the coordinator reports them before the window opens.
+struct ProcessActor {
+    let region: ProcessRegion
+    let index: Int
+
+    func run() -> Never {
+        let header = region.header
+        let plan = region.readPlan(index)
+        var failure: String?
+        let cpus = (0..<Int(header[ProcessRegion.Header.cpuCount])).map { region.cpus[$0] }
+        if !cpus.isEmpty {
+            let pinning: Pinning = header[ProcessRegion.Header.pinning] == 1 ? .each : .set
+            do {
+                try Placement(cpus: CPUList(cpus: cpus), pinning: pinning).pinCurrentThread(index: index)
+            } catch {
+                failure = "actor \(index): \(error)"
+            }
+        }
+        ChildProcess.setName("csgb-actor-\(index)")
+        let input = plan.input >= 0 ? FileDescriptor(rawValue: Int32(plan.input)) : nil
+        let output = plan.output >= 0 ? FileDescriptor(rawValue: Int32(plan.output)) : nil
+        var ring: ThreadRing?
+        if failure == nil, header[ProcessRegion.Header.io] == 1, let input, let output {
+            var settings = RingSettings()
+            let entries = Int(header[ProcessRegion.Header.ringEntries])
+            settings.entries = entries > 0 ? entries : nil
+            settings.sqpoll = header[ProcessRegion.Header.sqpoll] == 1
+            settings.fixedFiles = header[ProcessRegion.Header.fixedFiles] == 1
+            let poller = header[ProcessRegion.Header.pollerCPU]
+            do {
+                ring = try ThreadRing(channel: ChannelEnd(input: input, output: output), settings: settings,
+                                      pollerCPU: poller > 0 ? Int32(poller - 1) : nil, registry: RingRegistry())
+            } catch {
+                failure = "actor \(index): \(error)"
+            }
+        }
+        var buffer = TouchBuffer.none
+        var buffers: TouchBuffers?
+        let workSize = Int(header[ProcessRegion.Header.workSize])
+        if failure == nil, workSize > 0 {
+            let numa = NUMAPolicy.allCases[Int(header[ProcessRegion.Header.numa]) % NUMAPolicy.allCases.count]
+            do {
+                buffers = try TouchBuffers(actors: 1, size: workSize, stride: Int(header[ProcessRegion.Header.stride]), numa: numa)
+                buffer = buffers![0]
+            } catch {
+                failure = "actor \(index): work buffer: \(error)"
+            }
+        }
+        if let failure { region.message(index).write(failure) }
+        let script: [Operation] = (0..<Int(plan.operationCount)).compactMap { i in
+            let op = region.operation(Int(plan.firstOperation) + i)
+            return Operation(processCode: op[0], value: op[1])
+        }
+        let futex = plan.futex >= 0 ? region.futex(Int(plan.futex)) : nil
+
+        region.status(index, ProcessRegion.Status.arrived).store(1, ordering: .relaxed)
+        region.arrivals.wrappingIncrement(ordering: .releasing)
+        let gate = region.gate
+        while gate.load() == 0 { gate.wait(whileEqualTo: 0) }
+        if failure == nil {
+            interpret(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring)
+        }
+        withExtendedLifetime(buffers) {}
+        _exit(0)
+    }
+
+    /// One pass of the script per iteration until the stop; at each edge request
+    /// (a change of the state word) the actor records its own getrusage first.
+    private func interpret(_ script: [Operation], input: FileDescriptor?, output: FileDescriptor?,
+                           futex: SharedFutexWord?, buffer: TouchBuffer, ring: ThreadRing?) {
+        let slot = region.slot(index)
+        let state = region.state
+        var seen: UInt64 = 0
+        var passes: UInt64 = 0
+        var byte: UInt8 = 0
+        running: while true {
+            let current = state.load(ordering: .relaxed)
+            if current != seen {
+                if current & ProcessRegion.stopBit != 0 { break }
+                recordEdge(current, passes: passes, ring: ring)
+                seen = current
+            }
+            for operation in script {
+                switch operation {
+                case .touch:
+                    buffer.touch()
+                case .write, .read:
+                    let direction: TransferDirection = operation == .write ? .write : .read
+                    let descriptor = direction == .write ? output! : input!
+                    let result = ring.map { $0.transfer(direction, descriptor, &byte) }
+                        ?? descriptor.transferByte(direction, &byte)
+                    if result != .done {
+                        if state.load(ordering: .relaxed) & ProcessRegion.stopBit == 0 { slot.publishFailure() }
+                        break running
+                    }
+                case .wakePeer, .waitPeer:
+                    break
+                case .yield:
+                    sched_yield()
+                case .injectedSleep:
+                    Operation.sleepBlocking()
+                case .futexPost(let value):
+                    futex!.post(value)
+                case .futexAwait(let value):
+                    while true {
+                        let word = futex!.load()
+                        if word == value { break }
+                        if word == FutexWord.poison || state.load(ordering: .relaxed) & ProcessRegion.stopBit != 0 {
+                            break running
+                        }
+                        futex!.wait(whileEqualTo: word)
+                    }
+                }
+            }
+            passes &+= 1
+            slot.publish(iterations: passes)
+        }
+    }
+
+    private func recordEdge(_ epoch: UInt64, passes: UInt64, ring: ThreadRing?) {
+        let usage = SelfUsage.now()
+        let record = region.record(index, epoch: epoch)
+        record[ProcessRegion.Record.passes] = passes
+        record[ProcessRegion.Record.eagain] = region.slotValue(index, 1)
+        record[ProcessRegion.Record.userMicroseconds] = UInt64(usage.userMicroseconds)
+        record[ProcessRegion.Record.systemMicroseconds] = UInt64(usage.systemMicroseconds)
+        record[ProcessRegion.Record.voluntary] = UInt64(usage.voluntarySwitches)
+        record[ProcessRegion.Record.involuntary] = UInt64(usage.involuntarySwitches)
+        record[ProcessRegion.Record.maxRSSKiB] = UInt64(usage.maxRSSKiB)
+        record[ProcessRegion.Record.ringEnters] = ring?.ring.enters ?? 0
+        record[ProcessRegion.Record.ringSubmitted] = ring?.ring.submitted ?? 0
+        region.recordEpoch(index, epoch: epoch).store(epoch, ordering: .releasing)
+    }
+}

@@ -1,0 +1,342 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Atomics
+import CSGBSystem
+import Synchronization
+
+/// One process per actor with blocking syscalls: thread mode's interpreter, but
+/// every switch between actors changes address space. The channels exist before
+/// the actors do and are inherited; futex words, the gate, the stop word, the pass
+/// counters and each actor's window-edge getrusage live in a shared memfd region.
+/// The actors are forked by csgb re-executed as a hidden actor host (see
+/// `ProcessActorHost`), so no fork ever copies a process that runs threads.
+final class ProcessMode: ModeRunner {
+    private var memory: SharedMemory?
+    private var region: ProcessRegion?
+    private var host: pid_t = 0
+    private var hostReaped = false
+    private var notifyRead: FileDescriptor?
+    private var watcher: OSThread?
+    private var expected = 0
+    private var epoch: UInt64 = 0
+    private var interruptStarted: Int64 = 0
+    /// Set when the coordinator stops the run: from then on an exit is expected.
+    private let stopping = ManagedAtomic<Bool>(false)
+    /// Why the run ended early, when an actor or the host died.
+    private let death = Mutex<String?>(nil)
+    /// Each actor's last recorded edge, used for an actor that misses a later one.
+    private var lastRecords: [[UInt64]] = []
+    private var failuresCollected = false
+
+    /// How long an edge waits for every actor to record its figures: one pass each,
+    /// microseconds, unless thousands of processes queue for two CPUs.
+    static let edgeWaitNanoseconds: Int64 = 200_000_000
+    /// After the stop, how long actors get to leave on their own before SIGKILL
+    /// (a reader of a pipe whose writer is another process cannot be unblocked).
+    static let graceNanoseconds: Int64 = 20_000_000
+
+    var threadCount: Int { expected }
+
+    var startedThreads: Int {
+        guard let region else { return 0 }
+        return (0..<region.actors).filter { region.status($0, ProcessRegion.Status.pid).load(ordering: .acquiring) > 0 }.count
+    }
+
+    func prepare(_ context: RunContext) throws {
+        let configuration = context.configuration
+        expected = context.actors.count
+        if configuration.latency {
+            throw CSGBError.usage("--latency is not available with --mode process: each actor's histogram would live in its own process")
+        }
+        try ResourceLimits.ensureThreads(expected + 1)
+        // Futex words are shared by the two actors of a pair: the same private word in
+        // the plan becomes the same word in the region.
+        var futexIndex: [UnsafeMutablePointer<UInt32>: Int] = [:]
+        for actor in context.actors {
+            if let word = actor.futex, futexIndex[word.storage] == nil { futexIndex[word.storage] = futexIndex.count }
+        }
+        let operations = context.actors.reduce(0) { $0 + $1.script.count }
+        let cpus = configuration.placement.cpus?.cpus ?? []
+        let length = ProcessRegion.length(actors: expected, futexWords: futexIndex.count, operations: operations, cpuCount: cpus.count)
+        let memory = try SharedMemory(name: "csgb-process-mode", length: length)
+        self.memory = memory
+        let region = ProcessRegion(base: memory.base, actors: expected, futexWords: futexIndex.count,
+                                   operations: operations, cpuCount: cpus.count)
+        self.region = region
+        let header = region.header
+        typealias H = ProcessRegion.Header
+        header[H.magic] = ProcessRegion.magic
+        header[H.actors] = UInt64(expected)
+        header[H.futexWords] = UInt64(futexIndex.count)
+        header[H.operations] = UInt64(operations)
+        header[H.cpuCount] = UInt64(cpus.count)
+        header[H.pinning] = configuration.placement.pinning == .each ? 1 : 0
+        header[H.workSize] = UInt64(configuration.workSize)
+        header[H.stride] = UInt64(configuration.stride)
+        header[H.numa] = UInt64(NUMAPolicy.allCases.firstIndex(of: configuration.numa) ?? 0)
+        header[H.io] = configuration.io == .uring ? 1 : 0
+        header[H.ringEntries] = UInt64(configuration.ring.entries ?? 0)
+        header[H.sqpoll] = configuration.ring.sqpoll ? 1 : 0
+        header[H.fixedFiles] = configuration.ring.fixedFiles ? 1 : 0
+        let poller = configuration.ring.pollerCPU(configuration, threads: expected)
+        header[H.pollerCPU] = poller.map { UInt64($0) + 1 } ?? 0
+        for (i, cpu) in cpus.enumerated() { region.cpus[i] = cpu }
+        var next = 0
+        for (index, actor) in context.actors.enumerated() {
+            region.setPlan(index, ProcessRegion.Plan(
+                input: Int64(actor.channel?.input.rawValue ?? -1),
+                output: Int64(actor.channel?.output.rawValue ?? -1),
+                futex: actor.futex.map { Int64(futexIndex[$0.storage]!) } ?? -1,
+                firstOperation: Int64(next), operationCount: Int64(actor.script.count)))
+            for operation in actor.script {
+                let code = operation.processCode
+                region.operation(next)[0] = code.code
+                region.operation(next)[1] = code.value
+                next += 1
+            }
+        }
+        lastRecords = Array(repeating: Array(repeating: 0, count: ProcessRegion.Record.count), count: expected)
+    }
+
+    func start(_ context: RunContext) throws {
+        guard let memory, region != nil else { return }
+        let executable = try ProcessMode.executable()
+        let notify = try ChildProcess.pipe()
+        notifyRead = notify.read
+        let keep = [memory.descriptor, notify.write] + context.resources.descriptors
+        do {
+            host = try ChildProcess.spawn(path: executable, arguments: [
+                ProcessActorHost.command, "\(memory.descriptor.rawValue)", "\(notify.write.rawValue)",
+            ], keeping: keep)
+        } catch {
+            notify.write.close()
+            throw error
+        }
+        notify.write.close()
+        watcher = try OSThread(name: "csgb-watcher") { [self] in self.watch(context) }
+    }
+
+    /// Blocks on the host's pipe: a byte per actor that ended, end of file when the
+    /// host itself ended. Either one before the coordinator's stop ends the run.
+    private func watch(_ context: RunContext) {
+        guard let notifyRead, let region else { return }
+        var byte: UInt8 = 0
+        while true {
+            let result = notifyRead.readByte(&byte)
+            if stopping.load(ordering: .acquiring) { if result == .done { continue } else { return } }
+            if let message = deathMessage(region, hostEnded: result != .done, context: context) {
+                death.withLock { if $0 == nil { $0 = message } }
+                if !region.gateIsOpen { context.recordFailure(message) }
+                StopRequest.request()
+            }
+            if result != .done { return }
+        }
+    }
+
+    /// Which actor ended, and how, or what the host said.
+    private func deathMessage(_ region: ProcessRegion, hostEnded: Bool, context: RunContext) -> String? {
+        typealias S = ProcessRegion.Status
+        for actor in 0..<region.actors where region.status(actor, S.exited).load(ordering: .acquiring) == 1 {
+            let pid = region.status(actor, S.pid).load(ordering: .relaxed)
+            let signal = Int32(region.status(actor, S.exitSignal).load(ordering: .relaxed))
+            let code = Int32(region.status(actor, S.exitCode).load(ordering: .relaxed))
+            let how: ChildProcess.Exit = signal != 0 ? .signalled(signal) : .exited(code)
+            if region.slotValue(actor, 2) == 1 && signal == 0 { continue }
+            return "actor \(actor) (\(context.actors[actor].name), pid \(pid)) \(how) mid-run"
+        }
+        if hostEnded {
+            if let message = region.hostMessage.text { return "the actor host failed: \(message)" }
+            let status = (try? ChildProcess.wait(host, noHang: true)).flatMap { $0 }
+            if let status { hostReaped = true }
+            return "the actor host (pid \(host)) \(status.map { $0.exit.description } ?? "ended") mid-run"
+        }
+        return nil
+    }
+
+    func arrivals(_ context: RunContext) -> Int {
+        guard let region else { return 0 }
+        let arrived = Int(region.arrivals.load(ordering: .acquiring))
+        if arrived >= expected && !failuresCollected {
+            failuresCollected = true
+            for actor in 0..<region.actors {
+                context.recordThreadID(Int32(region.status(actor, ProcessRegion.Status.pid).load(ordering: .acquiring)))
+                if let message = region.message(actor).text { context.recordFailure(message) }
+            }
+        }
+        return arrived
+    }
+
+    func openGate(_ context: RunContext) {
+        context.gate.open()
+        region?.gate.post(1, waking: Int32.max)
+    }
+
+    /// Asks every actor for its figures (a new epoch in the state word) and waits
+    /// until each live one has answered; one that does not answer in time keeps its
+    /// last figures, so it adds nothing to this window rather than garbage.
+    func takeEdge(_ context: RunContext) -> WindowEdge {
+        guard let region else { return WindowEdge.take(context) }
+        typealias R = ProcessRegion.Record
+        epoch += 1
+        let time = MonotonicClock.nanoseconds()
+        region.state.store(epoch, ordering: .sequentiallyConsistent)
+        let deadline = time + ProcessMode.edgeWaitNanoseconds
+        var pending = Array(0..<region.actors)
+        while !pending.isEmpty {
+            pending.removeAll { actor in
+                region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch
+                    || region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
+            }
+            if pending.isEmpty || MonotonicClock.nanoseconds() > deadline { break }
+            var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
+            nanosleep(&pause, nil)
+        }
+        var iterations: [UInt64] = [], eagain: [UInt64] = [], usages: [SelfUsage] = []
+        var enters: UInt64 = 0, submitted: UInt64 = 0, failed: UInt64 = 0
+        for actor in 0..<region.actors {
+            let record = region.record(actor, epoch: epoch)
+            if region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch {
+                lastRecords[actor] = (0..<R.count).map { record[$0] }
+            } else {
+                // Its passes so far still count; its usage stays where it was.
+                lastRecords[actor][R.passes] = region.slotValue(actor, 0)
+            }
+            let last = lastRecords[actor]
+            iterations.append(last[R.passes])
+            eagain.append(last[R.eagain])
+            var usage = SelfUsage()
+            usage.userMicroseconds = Int64(last[R.userMicroseconds])
+            usage.systemMicroseconds = Int64(last[R.systemMicroseconds])
+            usage.voluntarySwitches = Int64(last[R.voluntary])
+            usage.involuntarySwitches = Int64(last[R.involuntary])
+            usage.maxRSSKiB = Int64(last[R.maxRSSKiB])
+            usages.append(usage)
+            enters &+= last[R.ringEnters]
+            submitted &+= last[R.ringSubmitted]
+            let killed = region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
+                && region.status(actor, ProcessRegion.Status.exitSignal).load(ordering: .relaxed) != 0
+            failed += region.slotValue(actor, 2) == 1 || killed ? 1 : 0
+        }
+        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
+                          usage: ProcessUsage(summing: usages), ringEnters: enters, ringSubmitted: submitted, pollerNanoseconds: 0)
+    }
+
+    func stopCause(_ context: RunContext) -> String? {
+        death.withLock { $0 }
+    }
+
+    func finishedThreads(_ context: RunContext) -> Int {
+        guard let region else { return 0 }
+        if hostGone { return startedThreads }
+        return (0..<region.actors).filter { region.status($0, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1 }.count
+    }
+
+    /// The host is gone once the watcher saw its pipe close; its children then die
+    /// of their parent-death signal.
+    private var hostGone: Bool {
+        guard host > 0 else { return true }
+        if hostReaped { return true }
+        if let status = try? ChildProcess.wait(host, noHang: true), status != nil {
+            hostReaped = true
+            return true
+        }
+        return false
+    }
+
+    func interrupt(_ context: RunContext) {
+        guard let region else { return }
+        let now = MonotonicClock.nanoseconds()
+        if !stopping.exchange(true, ordering: .acquiringAndReleasing) {
+            interruptStarted = now
+            region.state.store(epoch | ProcessRegion.stopBit, ordering: .sequentiallyConsistent)
+            region.gate.post(1, waking: Int32.max)
+            context.resources.interruptBlockedActors()
+            for word in 0..<region.futexWords { region.futex(word).poisonAndWakeAll() }
+            return
+        }
+        guard now - interruptStarted > ProcessMode.graceNanoseconds else { return }
+        for actor in 0..<region.actors where region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 0 {
+            let pid = region.status(actor, ProcessRegion.Status.pid).load(ordering: .acquiring)
+            if pid > 0 { ChildProcess.send(SIGKILL, to: pid_t(pid)) }
+        }
+    }
+
+    func join() {
+        if host > 0 && !hostReaped {
+            // Every actor has exited or been killed by now: the host follows at once.
+            var waited = 0
+            while !hostGone && waited < 200 {
+                var pause = timespec(tv_sec: 0, tv_nsec: 5_000_000)
+                nanosleep(&pause, nil)
+                waited += 1
+            }
+            if !hostGone {
+                ChildProcess.send(SIGKILL, to: host)
+                _ = try? ChildProcess.wait(host)
+                hostReaped = true
+            }
+        }
+        watcher?.join()
+        watcher = nil
+        notifyRead?.close()
+        notifyRead = nil
+        memory?.release()
+        memory = nil
+        region = nil
+    }
+
+    func osThreads(_ context: RunContext) -> Int { expected }
+
+    /// The csgb to re-execute: this one, unless this process is not csgb (a test
+    /// binary linking the library), then CSGB_EXECUTABLE or a `csgb` beside it.
+    static func executable() throws(CSGBError) -> String {
+        if let path = getenv("CSGB_EXECUTABLE").map({ String(cString: $0) }), access(path, X_OK) == 0 { return path }
+        var buffer = [CChar](repeating: 0, count: 4097)
+        let length = readlink("/proc/self/exe", &buffer, buffer.count - 1)
+        if length > 0 {
+            let path = String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if path.hasSuffix("/csgb") { return path }
+            var directory = Substring(path)
+            while let slash = directory.lastIndex(of: "/") {
+                directory = directory[..<slash]
+                let candidate = "\(directory)/csgb"
+                if access(candidate, X_OK) == 0 { return candidate }
+            }
+        }
+        throw .unavailable("--mode process re-executes csgb as its actor host, and no csgb executable was found beside \(length > 0 ? "this program" : "/proc/self/exe"); set CSGB_EXECUTABLE")
+    }
+}
+
+extension ProcessRegion {
+    var gateIsOpen: Bool { gate.load() != 0 }
+}
+
+extension ProcessMode: ModeTraits {
+    static let summary = "one process per actor, blocking syscalls: every switch changes address space"
+    static let colour = "#8c564b"
+
+    static func refusal(_ operation: Operation) -> String? { nil }
+
+    static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
+        switch option {
+        case .workers: return "applies to modes with workers; --mode process runs one process per actor"
+        case .stackSize: return "sets green thread stacks; --mode process has none"
+        case .executor: return "chooses the executor of Swift tasks; --mode process runs none"
+        }
+    }
+
+    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { true }
+
+    static func workers(_ configuration: RunConfiguration) -> Int? { nil }
+
+    static var carrier: String { "process" }
+
+    /// Thread mode's claims: the same scripts and syscalls, blocking the same way;
+    /// only the address space changes at each switch.
+    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
+        var claims = ThreadMode.claims(operations, configuration)
+        claims.reasons.append("one process per actor: every switch between actors changes address space")
+        return claims
+    }
+}
