@@ -44,6 +44,10 @@ public final class AsyncNotify: @unchecked Sendable {
     }
 
     /// Wakes the waiter, or stores the permit if nobody waits.
+    /// Whether a waiter is parked: for tests that must notify only after the wait
+    /// began, instead of sleeping and hoping it did.
+    var hasWaiter: Bool { state.load(ordering: .acquiring) == State.waiting }
+
     public func notify() {
         var current = state.load(ordering: .relaxed)
         while true {

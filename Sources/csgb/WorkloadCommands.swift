@@ -91,6 +91,9 @@ struct WorkloadOptions: ParsableArguments {
     @Option(name: .customLong("perf-control"), help: ArgumentHelp("CTL,ACK: perf stat's control and ack fifos; the run enables perf at the window's opening and disables it at the close (set by csgb stat).", visibility: .hidden))
     var perfControl: String?
 
+    @Option(name: .customLong("window-file"), help: ArgumentHelp("PATH: written with `open` as the measured window opens, so a test or a script can act inside the window without guessing the set-up time.", visibility: .hidden))
+    var windowFile: String?
+
     @Flag(name: .customLong("inject-blocking-sleep"), help: ArgumentHelp("Fault injection for tests: every iteration also sleeps 1 µs in the kernel, so green and async modes block and their verification must fail.", visibility: .hidden))
     var injectBlockingSleep = false
 
@@ -153,6 +156,7 @@ struct WorkloadOptions: ParsableArguments {
         if let perfControl, let paths = PerfControl.paths(perfControl) {
             observers.append(try PerfControl(controlPath: paths.control, ackPath: paths.ack))
         }
+        if let windowFile { observers.append(WindowAnnouncement(path: windowFile)) }
         return (observers, perfCounters)
     }
 

@@ -1,4 +1,4 @@
-import AsyncWorkers
+@testable import AsyncWorkers
 import CCSGB
 import Glibc
 import Testing
@@ -26,8 +26,7 @@ import Testing
         let waiting = Flag(), resumed = Flag()
         let finished = await completes(within: hangTimeout) {
             let waiter = Task { waiting.set(); await notify.wait(); resumed.set() }
-            _ = await eventually(within: hangTimeout) { waiting.isSet }
-            try? await Task.sleep(for: .milliseconds(20))
+            #expect(await eventually(within: hangTimeout) { waiting.isSet && notify.hasWaiter })
             #expect(!resumed.isSet)
             notify.notify()
             await waiter.value
@@ -46,7 +45,7 @@ import Testing
                 await withUnsafeContinuation { notify.resumeOnNotify($0) }
                 resumed.set()
             }
-            try? await Task.sleep(for: .milliseconds(20))
+            #expect(await eventually(within: hangTimeout) { notify.hasWaiter })
             #expect(!resumed.isSet)
             notify.notify()
             await waiter.value
@@ -58,7 +57,7 @@ import Testing
         await #expect(processExitsWith: .failure) {
             let notify = AsyncNotify()
             let first = Task { await notify.wait() }
-            try? await Task.sleep(for: .milliseconds(100))
+            _ = await eventually(within: hangTimeout) { notify.hasWaiter }
             await notify.wait()
             _ = first
         }
@@ -76,8 +75,7 @@ import Testing
                 await notify.wait()  // the second notify was absorbed: this one suspends
                 secondDone.set()
             }
-            _ = await eventually(within: hangTimeout) { firstDone.isSet }
-            try? await Task.sleep(for: .milliseconds(20))
+            #expect(await eventually(within: hangTimeout) { firstDone.isSet && notify.hasWaiter })
             #expect(!secondDone.isSet)
             notify.notify()
             await waiter.value

@@ -21,9 +21,14 @@ struct CSGBProcess {
         return directory.appendingPathComponent("csgb")
     }
 
-    /// Starts csgb; `signal` (if any) is sent after `signalAfter` seconds.
-    static func run(_ arguments: [String], signal: Int32? = nil, signalAfter: Double = 0.5,
+    /// Starts csgb; `signal` (if any) is sent when the run reaches `signalAt` (csgb
+    /// announces it through `--window-file`, added to the arguments), or, for a
+    /// moment csgb cannot announce, after `signalAfter` seconds.
+    static func run(_ arguments: [String], signal: Int32? = nil, signalAt: RunMoment? = nil, signalAfter: Double = 0.5,
                     timeout: Double = 60, shellPrefix: String? = nil) throws -> Result {
+        let windowFile = RunMoment.newPath()
+        defer { unlink(windowFile) }
+        let arguments = signalAt == nil ? arguments : arguments + ["--window-file", windowFile]
         let process = Process()
         if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
@@ -40,7 +45,15 @@ struct CSGBProcess {
         try process.run()
         var signalledAt: Date?
         if let signal {
-            Thread.sleep(forTimeInterval: signalAfter)
+            if let signalAt {
+                if !RunMoment.wait(for: signalAt, at: windowFile, timeout: timeout) {
+                    kill(process.processIdentifier, SIGKILL)
+                    process.waitUntilExit()
+                    throw TimedOut(arguments: arguments)
+                }
+            } else {
+                Thread.sleep(forTimeInterval: signalAfter)
+            }
             kill(process.processIdentifier, signal)
             signalledAt = Date()
         }
@@ -67,4 +80,31 @@ struct CSGBProcess {
     }
 
     struct NotAnObject: Error {}
+}
+
+/// A moment of a run that a test waits for instead of sleeping: csgb announces it
+/// in its hidden `--window-file`.
+enum RunMoment: String {
+    /// Every actor waits at the gate; the warm-up starts at once.
+    case ready
+    /// The measured window is open.
+    case open
+
+    /// Waits until `path` says this moment (or a later one) came; false after
+    /// `timeout` seconds, generous because a loaded machine sets up slowly.
+    static func wait(for moment: RunMoment, at path: String, timeout: Double = 60) -> Bool {
+        let accepted = moment == .ready ? ["ready", "open"] : ["open"]
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            if accepted.contains(text.trimmingCharacters(in: .whitespacesAndNewlines)) { return true }
+            Thread.sleep(forTimeInterval: 0.002)
+        }
+        return false
+    }
+
+    /// A fresh path for one run's announcements.
+    static func newPath() -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("csgb-window-\(UUID().uuidString)").path
+    }
 }

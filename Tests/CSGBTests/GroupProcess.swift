@@ -8,9 +8,13 @@ final class GroupProcess {
     private let directory: URL
     private let started = Date()
 
-    init(_ arguments: [String], prefix: [String] = []) throws {
+    /// Where csgb announces its moments (`--window-file`, when `announcing`).
+    var windowFile: String { directory.appendingPathComponent("window").path }
+
+    init(_ arguments: [String], prefix: [String] = [], announcing: Bool = false) throws {
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("csgb-group-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let arguments = announcing ? arguments + ["--window-file", directory.appendingPathComponent("window").path] : arguments
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -42,6 +46,14 @@ final class GroupProcess {
     struct TimedOut: Error {}
 
     var secondsSinceStart: Double { Date().timeIntervalSince(started) }
+
+    /// Waits until csgb announced `moment`; kills the group and throws if it does not come.
+    func waitUntil(_ moment: RunMoment, timeout: Double = 60) throws {
+        if !RunMoment.wait(for: moment, at: windowFile, timeout: timeout) {
+            kill(-pid, SIGKILL)
+            throw TimedOut()
+        }
+    }
 
     func signalGroup(_ signal: Int32) { kill(-pid, signal) }
     func signalLeader(_ signal: Int32) { kill(pid, signal) }

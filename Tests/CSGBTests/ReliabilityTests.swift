@@ -3,7 +3,7 @@ import Testing
 @testable import Analysis
 @testable import CSGB
 
-/// Issue 12: no false verdicts, no lost reports, every signal and option handled.
+/// No false verdicts, no lost reports, every signal and option handled.
 
 /// `csgb stat` stopped by a signal judges complete windows only (end to end, real perf).
 extension PerfProcessTests { @Suite struct StatInterruptTests {
@@ -15,8 +15,8 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
     @Test(.enabled(if: perfUsable, "needs root and perf"))
     func ctrlCDuringTheWarmUpJudgesNothingAndExits130() throws {
         let stat = try GroupProcess(["stat", "--", "socket", "1", "--mode", "green", "--cpus", "0",
-                                     "--warmup", "30", "--duration", "1"])
-        Thread.sleep(forTimeInterval: 1.5)
+                                     "--warmup", "30", "--duration", "1"], announcing: true)
+        try stat.waitUntil(.ready)
         stat.signalGroup(SIGINT)
         let result = try stat.wait(timeout: 15)
         #expect(result.status == 130, "\(result.stderr)\n\(result.stdout)")
@@ -31,8 +31,8 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
     @Test(.enabled(if: perfUsable, "needs root and perf"))
     func sigintToStatAloneStopsTheRun() throws {
         let stat = try GroupProcess(["stat", "--", "socket", "1", "--mode", "green", "--cpus", "0",
-                                     "--warmup", "30", "--duration", "1"])
-        Thread.sleep(forTimeInterval: 1.5)
+                                     "--warmup", "30", "--duration", "1"], announcing: true)
+        try stat.waitUntil(.ready)
         stat.signalLeader(SIGINT)
         let result = try stat.wait(timeout: 15)
         #expect(result.status == 130, "\(result.stderr)\n\(result.stdout)")
@@ -45,12 +45,16 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
     @Test(.enabled(if: perfUsable, "needs root and perf"))
     func ctrlCDuringRepeatsJudgesTheCompleteRunsOnly() throws {
         let stat = try GroupProcess(["stat", "--repeat", "20", "--format", "json", "--", "socket", "1", "--mode", "green",
-                                     "--cpus", "0", "--duration", "0.3"])
-        Thread.sleep(forTimeInterval: 3)
+                                     "--cpus", "0", "--duration", "0.3"], announcing: true)
+        // A second window opening means the first run is complete.
+        try stat.waitUntil(.open)
+        unlink(stat.windowFile)
+        try stat.waitUntil(.open)
         stat.signalGroup(SIGINT)
         let result = try stat.wait(timeout: 30)
-        #expect(result.status == 0 || result.status == 3 || result.status == 130, "\(result.stderr)")
-        if result.status == 130 { return } // the machine was too slow to finish one run in 3 s
+        // The judged runs' verdict is not this test's subject (a loaded machine may
+        // preempt green mode); what is: a session cut after complete runs reports them.
+        #expect(result.status == 0 || result.status == 3, "\(result.stderr)")
         let report = try CSGBProcess.json(result.stdout)
         #expect(report["interrupted"] as? String == "SIGINT")
         #expect(report["runs_requested"] as? Int == 20)
@@ -90,15 +94,15 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
 @Suite struct StopSignalTests {
     @Test(arguments: [(SIGQUIT, "SIGQUIT"), (SIGHUP, "SIGHUP")])
     func signalStopsWithAReport(signal: Int32, name: String) throws {
-        let run = try GroupProcess(["socket", "100", "--mode", "thread", "--duration", "30"])
-        Thread.sleep(forTimeInterval: 1)
+        let run = try GroupProcess(["socket", "100", "--mode", "thread", "--duration", "30"], announcing: true)
+        try run.waitUntil(.open)
         run.signalLeader(signal)
         let result = try run.wait(timeout: 10)
         #expect(result.status == 0, "\(name): \(result.stderr.prefix(300))")
         #expect(result.stdout.hasPrefix("total iterations: "))
         #expect(result.stdout.contains("stopped by \(name)"))
         #expect(result.stderr.isEmpty, "\(result.stderr.prefix(300))")
-        #expect(result.seconds < 2, "\(name): exit \(result.seconds) s after the signal")
+        #expect(result.seconds < 5, "\(name): exit \(result.seconds) s after the signal")
     }
 }
 
@@ -195,7 +199,7 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
         #expect(result.status == 64, "\(arguments): \(result.stderr)")
         #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1)
-        #expect(result.seconds < 2, "\(arguments) took \(result.seconds) s")
+        #expect(result.seconds < 5, "\(arguments) took \(result.seconds) s")
     }
 
     @Test func decimalSecondsStillWork() throws {
@@ -224,15 +228,16 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
         #expect(result.status == 130, "\(result.stderr)\n\(result.stdout)")
         #expect(result.stderr.contains("stopped by SIGINT before the run started"), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
-        #expect(result.seconds < 1, "exit \(result.seconds) s after the signal")
+        #expect(result.seconds < 5, "exit \(result.seconds) s after the signal")
     }
 }
 
 /// The coordinator raises its priority only when the caller did not lower it.
 @Suite struct PriorityTests {
     @Test func underNiceNothingIsRaised() throws {
-        let run = try GroupProcess(["yield", "1", "--duration", "1.5", "--format", "json"], prefix: ["nice", "-n", "19"])
-        Thread.sleep(forTimeInterval: 0.8)
+        let run = try GroupProcess(["yield", "1", "--duration", "1.5", "--format", "json"], prefix: ["nice", "-n", "19"],
+                                   announcing: true)
+        try run.waitUntil(.open)
         let nice = run.threadNiceValues()
         let result = try run.wait(timeout: 20)
         #expect(result.status == 0, "\(result.stderr)")
@@ -244,8 +249,8 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
 
     @Test(.enabled(if: geteuid() == 0, "raising needs root"))
     func otherwiseTheCoordinatorIsRaisedAndTheReportSaysSo() throws {
-        let run = try GroupProcess(["yield", "1", "--duration", "1.5"])
-        Thread.sleep(forTimeInterval: 0.8)
+        let run = try GroupProcess(["yield", "1", "--duration", "1.5"], announcing: true)
+        try run.waitUntil(.open)
         let nice = run.threadNiceValues()
         let result = try run.wait(timeout: 20)
         #expect(result.status == 0, "\(result.stderr)")

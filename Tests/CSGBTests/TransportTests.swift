@@ -22,7 +22,7 @@ import Testing
 
     @Test(arguments: [("pipe", SIGINT), ("tcp", SIGTERM), ("pipe", SIGTERM), ("tcp", SIGINT)])
     func threadModeStopsOnEveryTransport(transport: String, signal: Int32) throws {
-        let result = try CSGBProcess.run(["socket", "50", "--transport", transport], signal: signal, signalAfter: 0.6, timeout: 20)
+        let result = try CSGBProcess.run(["socket", "50", "--transport", transport], signal: signal, signalAt: .open, timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(signal == SIGINT ? "stopped by SIGINT" : "stopped by SIGTERM"))
         #expect(result.seconds < 5)

@@ -53,7 +53,7 @@ import Testing
                       (["socket", "20", "--transport", "tcp"], SIGINT),
                       (["socket", "200", "--mode", "green"], SIGTERM), (["socket", "200", "--mode", "async"], SIGINT)])
     func stopsWhileActorsWaitOnCompletions(arguments: [String], signal: Int32) throws {
-        let result = try CSGBProcess.run(arguments + ["--io", "uring"], signal: signal, signalAfter: 0.6, timeout: 20)
+        let result = try CSGBProcess.run(arguments + ["--io", "uring"], signal: signal, signalAt: .open, timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(result.stdout.contains(signal == SIGINT ? "stopped by SIGINT" : "stopped by SIGTERM"))
         #expect(result.seconds < 5)
