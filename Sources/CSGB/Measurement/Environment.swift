@@ -76,6 +76,7 @@ public struct Environment: Sendable {
             ("hardware_pmu", .bool(hardwarePMU)),
             ("io_uring", .string(ioUring)),
             ("build", .string(build)),
+            ("swift_stdlib", .string(BuildInfo.swiftStdlib)),
         ])
     }
 

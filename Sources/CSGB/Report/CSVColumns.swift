@@ -57,7 +57,7 @@ public enum CSVColumns {
     static let environment: [String] = [
         "environment_hostname", "environment_cpu_model", "environment_online_cpus", "environment_allowed_cpus",
         "environment_numa_nodes", "environment_kernel", "environment_perf", "environment_perf_event_paranoid",
-        "environment_hardware_pmu", "environment_io_uring", "environment_build",
+        "environment_hardware_pmu", "environment_io_uring", "environment_build", "environment_swift_stdlib",
     ]
 
     public static let all: [String] = run + latency + counters + environment
