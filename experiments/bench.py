@@ -24,6 +24,7 @@ import json
 import math
 import os
 import platform
+import re
 import shlex
 import socket
 import subprocess
@@ -41,8 +42,8 @@ from csgb_common import (BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_
 # A case: a baseline program of csgb_common.BASELINES at some N, or a csgb run.
 # kind "baseline": `program` names the BASELINES entry (C, C++, Rust, Go or Swift, all
 # with the harness of common.h: same options, pinning, start barrier, window, output).
-# kind "csgb": `csgb workload N --mode mode [flags]`; "csgb-static" is the same from
-# the --csgb-static build.
+# kind "csgb": `csgb workload N --mode mode [flags]`; "csgb-b" is the same from the
+# second build (--csgb-b, or --csgb-static), named <label-b>-<case>.
 Case = namedtuple("Case", "kind program n mode flags what")
 
 
@@ -185,7 +186,7 @@ def case_binary(name, opts):
     case = CASES[name]
     if case.kind == "baseline":
         return baseline_binary(case.program)
-    return Path(opts.csgb_static if case.kind == "csgb-static" else opts.csgb)
+    return Path(opts.csgb_b if case.kind == "csgb-b" else opts.csgb)
 
 
 def unsupported_reason(name, opts, caps_by_binary):
@@ -214,6 +215,7 @@ def run_case(name, opts):
                    if isinstance(report.get(k), (int, float)) and not isinstance(report[k], bool)})
     if CASES[name].kind != "baseline":
         record["csgb_json"] = report
+        record["build"] = opts.label_b if CASES[name].kind == "csgb-b" else opts.label_a
     return record
 
 
@@ -302,6 +304,15 @@ def parse_args(argv):
     ap.add_argument("--cpus", default="0", help="CPU list every case is pinned to (default 0)")
     ap.add_argument("--csgb", default=str(DEFAULT_CSGB),
                     help="csgb executable (default .build/release/csgb)")
+    ap.add_argument("--csgb-b", metavar="PATH",
+                    help="a second csgb build (before/after a change): every csgb case also "
+                    "runs from it as <label-b>-<case>, interleaved run by run with the first "
+                    "build's, with the ratio <label-b>-<case> / <case>; each run's record "
+                    "names its build (compare.py --by label)")
+    ap.add_argument("--label-a", default="a", metavar="NAME",
+                    help="name of the --csgb build in the records (default a)")
+    ap.add_argument("--label-b", metavar="NAME",
+                    help="name of the --csgb-b build (default b; static with --csgb-static)")
     ap.add_argument("--csgb-static", metavar="PATH",
                     help="also run every csgb case with this build (e.g. `swift build -c release "
                     "--static-swift-stdlib`) as static-<case>, interleaved, with its ratio")
@@ -311,12 +322,26 @@ def parse_args(argv):
     ap.add_argument("--list", action="store_true", help="print the cases and their commands")
     opts = ap.parse_args(argv)
     if opts.csgb_static:
-        opts.csgb_static = resolve_binary(opts.csgb_static, REPO)
-        for name, case in list(CASES.items()):
+        if opts.csgb_b:
+            ap.error("--csgb-static is --csgb-b PATH --label-b static: give one of them")
+        opts.csgb_b, opts.label_b = opts.csgb_static, opts.label_b or "static"
+    opts.label_b = opts.label_b or "b"
+    if opts.csgb_b:
+        if opts.label_b == opts.label_a or not re.match(r"^[A-Za-z0-9_.]+$", opts.label_b):
+            ap.error("--label-b: expected a name of letters, digits, '_' or '.' other than "
+                     "--label-a's")
+        opts.csgb_b = resolve_binary(opts.csgb_b, REPO)
+        both = {}
+        for name, case in CASES.items():
+            both[name] = case
             if case.kind == "csgb":
-                CASES["static-" + name] = case._replace(kind="csgb-static",
-                                                        what=case.what + " (static Swift runtime)")
-                RATIOS.append(("static-" + name, name, None))
+                # right after its twin, so that within a round both builds run side by side
+                what = case.what + (" (static Swift runtime)" if opts.label_b == "static"
+                                    else " (build %s)" % opts.label_b)
+                both["%s-%s" % (opts.label_b, name)] = case._replace(kind="csgb-b", what=what)
+                RATIOS.append(("%s-%s" % (opts.label_b, name), name, None))
+        CASES.clear()
+        CASES.update(both)
     if opts.runs < 1:
         ap.error("--runs: expected an integer >= 1")
     if not (opts.duration > 0):
@@ -336,6 +361,9 @@ def parse_args(argv):
         opts.case_list = list(CASES)
         opts.explicit_cases = False
     opts.csgb = resolve_binary(opts.csgb, REPO)
+    if opts.json and os.path.exists(opts.json):
+        ap.exit(EXIT_USAGE, "bench.py: --json %s exists; results are never overwritten: name "
+                "a new file\n" % opts.json)
     return opts
 
 
@@ -518,7 +546,9 @@ def main(argv):
             "cpu_model": cpu_model(),
             "kernel": platform.release(),
             "options": {"runs": opts.runs, "duration": opts.duration, "warmup": opts.warmup,
-                        "cpus": opts.cpus, "csgb": str(opts.csgb)},
+                        "cpus": opts.cpus, "csgb": str(opts.csgb), "label_a": opts.label_a,
+                        "csgb_b": str(opts.csgb_b) if opts.csgb_b else None,
+                        "label_b": opts.label_b if opts.csgb_b else None},
             "cases": {
                 n: {"argv": case_argv(n, opts), "status": status.get(n, "not run"),
                     "reason": reasons.get(n), "runs": runs[n], "summary": summaries.get(n)}
