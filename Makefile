@@ -2,7 +2,7 @@
 SWIFT        ?= swift
 RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
-APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux
+APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin
 
 .PHONY: all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 

@@ -29,6 +29,9 @@ extension WorkloadOptions {
         } catch {
             throw ValidationError(error.description)
         }
+        if !configuration.threadSettings.isEmpty && !configuration.ownsItsThreads {
+            throw ValidationError("--sched and --spec set the threads that carry actors, and this run's actors also run on threads csgb does not own (Swift's global executor); use --executor dedicated")
+        }
         if counters == .cpu && !configuration.ownsItsThreads {
             throw ValidationError("--counters cpu needs every thread of the run pinned, and this run's actors also run on threads csgb does not own; use --counters thread")
         }

@@ -29,6 +29,12 @@ extension ByteSize: ExpressibleByArgument {
     public var defaultValueDescription: String { description }
 }
 
+extension SchedulingPolicy: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+    public var defaultValueDescription: String { description }
+}
+extension SpeculationControl: ExpressibleByArgument {}
+
 /// The options every workload shares.
 struct WorkloadOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + "."))
@@ -81,6 +87,12 @@ struct WorkloadOptions: ParsableArguments {
 
     @Flag(name: .customLong("fixed-files"), help: "With --io uring: register the descriptors with each ring (IOSQE_FIXED_FILE).")
     var fixedFiles = false
+
+    @Option(help: ArgumentHelp("Scheduling policy of every OS thread (or process) that carries actors, in every mode: other, batch, idle, fifo[:P] or rr[:P] (P from 1 to 99, default 1). Real-time policies need root or CAP_SYS_NICE; the coordinator then runs one priority above the actors while the window is open.", valueName: "policy"))
+    var sched: SchedulingPolicy?
+
+    @Option(help: ArgumentHelp("A per-task speculation control set on every actor before the gate and read back (repeatable): ibpb (PR_SPEC_INDIRECT_BRANCH force-disabled: a barrier at every address-space switch, so only --mode process feels it), ssbd (PR_SPEC_STORE_BYPASS), l1d-flush (PR_SPEC_L1D_FLUSH).", valueName: "control"))
+    var spec: [SpeculationControl] = []
 
     @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
     var latency = false
@@ -175,6 +187,8 @@ struct WorkloadOptions: ParsableArguments {
         configuration.numa = numa
         configuration.executor = executor ?? .dedicated
         configuration.latency = latency
+        configuration.threadSettings = ActorThreadSettings(
+            sched: sched, speculation: SpeculationControl.allCases.filter { spec.contains($0) })
         configuration.io = io
         configuration.ring.entries = ringEntries
         configuration.ring.sqpoll = sqpoll

@@ -26,12 +26,16 @@ protocol ModeTraits {
     static func workers(_ configuration: RunConfiguration) -> Int?
     /// What carries the actors, as the report counts them ("OS thread", "process").
     static var carrier: String { get }
+    /// Whether the kernel changes address space when it switches between actors
+    /// (where an IBPB, `--spec ibpb`, is issued).
+    static var switchesAddressSpace: Bool { get }
 }
 
 extension ModeTraits {
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { true }
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
     static var carrier: String { "OS thread" }
+    static var switchesAddressSpace: Bool { false }
 }
 
 /// The options whose meaning belongs to a mode: each mode says which it gives a

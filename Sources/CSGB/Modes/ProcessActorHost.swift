@@ -108,6 +108,15 @@ struct ProcessActor {
             }
         }
         ChildProcess.setName("csgb-actor-\(index)")
+        let settings = ActorThreadSettings(sched: header[ProcessRegion.Header.schedPolicy],
+                                           speculationMask: header[ProcessRegion.Header.speculation])
+        if failure == nil, !settings.isEmpty {
+            do {
+                region.writeReadback(index, try settings.apply())
+            } catch {
+                failure = "actor \(index): \(error)"
+            }
+        }
         let input = plan.input >= 0 ? FileDescriptor(rawValue: Int32(plan.input)) : nil
         let output = plan.output >= 0 ? FileDescriptor(rawValue: Int32(plan.output)) : nil
         var ring: ThreadRing?

@@ -81,6 +81,8 @@ final class ProcessMode: ModeRunner {
         header[H.fixedFiles] = configuration.ring.fixedFiles ? 1 : 0
         let poller = configuration.ring.pollerCPU(configuration, threads: expected)
         header[H.pollerCPU] = poller.map { UInt64($0) + 1 } ?? 0
+        header[H.schedPolicy] = configuration.threadSettings.encodedSched
+        header[H.speculation] = configuration.threadSettings.speculationMask
         for (i, cpu) in cpus.enumerated() { region.cpus[i] = cpu }
         var next = 0
         for (index, actor) in context.actors.enumerated() {
@@ -162,6 +164,7 @@ final class ProcessMode: ModeRunner {
             for actor in 0..<region.actors {
                 context.recordThreadID(Int32(region.status(actor, ProcessRegion.Status.pid).load(ordering: .acquiring)))
                 if let message = region.message(actor).text { context.recordFailure(message) }
+                if let readback = region.readback(actor) { context.readbacks.record(readback) }
             }
         }
         return arrived
@@ -331,6 +334,7 @@ extension ProcessMode: ModeTraits {
     static func workers(_ configuration: RunConfiguration) -> Int? { nil }
 
     static var carrier: String { "process" }
+    static var switchesAddressSpace: Bool { true }
 
     /// Thread mode's claims: the same scripts and syscalls, blocking the same way;
     /// only the address space changes at each switch.

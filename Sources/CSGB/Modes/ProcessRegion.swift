@@ -154,6 +154,29 @@ struct ProcessRegion: @unchecked Sendable {
     /// pid (0 until forked), arrived, exited, exit code, exit signal; a message.
     enum Status {
         static let pid = 0, arrived = 1, exited = 2, exitCode = 3, exitSignal = 4
+        /// `--sched` read back (encoded + 1), then PR_GET's bits + 1 per control.
+        static let sched = 5, speculation = 6
+    }
+
+    func writeReadback(_ actor: Int, _ readback: ActorThreadSettings.Readback) {
+        status(actor, Status.sched).store(readback.sched.map { $0.encoded + 1 } ?? 0, ordering: .relaxed)
+        for (i, control) in SpeculationControl.allCases.enumerated() {
+            let bits = readback.speculation[control].map { UInt64(UInt32(bitPattern: $0)) + 1 } ?? 0
+            status(actor, Status.speculation + i).store(bits, ordering: .relaxed)
+        }
+    }
+
+    func readback(_ actor: Int) -> ActorThreadSettings.Readback? {
+        let settings = ActorThreadSettings(sched: header[Header.schedPolicy], speculationMask: header[Header.speculation])
+        guard !settings.isEmpty else { return nil }
+        var readback = ActorThreadSettings.Readback()
+        let sched = status(actor, Status.sched).load(ordering: .relaxed)
+        readback.sched = sched == 0 ? nil : SchedulingPolicy(encoded: sched - 1)
+        for (i, control) in SpeculationControl.allCases.enumerated() where settings.speculation.contains(control) {
+            let bits = status(actor, Status.speculation + i).load(ordering: .relaxed)
+            readback.speculation[control] = bits == 0 ? -1 : Int32(bitPattern: UInt32(truncatingIfNeeded: bits - 1))
+        }
+        return readback
     }
 
     func status(_ actor: Int, _ field: Int) -> UnsafeAtomic<UInt64> {

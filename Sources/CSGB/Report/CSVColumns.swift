@@ -13,7 +13,8 @@ public enum CSVColumns {
         "fairness_cv", "voluntary_switches", "involuntary_switches", "voluntary_switches_per_iteration",
         "involuntary_switches_per_iteration", "user_seconds", "system_seconds", "max_rss_bytes", "eagain", "failed_transfers",
         "ring_entries", "sqpoll", "fixed_files", "io_uring_enter_per_iteration", "sqes_per_enter",
-        "sqpoll_cpu_seconds", "nice", "coordinator_nice",
+        "sqpoll_cpu_seconds", "nice", "coordinator_nice", "sched", "coordinator_sched", "speculation_ibpb",
+        "speculation_ssbd", "speculation_l1d-flush", "thread_settings_notes",
         "version",
     ]
 

@@ -43,6 +43,7 @@ extension RunReport {
             ("failed transfers", failedTransfers == 0 ? "0"
                 : "\(failedTransfers) actor\(failedTransfers == 1 ? "" : "s") stopped on a failed or short read or write before the stop"),
         ]
+        rows += threadSettingsRows
         if let latency { rows.append(("latency", latency.text)) }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }
         if environment.build != "release" {

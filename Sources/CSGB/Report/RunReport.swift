@@ -46,6 +46,14 @@ public struct RunReport: Sendable {
     public var counters: Counters? = nil
     /// What csgb did to the coordinator's priority; nil for a report built by hand.
     public var priority: CoordinatorPriority? = nil
+    /// `--sched` and `--spec` as asked, as the actor threads read them back, and the
+    /// coordinator's policy in the window; nil when neither was given.
+    public var threadSettings: ActorThreadSettings? = nil
+    public var readback: ActorThreadSettings.Readback? = nil
+    public var coordinatorSchedule: CoordinatorSchedule? = nil
+    /// Why a requested control cannot act in this mode, or how real-time
+    /// throttling applies.
+    public var threadSettingsNotes: [String] = []
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -105,8 +113,16 @@ public struct RunReport: Sendable {
             ("failed_transfers", .integer(failedTransfers)),
             ("nice", .integer(priority.map { Int($0.niceAtStart) })),
             ("coordinator_nice", .integer(priority.map { Int($0.niceInWindow) })),
+            ("sched", threadSettings?.sched == nil ? .null : .string(readback?.sched?.description ?? "unknown")),
+            ("coordinator_sched", coordinatorSchedule?.inWindow.map { .string($0.description) } ?? .null),
+            ("thread_settings_notes", threadSettingsNotes.isEmpty ? .null : .string(threadSettingsNotes.joined(separator: "; "))),
             ("version", .string(BuildInfo.version)),
         ]
+        if let settings = threadSettings, !settings.speculation.isEmpty {
+            pairs.append(("speculation", .object(settings.speculation.map { control in
+                (control.rawValue, readback?.speculation[control].map { .string(SpeculationControl.describe($0)) } ?? .null)
+            })))
+        }
         if let latency { pairs.append(("latency_ns", latency.json)) }
         if let counters { pairs.append(("counters", counters.json(iterations: iterations, windowSeconds: seconds))) }
         pairs.append(("claims", claims.json))

@@ -45,6 +45,7 @@ public enum Benchmark {
         // Read before the coordinator pins itself, so it shows the machine's CPUs.
         let environment = Environment.current()
         try checkLimits(configuration)
+        try configuration.threadSettings.check()
 
         // The coordinator pins itself before it allocates anything or starts any
         // thread: with --cpus every OS thread of the run stays on the listed CPUs,
@@ -67,6 +68,8 @@ public enum Benchmark {
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
         let priority = CoordinatorPriority.raiseForWindow()
         defer { priority.restore() }
+        let schedule = CoordinatorSchedule.raise(above: configuration.threadSettings.sched)
+        defer { schedule.restore() }
         let window = try measureWindow(runner, context, observers: observers)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
@@ -74,8 +77,10 @@ public enum Benchmark {
         defer { runner.join() }
         // Merged only now: the actors have stopped writing their histograms.
         let latency = context.latency?.summary(sampleEvery: window.sampleEvery)
-        try deliver(report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
-                           stopCause: runner.stopCause(context)))
+        var built = report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
+                           stopCause: runner.stopCause(context))
+        built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
+        try deliver(built)
     }
 
     /// The descriptors the plan needs, against RLIMIT_NOFILE, before anything exists.

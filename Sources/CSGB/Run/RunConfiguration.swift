@@ -44,6 +44,8 @@ public struct RunConfiguration: Sendable {
     public var ring = RingSettings()
     /// `--latency`: sample iteration durations into a histogram.
     public var latency = false
+    /// `--sched` and `--spec`: set on every thread or process carrying actors.
+    public var threadSettings = ActorThreadSettings()
     /// Hidden `--inject-blocking-sleep`: every iteration also blocks in the kernel,
     /// a fault for testing the verification.
     public var injectBlockingSleep = false

@@ -49,9 +49,15 @@ public final class RunContext: @unchecked Sendable {
     /// `--cpus`/`--pin` and records its kernel id for the per-thread figures.
     public func threadStarted(index: Int) throws(SystemError) {
         try configuration.placement.pinCurrentThread(index: index)
+        if !configuration.threadSettings.isEmpty {
+            readbacks.record(try configuration.threadSettings.apply())
+        }
         let tid = OSThread.currentID
         threads.withLock { $0.append(tid) }
     }
+
+    /// What the actor threads read back after `--sched` and `--spec`.
+    let readbacks = ReadbackRecord()
 
     /// Records the kernel id of an actor carrier the run did not start in this
     /// process (an actor process's pid).
