@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin
 
-.PHONY: all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
+.PHONY: sweep-kernel all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -73,6 +73,14 @@ bench-static: release release-static baselines floor
 # plots and summary.md in a new experiments/results/<date>T<time>-<host>/. Under 3 minutes on 2 cores.
 sweep: release
 	python3 experiments/sweep.py experiments/manifests/default.json
+
+# What changes a kernel switch's cost (experiments/manifests/kernel.json): thread vs
+# process x --spec ibpb x --sched fifo x work size, green/async beside; under 5 minutes.
+# kernel-summary.md in the new folder says what each knob adds per switch.
+sweep-kernel: release
+	out=experiments/results/kernel-$$(date +%Y-%m-%dT%H%M%S)-$$(hostname); \
+	python3 experiments/sweep.py experiments/manifests/kernel.json --out $$out; status=$$?; \
+	python3 experiments/kernel_summary.py $$out && exit $$status
 
 # csgb beside the baselines at N = 1, 10, 100 (experiments/manifests/baselines.json).
 sweep-baselines: release baselines

@@ -59,6 +59,8 @@ CASES = {
     "c-loop": baseline("echo_loop", 1),
     "c-loop-nb": baseline("echo_loop_nonblocking", 1),
     "c-threads": baseline("echo_threads", 1),
+    "c-processes": baseline("echo_processes", 1),
+    "c-processes-ibpb": baseline("echo_processes_ibpb", 1),
     "c-fiber-yield": baseline("fiber_yield", 2),
     "boost-fiber-yield": baseline("fiber_rr_yield", 2),
     "tokio-socket": baseline("tokio_echo", 1),
@@ -73,6 +75,10 @@ CASES = {
     "go-socket": baseline("go_echo", 1),
     "go-gosched": baseline("go_gosched", 2),
     "thread-socket": csgb("socket", 1, "thread", "csgb socket echo, kernel threads"),
+    "process-socket": csgb("socket", 1, "process", "csgb socket echo, one process per actor"),
+    "process-socket-ibpb": csgb("socket", 1, "process",
+                                "csgb socket echo, one process per actor, --spec ibpb",
+                                "--spec", "ibpb"),
     "green-socket": csgb("socket", 1, "green", "csgb socket echo, green threads"),
     "async-socket": csgb("socket", 1, "async", "csgb socket echo, Swift tasks"),
     "async-socket-100": csgb("socket", 100, "async", "csgb socket echo, Swift tasks, 100 pairs"),
@@ -101,6 +107,9 @@ CASES = {
 # (numerator, denominator, target or None for informational)
 RATIOS = [
     ("thread-socket", "c-threads", 1.05),
+    ("process-socket", "c-processes", 1.05),
+    ("process-socket-ibpb", "c-processes-ibpb", 1.05),
+    ("process-socket", "thread-socket", None),
     ("green-socket", "c-loop", 1.10),
     ("async-socket", "c-loop", 1.25),
     ("async-socket", "tokio-socket", 1.0),
@@ -189,10 +198,30 @@ def case_binary(name, opts):
     return Path(opts.csgb_b if case.kind == "csgb-b" else opts.csgb)
 
 
+def ibpb_refusal():
+    """Why this kernel does not let a task ask for IBPB (PR_SPEC_PRCTL missing from
+    PR_GET_SPECULATION_CTRL of PR_SPEC_INDIRECT_BRANCH), or None when it does."""
+    import ctypes
+    bits = ctypes.CDLL(None, use_errno=True).prctl(52, 1, 0, 0, 0)
+    if bits >= 0 and bits & 1:
+        return None
+    try:
+        with open("/sys/devices/system/cpu/vulnerabilities/spectre_v2") as f:
+            line = f.read().strip()
+    except OSError:
+        line = "unreadable"
+    return ("this kernel does not let a task ask for IBPB (PR_GET_SPECULATION_CTRL = %d; "
+            "spectre_v2: %s; boot with spectre_v2_user=prctl)" % (bits, line))
+
+
 def unsupported_reason(name, opts, caps_by_binary):
-    """Why the csgb build of this case cannot run it, per its `csgb info`; None when
-    it can (or the case is a baseline)."""
+    """Why the csgb build of this case cannot run it, per its `csgb info`, or why
+    this kernel cannot run it; None when it can."""
     case = CASES[name]
+    if "ibpb" in case.flags or case.program == "echo_processes_ibpb":
+        reason = ibpb_refusal()
+        if reason:
+            return reason
     if case.kind == "baseline":
         return None
     caps = caps_by_binary[str(case_binary(name, opts))]
@@ -396,10 +425,8 @@ def main(argv):
                 log("  build the baselines with: make -C experiments/baselines")
     caps_by_binary = {}
     for name in list(active):
-        if CASES[name].kind == "baseline":
-            continue
         binary = str(case_binary(name, opts))
-        if binary not in caps_by_binary:
+        if CASES[name].kind != "baseline" and binary not in caps_by_binary:
             try:
                 caps_by_binary[binary] = capabilities(binary)
             except CapabilitiesError as e:

@@ -101,6 +101,11 @@ BASELINES = {
                                       "async use it)"),
     "echo_threads": Baseline("echo_threads", (), "socket", "thread",
                              "socket pair echo, one kernel thread per side, blocking"),
+    "echo_processes": Baseline("echo_processes", (), "socket", "process",
+                               "socket pair echo, one forked process per side, blocking"),
+    "echo_processes_ibpb": Baseline("echo_processes", ("-i",), "socket", "process",
+                                    "echo_processes with PR_SPEC_INDIRECT_BRANCH force-disabled "
+                                    "(an IBPB at every address-space switch)"),
     "tokio_echo": Baseline("tokio_echo", (), "socket", "async",
                            "tokio current-thread echo, Notify pairing, non-blocking pair"),
     "go_echo": Baseline("go_echo", (), "socket", "async",
@@ -262,7 +267,8 @@ def run_once(argv, timeout, baseline=False):
     status: "ok"; "interrupted" (csgb stopped by a signal instead of its duration,
     a warm-up that did not complete, or exit 130: stopped before the run started);
     "failed" (another non-zero exit, a signal, a timeout, output that cannot be read,
-    no iterations). Only "ok" runs are figures. Raises UsageError on exit 64."""
+    no iterations); "unsupported" (csgb exit 69: this machine cannot run the case).
+    Only "ok" runs are figures. Raises UsageError on exit 64."""
     t0 = time.monotonic()
     rec = {"command": shlex.join(argv)}
     try:
@@ -285,6 +291,11 @@ def run_once(argv, timeout, baseline=False):
         raise UsageError(rec["command"], message)
     if p.returncode == EXIT_INTERRUPTED:
         rec.update(status="interrupted", error="exit 130: %s" % message)
+        return rec
+    if p.returncode == EXIT_UNAVAILABLE and not baseline:
+        # What this machine cannot do (a speculation control its kernel does not let a
+        # task choose, io_uring disabled): not a failure of the run, but no figure.
+        rec.update(status="unsupported", error="exit 69: %s" % message)
         return rec
     if p.returncode != 0:
         sig = " (signal %d)" % -p.returncode if p.returncode < 0 else ""

@@ -24,6 +24,9 @@ public enum SystemIdentity {
         return String(cString: host)
     }
 
+    /// This process's id.
+    public static var processID: Int32 { getpid() }
+
     public static var onlineCPUs: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
 
     public static func environmentVariable(_ name: String) -> String? {

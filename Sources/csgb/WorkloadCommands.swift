@@ -285,17 +285,34 @@ struct InfoCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: ReportFormat = .text
 
+    @Flag(help: "Also say what on this machine makes figures noisy or incomparable, and what to do about each (warnings only; exit 0).")
+    var check = false
+
+    @Option(help: "With --check: the CPUs a run would use, to count other runnable tasks on them.")
+    var cpus: CPUList?
+
     func validate() throws {
         if format == .csv { throw ValidationError("--format for info must be text or json") }
+        if cpus != nil && !check { throw ValidationError("--cpus applies to csgb info --check") }
     }
 
     func run() throws {
         let environment = Environment.current()
+        let warnings = check ? environment.kernelEnvironment.warnings(
+            onlineCPUs: environment.onlineCPUs, cpus: cpus,
+            busyOnCPUs: cpus.map { KernelEnvironment.runnableTasks(on: $0, excluding: SystemIdentity.processID) }) : []
         guard format == .json else {
-            try StandardOutput.write(environment.text)
+            var text = environment.text
+            if check {
+                text += "\n" + (warnings.isEmpty ? "check: nothing found that makes figures noisy here"
+                    : warnings.map { "warning: \($0)" }.joined(separator: "\n"))
+            }
+            try StandardOutput.write(text)
             return
         }
         // The environment, plus what this build can run, for experiment drivers.
-        try StandardOutput.write(JSON.object((environment.json.objectPairs ?? []) + [("capabilities", Capabilities.json)]).rendered())
+        var pairs = (environment.json.objectPairs ?? []) + [("capabilities", Capabilities.json)]
+        if check { pairs.append(("warnings", .array(warnings.map { .string($0) }))) }
+        try StandardOutput.write(JSON.object(pairs).rendered())
     }
 }

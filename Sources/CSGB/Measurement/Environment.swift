@@ -16,6 +16,8 @@ public struct Environment: Sendable {
     public var hardwarePMU: Bool
     public var ioUring: String
     public var build: String
+    /// What decides a switch's cost here, and what makes figures noisy.
+    public var kernelEnvironment = KernelEnvironment()
 
     public static func current() -> Environment {
         let uring = URing.probe()?.rawValue ?? 0
@@ -30,7 +32,8 @@ public struct Environment: Sendable {
             perfEventParanoid: ResourceLimits.readInteger("/proc/sys/kernel/perf_event_paranoid"),
             hardwarePMU: hasHardwarePMU(),
             ioUring: uring == 0 ? "available" : "unavailable (\(Errno(uring)))",
-            build: buildKind)
+            build: buildKind,
+            kernelEnvironment: KernelEnvironment.read())
     }
 
     #if DEBUG
@@ -77,7 +80,7 @@ public struct Environment: Sendable {
             ("io_uring", .string(ioUring)),
             ("build", .string(build)),
             ("swift_stdlib", .string(BuildInfo.swiftStdlib)),
-        ])
+        ] + (kernelEnvironment.json.objectPairs ?? []))
     }
 
     public var text: String {
@@ -92,7 +95,7 @@ public struct Environment: Sendable {
             ("hardware counters", hardwarePMU ? "available" : "not supported (no hardware PMU exposed; software counters only)"),
             ("io_uring", ioUring),
             ("csgb build", build),
-        ]
+        ] + kernelEnvironment.rows
         return TextTable.keyValues(rows)
     }
 }

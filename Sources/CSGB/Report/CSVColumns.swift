@@ -59,6 +59,10 @@ public enum CSVColumns {
         "environment_hostname", "environment_cpu_model", "environment_online_cpus", "environment_allowed_cpus",
         "environment_numa_nodes", "environment_kernel", "environment_perf", "environment_perf_event_paranoid",
         "environment_hardware_pmu", "environment_io_uring", "environment_build", "environment_swift_stdlib",
+        "environment_vulnerabilities", "environment_preemption", "environment_preemption_model",
+        "environment_clocksource", "environment_smt", "environment_transparent_hugepages", "environment_governor",
+        "environment_isolated_cpus", "environment_nohz_full", "environment_cmdline_isolation",
+        "environment_hypervisor", "environment_load_average",
     ]
 
     public static let all: [String] = run + latency + counters + environment

@@ -64,7 +64,8 @@ public enum CSV {
             switch values[column] ?? .null {
             case .null: return ""
             case .string(let s): return escape(s)
-            case let value: return value.rendered(indent: nil)
+            // Arrays (the vulnerability lines) hold commas: quoted like any text.
+            case let value: return escape(value.rendered(indent: nil))
             }
         }.joined(separator: ",")
         return header + "\n" + row
