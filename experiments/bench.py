@@ -384,6 +384,9 @@ def parse_args(argv):
         unknown = [c for c in names if c not in CASES]
         if unknown:
             ap.error("--cases: unknown %s (known: %s)" % (", ".join(unknown), ", ".join(CASES)))
+        if opts.csgb_b:   # each csgb case named brings its twin of the second build
+            names = [x for c in names for x in
+                     ([c, "%s-%s" % (opts.label_b, c)] if CASES[c].kind == "csgb" else [c])]
         opts.case_list = list(dict.fromkeys(names))
         opts.explicit_cases = True
     else:

@@ -96,7 +96,7 @@ def case_config(report):
                 key[k] = "on"
         elif (isinstance(v, float) and not v.is_integer()) or isinstance(v, list):
             continue
-        else:
+        elif v is not None:     # null: the option does not apply, as if absent
             key[k] = v
     return key
 
@@ -324,14 +324,28 @@ def parse_value(text):
         return text
 
 
+def parse_assumption(text):
+    """"FIELD=VALUE[:FIELD=VALUE...]": the first pair is what to assume, the others the
+    condition (transport=unix:workload=socket). None when malformed."""
+    pairs = []
+    for part in text.split(":"):
+        k, sep, v = part.partition("=")
+        if not sep or not k:
+            return None
+        pairs.append((k, parse_value(v)))
+    return pairs[0], dict(pairs[1:])
+
+
 def assume(samples, assumptions):
-    """--assume FIELD=VALUE: a csgb report without FIELD (an older csgb that did not
-    report it yet) is read as having VALUE, so its cases meet those of a newer csgb."""
+    """--assume FIELD=VALUE[:IF_FIELD=IF_VALUE...]: a csgb report without FIELD (an
+    older csgb that did not report it yet) and matching the condition is read as having
+    VALUE, so its cases meet those of a newer csgb."""
     for s in samples:
         if "baseline" in s["config"]:
             continue
-        for k, v in assumptions.items():
-            s["config"].setdefault(k, v)
+        for (k, v), cond in assumptions:
+            if k not in s["config"] and all(s["config"].get(ck) == cv for ck, cv in cond.items()):
+                s["config"][k] = v
 
 
 def absent_fields(samples, columns):
@@ -345,12 +359,17 @@ def absent_fields(samples, columns):
             if any(k not in present[c] for c in columns)}
 
 
-def analyse(samples, metric, by, alpha):
+def analyse(samples, metric, by, alpha, first=None):
     """The rows of the comparison: per case and column n, median, interval, ratio to
     the first column, p-value, significance, note."""
     for s in samples:
         s["column"] = column_key(s, by)
     columns = list(dict.fromkeys(s["column"] for s in samples))
+    if first is not None:
+        if first not in columns:
+            raise InputError("--first %s: no such column (columns: %s)" % (first, ", ".join(columns)))
+        columns.remove(first)
+        columns.insert(0, first)
     dropped = reconcile_keys(samples)
     cases = {}
     for s in samples:
@@ -573,11 +592,14 @@ def plot(columns, rows, metric, alpha, path):
     lo, hi = min(lo, 0.9), max(hi, 1.1)
     hi = hi * (hi / lo) ** 0.25                 # room for the labels on the right
     ax.set_xlim(lo, hi)
-    ticks = [t for t in (0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1, 1.1, 1.25, 1.5,
-                         2, 3, 4, 5, 10, 20) if lo <= t <= hi]
-    if len(ticks) > 9:
-        ticks = [t for t in ticks if t in (0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10, 20)]
-    ax.set_xticks(ticks)
+    # 1 always; others no closer to a kept tick than an eighth of the span (log)
+    gap = math.log(hi / lo) / 8
+    ticks = [1]
+    for t in sorted((0.05, 0.1, 0.2, 0.25, 0.33, 0.5, 0.67, 0.8, 0.9, 1.1, 1.25, 1.5, 2, 3,
+                     4, 5, 10, 20), key=lambda t: abs(math.log(t))):
+        if lo <= t <= hi and all(abs(math.log(t / k)) >= gap for k in ticks):
+            ticks.append(t)
+    ax.set_xticks(sorted(ticks))
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _p: "%g×" % v))
     ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _p: ""))
     ax.set_title("csgb compare: %s" % metric, fontsize=11)
@@ -603,7 +625,11 @@ def parse_args(argv):
                     "kernel, commit, build, cpu_model, date, label, or any environment field")
     ap.add_argument("--assume", action="append", default=[], metavar="FIELD=VALUE",
                     help="read a csgb report without FIELD as having VALUE (reports of an older "
-                    "csgb, e.g. --assume transport=unix --assume io=direct); repeatable")
+                    "csgb, e.g. --assume io=direct --assume transport=unix:workload=socket, the "
+                    "part after ':' a condition on the report); repeatable")
+    ap.add_argument("--first", metavar="COLUMN",
+                    help="the column the others are compared with (default: the first input, or "
+                    "the --by value met first)")
     ap.add_argument("--format", choices=("text", "markdown", "csv", "json"), default="text")
     ap.add_argument("--plot", metavar="DIR_OR_PNG",
                     help="also draw the comparison plot (compare-<metric>.png in DIR, or this file)")
@@ -639,18 +665,22 @@ def main(argv, out=sys.stdout):
             samples += got
     except InputError as e:
         ap.exit(EXIT_USAGE, "compare: %s\n" % e)
-    assumptions = {}
+    assumptions = []
     for a in opts.assume:
-        k, sep, v = a.partition("=")
-        if not sep or not k:
-            ap.exit(EXIT_USAGE, "compare: --assume %r: expected FIELD=VALUE\n" % a)
-        assumptions[k] = parse_value(v)
+        parsed = parse_assumption(a)
+        if parsed is None:
+            ap.exit(EXIT_USAGE, "compare: --assume %r: expected FIELD=VALUE or "
+                    "FIELD=VALUE:IF_FIELD=IF_VALUE\n" % a)
+        assumptions.append(parsed)
     assume(samples, assumptions)
     if not any(opts.metric in s["metrics"] for s in samples):
         known = sorted({k for s in samples for k in s["metrics"]})
         ap.exit(EXIT_USAGE, "compare: --metric %s: no run has it (fields: %s)\n"
                 % (opts.metric, ", ".join(known)))
-    columns, rows, geo, dropped = analyse(samples, opts.metric, opts.by, opts.alpha)
+    try:
+        columns, rows, geo, dropped = analyse(samples, opts.metric, opts.by, opts.alpha, opts.first)
+    except InputError as e:
+        ap.exit(EXIT_USAGE, "compare: %s\n" % e)
     if len(columns) < 2:
         ap.exit(EXIT_USAGE, "compare: one column only (%s): give two inputs or more, or a "
                 "--by key whose value differs between the runs\n" % columns[0])
