@@ -43,6 +43,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
 
     private let onThreadStart: @Sendable () -> Void
     private let onIdle: (@Sendable () -> Bool)?
+    private let onThreadExit: @Sendable () -> Void
     private var thread: OSThread?
     private let jobCount = Atomic<Int>(0)
     // Behind a pointer so that the hot path pays no dynamic exclusivity check.
@@ -71,7 +72,8 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
 
     /// Starts the worker thread. `onThreadStart` runs on it before any job (to pin it,
     /// record its tid, wait on a start gate); jobs enqueued meanwhile wait in the inbox.
-    /// Returns once the thread exists and `threadID` is valid.
+    /// Returns once the thread exists and `threadID` is valid. `onThreadExit` runs on
+    /// it after the last job, before the thread ends.
     ///
     /// `keepsUnpreferredTasks`: a task with no executor preference that is started
     /// inside `routingUnpreferredTasks(_:)`, or that is resumed or yields while it runs
@@ -82,12 +84,14 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
     public init(
         name: String, keepsUnpreferredTasks: Bool = false,
         onThreadStart: @escaping @Sendable () -> Void = {},
-        onIdle: (@Sendable () -> Bool)? = nil
+        onIdle: (@Sendable () -> Bool)? = nil,
+        onThreadExit: @escaping @Sendable () -> Void = {}
     ) throws(SystemError) {
         self.name = name
         self.keepsUnpreferredTasks = keepsUnpreferredTasks
         self.onThreadStart = onThreadStart
         self.onIdle = onIdle
+        self.onThreadExit = onThreadExit
         ring = .allocate(capacity: 1)
         ring.initialize(to: JobRing(capacity: 1024))
         inbox.withLock { $0.reserveCapacity(256) }
@@ -218,6 +222,7 @@ public final class WorkerExecutor: TaskExecutor, SerialExecutor, @unchecked Send
         if keepsUnpreferredTasks { csgb_async_set_route(Unmanaged.passUnretained(self).toOpaque()) }
         onThreadStart()
         runLoop()
+        onThreadExit()
         csgb_async_set_route(nil)
     }
 

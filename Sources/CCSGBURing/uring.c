@@ -7,9 +7,15 @@
 struct csgb_ring {
     struct io_uring ring;
     int sqpoll;
+    unsigned setup;
     unsigned pending;
+    // The entry prepared last while it is not submitted, for csgb_ring_link_last.
+    struct io_uring_sqe *last_sqe;
+    uint64_t last_data;
     uint64_t enters;
     uint64_t submitted;
+    uint64_t links;
+    uint64_t cancelled;
 };
 
 #if defined(__x86_64__)
@@ -24,10 +30,16 @@ static void bump(uint64_t *counter, uint64_t by) {
     __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + by, __ATOMIC_RELAXED);
 }
 
-csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, int *error) {
+csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsigned setup, int *error) {
     csgb_ring *r = calloc(1, sizeof *r);
     if (!r) { *error = -ENOMEM; return NULL; }
     struct io_uring_params params = {0};
+    // A single-issuer ring belongs to the task that creates it, which here is the
+    // coordinator; made disabled, it belongs to the thread that enables it.
+    if (setup & CSGB_RING_SINGLE_ISSUER) params.flags |= IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_R_DISABLED;
+    if (setup & CSGB_RING_DEFER_TASKRUN) params.flags |= IORING_SETUP_DEFER_TASKRUN;
+    if (setup & CSGB_RING_COOP_TASKRUN) params.flags |= IORING_SETUP_COOP_TASKRUN;
+    if (setup & CSGB_RING_SUBMIT_ALL) params.flags |= IORING_SETUP_SUBMIT_ALL;
     if (sqpoll) {
         params.flags |= IORING_SETUP_SQPOLL;
         params.sq_thread_idle = 1000;  // ms of idleness before the poller sleeps
@@ -39,7 +51,27 @@ csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, int *e
     int rc = io_uring_queue_init_params(entries, &r->ring, &params);
     if (rc < 0) { free(r); *error = rc; return NULL; }
     r->sqpoll = sqpoll;
+    r->setup = setup;
     return r;
+}
+
+int csgb_ring_adopt(csgb_ring *r) {
+    if (r->setup & CSGB_RING_SINGLE_ISSUER) {
+        // io_uring_enable_rings is declared by liburing 2.3's header but not exported
+        // by its library: the raw register call does the same.
+        int rc = io_uring_register(r->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+        if (rc < 0) return rc;
+    }
+    if (r->setup & CSGB_RING_REGISTER_RING_FD) {
+        int rc = io_uring_register_ring_fd(&r->ring);
+        if (rc < 0) return rc;
+        if (rc != 1) return -EINVAL;
+    }
+    return 0;
+}
+
+void csgb_ring_release(csgb_ring *r) {
+    if (r->setup & CSGB_RING_REGISTER_RING_FD) (void)io_uring_unregister_ring_fd(&r->ring);
 }
 
 void csgb_ring_destroy(csgb_ring *r) {
@@ -51,21 +83,37 @@ int csgb_ring_register_files(csgb_ring *r, const int *fds, unsigned count) {
     return io_uring_register_files(&r->ring, fds, count);
 }
 
-int csgb_ring_prepare(csgb_ring *r, int write, int target, int fixed, void *buffer, unsigned length,
+int csgb_ring_prepare(csgb_ring *r, int op, int target, int fixed, void *buffer, unsigned length,
                       uint64_t user_data) {
     struct io_uring_sqe *sqe = io_uring_get_sqe(&r->ring);
     if (!sqe) return -EBUSY;
-    if (write) io_uring_prep_write(sqe, target, buffer, length, 0);
-    else io_uring_prep_read(sqe, target, buffer, length, 0);
+    switch (op) {
+    case CSGB_RING_WRITE: io_uring_prep_write(sqe, target, buffer, length, 0); break;
+    case CSGB_RING_RECV: io_uring_prep_recv(sqe, target, buffer, length, 0); break;
+    case CSGB_RING_SEND: io_uring_prep_send(sqe, target, buffer, length, 0); break;
+    default: io_uring_prep_read(sqe, target, buffer, length, 0); break;
+    }
     if (fixed) sqe->flags |= IOSQE_FIXED_FILE;
     io_uring_sqe_set_data64(sqe, user_data);
     r->pending++;
+    r->last_sqe = sqe;
+    r->last_data = user_data;
     return 0;
+}
+
+int csgb_ring_link_last(csgb_ring *r, uint64_t user_data) {
+    if (!r->last_sqe || r->last_data != user_data) return 0;
+    r->last_sqe->flags |= IOSQE_IO_LINK;
+    r->last_sqe = NULL;
+    bump(&r->links, 1);
+    return 1;
 }
 
 int csgb_ring_submit_and_wait(csgb_ring *r, unsigned wait, int64_t timeout_ns) {
     int rc;
     unsigned pending = r->pending;
+    // From here the kernel may take the entries: none may be changed any more.
+    r->last_sqe = NULL;
     if (r->sqpoll) {
         // The poller takes the SQEs; an enter is needed only to wake it. Waiting is
         // a spin on the completion queue: a busy CPU instead of enters.
@@ -95,11 +143,8 @@ int csgb_ring_submit_and_wait(csgb_ring *r, unsigned wait, int64_t timeout_ns) {
         rc = io_uring_submit_and_wait_timeout(&r->ring, &cqe, wait, &ts, NULL);
         if (rc >= 0) rc = (int)pending;
     }
-    if (rc >= 0) {
-        bump(&r->submitted, pending);
-        r->pending = 0;
-    } else if (rc == -ETIME) {
-        // Submitted, but nothing completed in time.
+    if (rc >= 0 || rc == -ETIME) {
+        // -ETIME: submitted, but nothing completed in time.
         bump(&r->submitted, pending);
         r->pending = 0;
     }
@@ -113,6 +158,7 @@ unsigned csgb_ring_reap(csgb_ring *r, uint64_t *user_data, int32_t *results, uns
         if (count == capacity) break;
         user_data[count] = io_uring_cqe_get_data64(cqe);
         results[count] = cqe->res;
+        if (cqe->res == -ECANCELED) bump(&r->cancelled, 1);
         count++;
     }
     io_uring_cq_advance(&r->ring, count);
@@ -121,3 +167,5 @@ unsigned csgb_ring_reap(csgb_ring *r, uint64_t *user_data, int32_t *results, uns
 
 uint64_t csgb_ring_enters(const csgb_ring *r) { return __atomic_load_n(&r->enters, __ATOMIC_RELAXED); }
 uint64_t csgb_ring_submitted(const csgb_ring *r) { return __atomic_load_n(&r->submitted, __ATOMIC_RELAXED); }
+uint64_t csgb_ring_links(const csgb_ring *r) { return __atomic_load_n(&r->links, __ATOMIC_RELAXED); }
+uint64_t csgb_ring_cancelled(const csgb_ring *r) { return __atomic_load_n(&r->cancelled, __ATOMIC_RELAXED); }

@@ -51,20 +51,44 @@ public enum TransferDirection: Sendable {
     case read, write
 }
 
+/// Which syscalls move the byte (`--syscalls`): read(2)/write(2), which work on any
+/// descriptor, or send(2)/recv(2) with flags 0, sockets only, which skip the VFS
+/// layer. The kernel has no send or recv on x86_64 and arm64: libc issues sendto
+/// and recvfrom, and those are the syscalls a trace shows.
+public enum TransferCalls: String, CaseIterable, Sendable {
+    case readWrite = "read-write"
+    case sendRecv = "send-recv"
+
+    /// The syscalls a trace shows for a read and for a write.
+    public var syscallNames: (read: String, write: String) {
+        switch self {
+        case .readWrite: return ("read", "write")
+        case .sendRecv: return ("recvfrom", "sendto")
+        }
+    }
+}
+
 extension FileDescriptor {
     /// Exactly one write(2) of one byte (retried only on EINTR).
     @inline(__always)
-    public func writeByte(_ byte: inout UInt8) -> TransferResult { transferByte(.write, &byte) }
+    public func writeByte(_ byte: inout UInt8) -> TransferResult { transferByte(.write, .readWrite, &byte) }
 
     /// Exactly one read(2) of one byte (retried only on EINTR).
     @inline(__always)
-    public func readByte(_ byte: inout UInt8) -> TransferResult { transferByte(.read, &byte) }
+    public func readByte(_ byte: inout UInt8) -> TransferResult { transferByte(.read, .readWrite, &byte) }
 
-    /// One read(2) or write(2) of one byte, retried only on EINTR.
+    /// One read(2) or write(2) of one byte (recv or send with `.sendRecv`), retried
+    /// only on EINTR.
     @inline(__always)
-    public func transferByte(_ direction: TransferDirection, _ byte: inout UInt8) -> TransferResult {
+    public func transferByte(_ direction: TransferDirection, _ calls: TransferCalls,
+                             _ byte: inout UInt8) -> TransferResult {
         while true {
-            let n = direction == .write ? Glibc.write(rawValue, &byte, 1) : Glibc.read(rawValue, &byte, 1)
+            let n = switch (direction, calls) {
+            case (.write, .readWrite): Glibc.write(rawValue, &byte, 1)
+            case (.read, .readWrite): Glibc.read(rawValue, &byte, 1)
+            case (.write, .sendRecv): Glibc.send(rawValue, &byte, 1, 0)
+            case (.read, .sendRecv): Glibc.recv(rawValue, &byte, 1, 0)
+            }
             if n == 1 { return .done }
             if n < 0 {
                 let e = Errno.current

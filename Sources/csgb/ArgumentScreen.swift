@@ -18,6 +18,7 @@ enum ArgumentScreen {
         "--stack-size": "a byte count, a multiple of 4096 from 16K to 1G",
         "--repeat": "a count of runs from 1 to 100",
         "--ring-entries": "a count of submission queue entries from 1 to 32768",
+        "--ring-setup": "none or a list such as single-issuer,defer-taskrun",
     ]
 
     /// Options whose value is a number of seconds, parsed as Double.
@@ -25,7 +26,7 @@ enum ArgumentScreen {
 
     /// Options that take no value: a number after one of them is N.
     static let flags: Set<String> = ["-s", "--sync", "--latency", "--counters", "--inject-blocking-sleep",
-                                     "--inject-closed-channel", "--sqpoll",
+                                     "--inject-closed-channel", "--sqpoll", "--ring-link", "--no-ring-link",
                                      "--fixed-files", "--"]
 
     /// `--counters` takes an optional value, which swift-argument-parser cannot

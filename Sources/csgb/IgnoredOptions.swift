@@ -13,6 +13,10 @@ extension WorkloadOptions {
             if ringEntries != nil { throw ValidationError("--ring-entries applies to --io uring only: --io direct has no ring") }
             if sqpoll { throw ValidationError("--sqpoll applies to --io uring only: --io direct has no ring") }
             if fixedFiles { throw ValidationError("--fixed-files applies to --io uring only: --io direct has no ring") }
+            if ringSetup != nil { throw ValidationError("--ring-setup applies to --io uring only: --io direct has no ring") }
+            if let ringLink {
+                throw ValidationError("--\(ringLink ? "" : "no-")ring-link applies to --io uring only: --io direct has no ring")
+            }
         }
     }
 

@@ -13,6 +13,7 @@ extension ReportFormat: ExpressibleByArgument {}
 extension NUMAPolicy: ExpressibleByArgument {}
 extension ByteChannel.Kind: ExpressibleByArgument {}
 extension IOChoice: ExpressibleByArgument {}
+extension TransferCalls: ExpressibleByArgument {}
 
 /// `--counters [thread|cpu]`: per OS thread, or per CPU of `--cpus`.
 enum CounterChoice: String, CaseIterable, ExpressibleByArgument {
@@ -93,6 +94,14 @@ struct WorkloadOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("A per-task speculation control set on every actor before the gate and read back (repeatable): ibpb (PR_SPEC_INDIRECT_BRANCH force-disabled: a barrier at every address-space switch, so only --mode process feels it), ssbd (PR_SPEC_STORE_BYPASS), l1d-flush (PR_SPEC_L1D_FLUSH).", valueName: "control"))
     var spec: [SpeculationControl] = []
+    @Option(name: .customLong("ring-setup"), help: ArgumentHelp("With --io uring: how every ring is set up, a comma-separated list of single-issuer (IORING_SETUP_SINGLE_ISSUER), defer-taskrun (IORING_SETUP_DEFER_TASKRUN, needs single-issuer), coop-taskrun, register-ring-fd (io_uring_register_ring_fd), submit-all, or none (default: single-issuer,defer-taskrun,register-ring-fd,submit-all; without defer-taskrun under --sqpoll).", valueName: "LIST"))
+    var ringSetup: String?
+
+    @Flag(name: .customLong("ring-link"), inversion: .prefixedNo, help: "With --io uring in green and async modes: a write the script follows by waking the peer goes to the ring in one chain with the peer's read (IOSQE_IO_LINK), halving the enters of a lone pair (default: on).")
+    var ringLink: Bool?
+
+    @Option(help: "Which syscalls move the byte: read-write (read(2)/write(2)) or send-recv (send(2)/recv(2) with flags 0, which the kernel sees as sendto/recvfrom; sockets only). With --io uring: IORING_OP_READ/WRITE or IORING_OP_RECV/SEND.")
+    var syscalls: TransferCalls = .readWrite
 
     @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
     var latency = false
@@ -140,6 +149,9 @@ struct WorkloadOptions: ParsableArguments {
         try rejectIgnoredOptions()
         if numa != .off && !NUMAPolicy.isAvailable {
             throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
+        }
+        if let ringSetup, case .failure(let unknown) = RingSetup.parse(ringSetup) {
+            throw ValidationError("--ring-setup: unknown option '\(unknown.name)'; give none or a comma-separated list of \(RingSetup.catalogue.map(\.name).joined(separator: ", "))")
         }
         if let ringEntries, !(1...32_768).contains(ringEntries) {
             throw ValidationError("--ring-entries must be between 1 and 32768, got \(ringEntries)")
@@ -193,6 +205,9 @@ struct WorkloadOptions: ParsableArguments {
         configuration.ring.entries = ringEntries
         configuration.ring.sqpoll = sqpoll
         configuration.ring.fixedFiles = fixedFiles
+        if let ringSetup, case .success(let setup) = RingSetup.parse(ringSetup) { configuration.ring.setup = setup }
+        configuration.ring.link = ringLink
+        configuration.syscalls = syscalls
         configuration.injectBlockingSleep = injectBlockingSleep
         configuration.injectClosedChannel = injectClosedChannel
         return configuration

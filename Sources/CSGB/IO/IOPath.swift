@@ -19,7 +19,35 @@ public struct RingSettings: Sendable {
     public var sqpoll = false
     /// `--fixed-files`: descriptors registered with the ring.
     public var fixedFiles = false
+    /// `--ring-setup`; nil: `RingSettings.defaultSetup`.
+    public var setup: RingSetup?
+    /// `--ring-link` / `--no-ring-link`; nil: link where the mode's rings can.
+    public var link: Bool?
     public init() {}
+
+    /// What rings are made with unless `--ring-setup` says otherwise. Chosen by
+    /// measurement (docs/io-uring.md): single issuer with deferred task work and a
+    /// registered ring fd; submit-all so one failed entry does not hold back the
+    /// rest of a batch.
+    public static let defaultSetup: RingSetup = [.singleIssuer, .deferTaskrun, .registerRingFD, .submitAll]
+
+    /// The options the rings are made with: the default drops defer-taskrun under
+    /// --sqpoll, where the kernel refuses it (the poller runs the completions).
+    public var effectiveSetup: RingSetup {
+        setup ?? (sqpoll ? RingSettings.defaultSetup.subtracting(.deferTaskrun) : RingSettings.defaultSetup)
+    }
+
+    /// Why `setup` cannot be asked for, or nil.
+    public func setupRefusal() -> String? {
+        let setup = effectiveSetup
+        if setup.contains(.deferTaskrun) && !setup.contains(.singleIssuer) {
+            return "--ring-setup defer-taskrun needs single-issuer too: deferred completions run only in the one task that submits"
+        }
+        if setup.contains(.deferTaskrun) && sqpoll {
+            return "--ring-setup defer-taskrun cannot be combined with --sqpoll: the kernel's poller, not the owner, runs the completions"
+        }
+        return nil
+    }
 
     /// Where the SQ pollers run: with `--cpus` listing more CPUs than the run has
     /// workers, the last listed CPU, so a poller does not take a worker's CPU;
@@ -34,7 +62,7 @@ public struct RingSettings: Sendable {
     func makeRing(forActors actors: Int, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) -> URing {
         let ring: URing
         do {
-            ring = try URing(entries: entries(forActors: actors), sqpoll: sqpoll, pollerCPU: pollerCPU)
+            ring = try URing(entries: entries(forActors: actors), sqpoll: sqpoll, pollerCPU: pollerCPU, setup: effectiveSetup)
         } catch {
             throw .unavailable(error.description)
         }
@@ -58,11 +86,34 @@ final class RingRegistry: @unchecked Sendable {
 
     func add(_ ring: URing) { rings.withLock { $0.append(ring) } }
 
-    /// (io_uring_enter calls, SQEs submitted) over every ring so far.
-    var totals: (enters: UInt64, submitted: UInt64) {
+    /// Counters summed over every ring so far.
+    var totals: RingTotals {
         rings.withLock { rings in
-            rings.reduce((UInt64(0), UInt64(0))) { ($0.0 + $1.enters, $0.1 + $1.submitted) }
+            rings.reduce(RingTotals()) {
+                RingTotals(enters: $0.enters + $1.enters, submitted: $0.submitted + $1.submitted,
+                           links: $0.links + $1.links, cancelled: $0.cancelled + $1.cancelled)
+            }
         }
+    }
+}
+
+/// What the rings of a run did: io_uring_enter calls, SQEs submitted, write→read
+/// links formed, entries cancelled because the entry they were linked to failed.
+public struct RingTotals: Sendable, Equatable {
+    public var enters: UInt64 = 0
+    public var submitted: UInt64 = 0
+    public var links: UInt64 = 0
+    public var cancelled: UInt64 = 0
+    public init(enters: UInt64 = 0, submitted: UInt64 = 0, links: UInt64 = 0, cancelled: UInt64 = 0) {
+        self.enters = enters
+        self.submitted = submitted
+        self.links = links
+        self.cancelled = cancelled
+    }
+
+    static func &- (a: RingTotals, b: RingTotals) -> RingTotals {
+        RingTotals(enters: a.enters &- b.enters, submitted: a.submitted &- b.submitted, links: a.links &- b.links,
+                   cancelled: a.cancelled &- b.cancelled)
     }
 }
 
@@ -73,8 +124,11 @@ struct ThreadRing {
     /// Registered indices of (input, output) with --fixed-files.
     let fixed: (input: Int32, output: Int32)?
     let buffer: UnsafeMutablePointer<UInt8>
+    let calls: TransferCalls
 
-    init(channel: ChannelEnd, settings: RingSettings, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) {
+    init(channel: ChannelEnd, settings: RingSettings, calls: TransferCalls, pollerCPU: Int32?,
+         registry: RingRegistry) throws(CSGBError) {
+        self.calls = calls
         ring = try settings.makeRing(forActors: 1, pollerCPU: pollerCPU, registry: registry)
         if settings.fixedFiles {
             let distinct = channel.input == channel.output
@@ -93,12 +147,18 @@ struct ThreadRing {
 
     func release() { buffer.deallocate() }
 
+    /// On the actor's thread before its first transfer: the ring becomes its own.
+    func adopt() throws(SystemError) { try ring.adopt() }
+
+    /// On the actor's thread after its last transfer.
+    func finish() { ring.release() }
+
     /// One entry, one enter; a short transfer or an error ends the actor's run.
     @inline(__always)
     func transfer(_ direction: TransferDirection, _ descriptor: FileDescriptor, _ byte: inout UInt8) -> TransferResult {
         buffer.pointee = byte
         let target = fixed.map { direction == .write ? $0.output : $0.input } ?? descriptor.rawValue
-        guard ring.prepare(direction, target: target, fixed: fixed != nil, buffer: buffer, userData: 0) else { return .closed }
+        guard ring.prepare(direction, calls, target: target, fixed: fixed != nil, buffer: buffer, userData: 0) else { return .closed }
         while true {
             guard let done = try? ring.submitAndWait(1, timeoutNanoseconds: nil) else { return .closed }
             if done { break }

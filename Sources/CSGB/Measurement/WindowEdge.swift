@@ -11,9 +11,8 @@ public struct WindowEdge: Sendable {
     /// Actors whose run ended on a failed transfer so far.
     public let failedTransfers: UInt64
     public let usage: ProcessUsage
-    /// io_uring_enter calls and SQEs submitted by every ring of the run so far.
-    public let ringEnters: UInt64
-    public let ringSubmitted: UInt64
+    /// What every ring of the run did so far.
+    public let rings: RingTotals
     /// CPU time of the kernel's SQ poller threads so far (`--sqpoll` only: listing
     /// every thread at an edge is not free).
     public let pollerNanoseconds: UInt64
@@ -28,7 +27,7 @@ public struct WindowEdge: Sendable {
         let failed = (0..<slots.count).reduce(UInt64(0)) { $0 + slots.failed($1) }
         return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
                           usage: .now(),
-                          ringEnters: rings.enters, ringSubmitted: rings.submitted,
+                          rings: rings,
                           pollerNanoseconds: sqpoll ? ThreadCPUTime.nanoseconds(namePrefix: "iou-sqp") : 0)
     }
 }

@@ -61,8 +61,16 @@ final class AsyncMode: ModeRunner {
             if let io { onIdle = { io.completeOnIdle(context) } }
             let executor = try WorkerExecutor(name: "csgb-async-\(worker)", keepsUnpreferredTasks: true, onThreadStart: {
                 context.enterThread(index: worker, label: "async worker \(worker)")
+                do {
+                    try io?.ring.adopt()
+                } catch {
+                    context.recordFailure("async worker \(worker): \(error)")
+                }
                 context.gate.arriveAndWait()
-            }, onIdle: onIdle)
+            }, onIdle: onIdle, onThreadExit: {
+                // On this thread: a single-issuer ring takes no enter from another.
+                io?.ring.finish()
+            })
             executors.append(executor)
             let actors = assignment.actors(ofWorker: worker)
             // The last task of a worker to finish reports the worker finished.
@@ -97,7 +105,6 @@ final class AsyncMode: ModeRunner {
     func join() {
         for executor in executors { executor.shutdown() }
         executors.removeAll()
-        for ring in rings { ring.drain() }
         rings.removeAll()
     }
 
@@ -120,20 +127,44 @@ final class AsyncMode: ModeRunner {
         // run keep them alive): the compiler retained them around each continuation.
         let mineRef = Unmanaged.passUnretained(mine)
         let workerRef = worker.map { Unmanaged.passUnretained($0) }
+        let calls = context.configuration.syscalls
+        let detaches = LinkedTransfers.detachedWrites(script, linking: io != nil && context.configuration.linksRingEntries)
+        var writeInFlight = false
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
             passes.beginPass()
-            for operation in script {
+            for position in script.indices {
+                let operation = script[position]
                 switch operation {
                 case .touch:
                     buffer.touch()
                 case .write, .read:
                     if let io {
                         let direction: TransferDirection = operation == .write ? .write : .read
-                        guard io.ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else {
+                        if writeInFlight {
+                            // The detached write went first; its result counts before this.
+                            writeInFlight = false
+                            var result = io.ring.detachedOutcome(actor: index)
+                            if result == nil {
+                                await withUnsafeContinuation { io.wait(actor: index, $0) }
+                                var ignored: UInt8 = 0
+                                result = io.ring.outcome(actor: index, byte: &ignored)
+                            }
+                            if result != .done {
+                                passes.transferFailed(stopping: context.shouldStop)
+                                break running
+                            }
+                        }
+                        let detach = detaches[position]
+                        guard io.ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte,
+                                              detach: detach) else {
                             passes.transferFailed(stopping: context.shouldStop)
                             break running
+                        }
+                        if detach {
+                            writeInFlight = true
+                            continue
                         }
                         // Resumed by the worker once the entry completed.
                         await withUnsafeContinuation { io.wait(actor: index, $0) }
@@ -144,7 +175,8 @@ final class AsyncMode: ModeRunner {
                         continue
                     }
                     while true {
-                        let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
+                        let result = operation == .write ? output!.transferByte(.write, calls, &byte)
+                            : input!.transferByte(.read, calls, &byte)
                         if result == .done { break }
                         if context.shouldStop { break running }
                         if result == .closed {

@@ -39,6 +39,8 @@ final class GreenMode: ModeRunner {
             let thread = try OSThread(name: "csgb-green-\(worker)") { [configuration] in
                 let scheduler = GreenMode.runWorker(worker, actors: actors, configuration: configuration, context: context,
                                                     ring: ring)
+                // On this thread: a single-issuer ring takes no enter from another.
+                ring?.finish()
                 // Finished first: the report need not wait for thousands of munmaps.
                 context.threadFinished()
                 scheduler?.close()
@@ -55,7 +57,6 @@ final class GreenMode: ModeRunner {
     func join() {
         for thread in threads { thread.join() }
         threads.removeAll()
-        for ring in rings { ring.drain() }
         rings.removeAll()
     }
 
@@ -67,6 +68,7 @@ final class GreenMode: ModeRunner {
         let scheduler: GreenScheduler
         do {
             try context.threadStarted(index: worker)
+            try ring?.adopt()
             try FiberStackGuard.installOnCurrentThread()
             scheduler = try GreenScheduler(stackSize: configuration.stackSize ?? FiberStack.defaultSize, numa: configuration.numa)
         } catch {
@@ -116,20 +118,45 @@ final class GreenMode: ModeRunner {
         let input = plan.channel?.input
         let output = plan.channel?.output
         let peer = plan.peer.map { fibers[$0] }
+        let calls = context.configuration.syscalls
+        let detaches = LinkedTransfers.detachedWrites(script, linking: ring != nil && context.configuration.linksRingEntries)
+        var writeInFlight = false
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
             passes.beginPass()
-            for operation in script {
+            for position in script.indices {
+                let operation = script[position]
                 switch operation {
                 case .touch:
                     buffer.touch()
                 case .write, .read:
                     if let ring {
                         let direction: TransferDirection = operation == .write ? .write : .read
-                        guard ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte) else {
+                        if writeInFlight {
+                            // The detached write went first; its result counts before this.
+                            writeInFlight = false
+                            var result = ring.detachedOutcome(actor: index)
+                            if result == nil {
+                                scheduler.park()
+                                if context.shouldStop { break running }
+                                var ignored: UInt8 = 0
+                                result = ring.outcome(actor: index, byte: &ignored)
+                            }
+                            if result != .done {
+                                passes.transferFailed(stopping: context.shouldStop)
+                                break running
+                            }
+                        }
+                        let detach = detaches[position]
+                        guard ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte,
+                                           detach: detach) else {
                             passes.transferFailed(stopping: context.shouldStop)
                             break running
+                        }
+                        if detach {
+                            writeInFlight = true
+                            continue
                         }
                         // Woken by the worker once the entry completed (or by the stop).
                         scheduler.park()
@@ -141,7 +168,8 @@ final class GreenMode: ModeRunner {
                         continue
                     }
                     while true {
-                        let result = operation == .write ? output!.writeByte(&byte) : input!.readByte(&byte)
+                        let result = operation == .write ? output!.transferByte(.write, calls, &byte)
+                            : input!.transferByte(.read, calls, &byte)
                         if result == .done { break }
                         if context.shouldStop { break running }
                         if result == .closed {

@@ -1,3 +1,5 @@
+import CSGBSystem
+
 
 /// What a mode declares before anything runs: which operations it can interpret,
 /// whether its descriptors block, and what a run of it must show (its claims). The
@@ -29,6 +31,9 @@ protocol ModeTraits {
     /// Whether the kernel changes address space when it switches between actors
     /// (where an IBPB, `--spec ibpb`, is issued).
     static var switchesAddressSpace: Bool { get }
+    /// Why this mode's rings cannot link a write to the peer's read (both must be on
+    /// one ring), or nil when they can.
+    static func ringLinkRefusal(_ configuration: RunConfiguration) -> String?
 }
 
 extension ModeTraits {
@@ -36,6 +41,8 @@ extension ModeTraits {
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
     static var carrier: String { "OS thread" }
     static var switchesAddressSpace: Bool { false }
+    /// Green threads and tasks: both ends of a pair share their worker's ring.
+    static func ringLinkRefusal(_ configuration: RunConfiguration) -> String? { nil }
 }
 
 /// The options whose meaning belongs to a mode: each mode says which it gives a
@@ -89,27 +96,39 @@ let reactorSyscalls = ["epoll_wait", "epoll_pwait"]
 
 extension Claims {
     /// What the reads and writes cost in syscalls. Direct: one read(2) or write(2)
-    /// each. io_uring: none of those; either one io_uring_enter per transfer (an
-    /// actor that submits and waits alone, `enterPerTransfer`), or batches whose
-    /// enters at N ≥ 100 stay below 0.1 per iteration; with --sqpoll the poller
-    /// submits, so enters only bound from above.
+    /// each (recvfrom and sendto with `--syscalls send-recv`; the other pair is
+    /// absent). io_uring: none of those; either one io_uring_enter per transfer (an
+    /// actor that submits and waits alone, `enterPerTransfer`), or, on a worker's
+    /// ring, one enter per transfer at N = 1 (each waits alone) less one per
+    /// write linked to the peer's read, and batches whose enters at N ≥ 100 stay
+    /// below 0.1 per iteration; with --sqpoll the poller submits, so enters only
+    /// bound from above.
     mutating func transfers(_ operations: OperationCounts, _ configuration: RunConfiguration, enterPerTransfer: Bool) {
         let transfers = operations[.read] + operations[.write]
         guard transfers > 0 else { return }
+        let used = configuration.syscalls.syscallNames
+        let other = (configuration.syscalls == .readWrite ? TransferCalls.sendRecv : .readWrite).syscallNames
+        let verbs = configuration.syscalls == .readWrite ? ("reads", "writes") : ("recvs", "sends")
         switch configuration.io {
         case .direct:
-            for operation in [Operation.read, .write] where operations[operation] > 0 {
-                exactSyscalls[operation.name] = operations[operation]
-            }
-            reasons.append("\(Fmt.trimmed(operations[.read])) reads and \(Fmt.trimmed(operations[.write])) writes per iteration")
+            if operations[.read] > 0 { exactSyscalls[used.read] = operations[.read] }
+            if operations[.write] > 0 { exactSyscalls[used.write] = operations[.write] }
+            absentSyscalls += [other.read, other.write]
+            reasons.append("\(Fmt.trimmed(operations[.read])) \(verbs.0) and \(Fmt.trimmed(operations[.write])) \(verbs.1) per iteration (\(used.read), \(used.write))")
         case .uring:
-            absentSyscalls += ["read", "write"]
+            absentSyscalls += ["read", "write", "recvfrom", "sendto"]
+            let linked = configuration.linksRingEntries ? operations.linkableWrites : 0
             if configuration.ring.sqpoll {
                 boundedSyscalls["io_uring_enter"] = transfers + Claims.edgeTolerance
                 reasons.append("\(Fmt.trimmed(transfers)) ring entries per iteration, submitted by the SQ poller")
             } else if enterPerTransfer {
                 exactSyscalls["io_uring_enter"] = transfers
                 reasons.append("\(Fmt.trimmed(transfers)) ring entries per iteration, one io_uring_enter each")
+            } else if configuration.n == 1 {
+                exactSyscalls["io_uring_enter"] = transfers - linked
+                reasons.append("\(Fmt.trimmed(transfers)) ring entries per iteration, "
+                    + (linked > 0 ? "\(Fmt.trimmed(linked)) write→read chains: \(Fmt.trimmed(transfers - linked)) io_uring_enter"
+                        : "each waited for alone: \(Fmt.trimmed(transfers)) io_uring_enter"))
             } else if configuration.n >= 100 {
                 boundedSyscalls["io_uring_enter"] = 0.1
                 reasons.append("\(Fmt.trimmed(transfers)) ring entries per iteration, batched: io_uring_enter below 0.1")

@@ -117,6 +117,7 @@ struct ProcessActor {
                 failure = "actor \(index): \(error)"
             }
         }
+        let calls: TransferCalls = header[ProcessRegion.Header.syscalls] == 1 ? .sendRecv : .readWrite
         let input = plan.input >= 0 ? FileDescriptor(rawValue: Int32(plan.input)) : nil
         let output = plan.output >= 0 ? FileDescriptor(rawValue: Int32(plan.output)) : nil
         var ring: ThreadRing?
@@ -126,10 +127,13 @@ struct ProcessActor {
             settings.entries = entries > 0 ? entries : nil
             settings.sqpoll = header[ProcessRegion.Header.sqpoll] == 1
             settings.fixedFiles = header[ProcessRegion.Header.fixedFiles] == 1
+            settings.setup = RingSetup(rawValue: UInt32(truncatingIfNeeded: header[ProcessRegion.Header.ringSetup]))
             let poller = header[ProcessRegion.Header.pollerCPU]
             do {
-                ring = try ThreadRing(channel: ChannelEnd(input: input, output: output), settings: settings,
+                ring = try ThreadRing(channel: ChannelEnd(input: input, output: output), settings: settings, calls: calls,
                                       pollerCPU: poller > 0 ? Int32(poller - 1) : nil, registry: RingRegistry())
+                // This process is the ring's one submitter.
+                try ring?.adopt()
             } catch {
                 failure = "actor \(index): \(error)"
             }
@@ -158,7 +162,7 @@ struct ProcessActor {
         let gate = region.gate
         while gate.load() == 0 { gate.wait(whileEqualTo: 0) }
         if failure == nil {
-            interpret(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring)
+            interpret(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring, calls: calls)
         }
         withExtendedLifetime(buffers) {}
         _exit(0)
@@ -167,7 +171,7 @@ struct ProcessActor {
     /// One pass of the script per iteration until the stop; at each edge request
     /// (a change of the state word) the actor records its own getrusage first.
     private func interpret(_ script: [Operation], input: FileDescriptor?, output: FileDescriptor?,
-                           futex: SharedFutexWord?, buffer: TouchBuffer, ring: ThreadRing?) {
+                           futex: SharedFutexWord?, buffer: TouchBuffer, ring: ThreadRing?, calls: TransferCalls) {
         let slot = region.slot(index)
         let state = region.state
         var seen: UInt64 = 0
@@ -188,7 +192,7 @@ struct ProcessActor {
                     let direction: TransferDirection = operation == .write ? .write : .read
                     let descriptor = direction == .write ? output! : input!
                     let result = ring.map { $0.transfer(direction, descriptor, &byte) }
-                        ?? descriptor.transferByte(direction, &byte)
+                        ?? descriptor.transferByte(direction, calls, &byte)
                     if result != .done {
                         if state.load(ordering: .relaxed) & ProcessRegion.stopBit == 0 { slot.publishFailure() }
                         break running

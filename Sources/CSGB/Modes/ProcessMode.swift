@@ -79,6 +79,8 @@ final class ProcessMode: ModeRunner {
         header[H.ringEntries] = UInt64(configuration.ring.entries ?? 0)
         header[H.sqpoll] = configuration.ring.sqpoll ? 1 : 0
         header[H.fixedFiles] = configuration.ring.fixedFiles ? 1 : 0
+        header[H.ringSetup] = UInt64(configuration.ring.effectiveSetup.rawValue)
+        header[H.syscalls] = configuration.syscalls == .sendRecv ? 1 : 0
         let poller = configuration.ring.pollerCPU(configuration, threads: expected)
         header[H.pollerCPU] = poller.map { UInt64($0) + 1 } ?? 0
         header[H.schedPolicy] = configuration.threadSettings.encodedSched
@@ -222,7 +224,8 @@ final class ProcessMode: ModeRunner {
             failed += region.slotValue(actor, 2) == 1 || killed ? 1 : 0
         }
         return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
-                          usage: ProcessUsage(summing: usages), ringEnters: enters, ringSubmitted: submitted, pollerNanoseconds: 0)
+                          usage: ProcessUsage(summing: usages), rings: RingTotals(enters: enters, submitted: submitted),
+                          pollerNanoseconds: 0)
     }
 
     func stopCause(_ context: RunContext) -> String? {
@@ -320,6 +323,10 @@ extension ProcessMode: ModeTraits {
     static let colour = "#8c564b"
 
     static func refusal(_ operation: Operation) -> String? { nil }
+
+    static func ringLinkRefusal(_ configuration: RunConfiguration) -> String? {
+        "--mode process gives each actor its own ring, and a link joins two entries of one ring"
+    }
 
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {

@@ -80,6 +80,7 @@ struct ProcessRegion: @unchecked Sendable {
         static let magic = 0, actors = 1, futexWords = 2, operations = 3, cpuCount = 4, pinning = 5
         static let workSize = 6, stride = 7, numa = 8, io = 9, ringEntries = 10, sqpoll = 11, fixedFiles = 12
         static let pollerCPU = 13, schedPolicy = 14, schedPriority = 15, speculation = 16, notifyFD = 17
+        static let ringSetup = 18, syscalls = 19
     }
 
     var header: UnsafeMutablePointer<UInt64> { base.assumingMemoryBound(to: UInt64.self) }

@@ -24,7 +24,8 @@ final class ThreadMode: ModeRunner {
         let pollerCPU = configuration.ring.pollerCPU(configuration, threads: expected)
         rings = try context.actors.map { actor throws(CSGBError) in
             try actor.channel.map { channel throws(CSGBError) in
-                try ThreadRing(channel: channel, settings: configuration.ring, pollerCPU: pollerCPU, registry: context.rings)
+                try ThreadRing(channel: channel, settings: configuration.ring, calls: configuration.syscalls,
+                               pollerCPU: pollerCPU, registry: context.rings)
             }
         }
     }
@@ -35,8 +36,16 @@ final class ThreadMode: ModeRunner {
             let ring = rings.isEmpty ? nil : rings[index]
             let thread = try OSThread(name: "csgb-actor-\(index)") {
                 context.enterThread(index: index, label: "actor \(index)")
+                var adopted = true
+                do {
+                    try ring?.adopt()
+                } catch {
+                    context.recordFailure("actor \(index): \(error)")
+                    adopted = false
+                }
                 context.gate.arriveAndWait()
-                ThreadMode.run(actor: index, context: context, ring: ring)
+                if adopted { ThreadMode.run(actor: index, context: context, ring: ring) }
+                ring?.finish()
                 context.threadFinished()
             }
             threads.append(thread)
@@ -62,6 +71,7 @@ final class ThreadMode: ModeRunner {
         let input = plan.channel?.input
         let output = plan.channel?.output
         let futex = plan.futex
+        let calls = context.configuration.syscalls
         var byte: UInt8 = 0
         var passes = PassRecorder(actor: index, context: context)
         running: while !context.shouldStop {
@@ -74,7 +84,7 @@ final class ThreadMode: ModeRunner {
                     let direction: TransferDirection = operation == .write ? .write : .read
                     let descriptor = direction == .write ? output! : input!
                     let result = ring.map { $0.transfer(direction, descriptor, &byte) }
-                        ?? descriptor.transferByte(direction, &byte)
+                        ?? descriptor.transferByte(direction, calls, &byte)
                     if result != .done {
                         passes.transferFailed(stopping: context.shouldStop)
                         break running
@@ -119,6 +129,10 @@ extension ThreadMode: ModeTraits {
 
     /// One kernel thread per actor: no workers.
     static func workers(_ configuration: RunConfiguration) -> Int? { nil }
+
+    static func ringLinkRefusal(_ configuration: RunConfiguration) -> String? {
+        "--mode thread gives each actor its own ring, and a link joins two entries of one ring"
+    }
 
     static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
         var claims = Claims()

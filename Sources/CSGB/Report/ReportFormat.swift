@@ -21,11 +21,19 @@ extension RunReport {
             ("mode", mode.rawValue + (executor.map { " (\($0.rawValue) executor)" } ?? "")
                 + (workers.map { ", \($0) worker\($0 == 1 ? "" : "s")" } ?? "")
                 + ", \(osThreads) \(mode.traits.carrier)\(osThreads == 1 ? "" : (mode.traits.carrier.hasSuffix("s") ? "es" : "s"))"),
-            ("io", io == .direct ? "direct (read/write syscalls)" : "uring"
+            ("io", io == .direct ? "direct (\(syscalls == .sendRecv ? "send/recv" : "read/write") syscalls)"
+                : "uring" + (syscalls == .sendRecv ? " (send/recv entries)" : "")
                 + (ring.map { ", \($0.entries.map { "\($0) entries" } ?? "entries sized per ring")\($0.sqpoll ? ", sqpoll" : "")\($0.fixedFiles ? ", fixed files" : "")" } ?? "")
                 + (ringEntersPerIteration.map { ", \(Fmt.fixed($0, 4)) io_uring_enter/iteration" } ?? "")
                 + (entriesPerEnter.map { ", \(Fmt.fixed($0, 1)) entries/enter" } ?? "")
                 + (pollerSeconds.map { ", SQ pollers \(Fmt.fixed($0, 3)) s cpu" } ?? "")),
+        ]
+        if let ring {
+            rows.append(("ring setup", ring.effectiveSetup.names
+                + (ringLinked ? "; write→read linked, \(Fmt.fixed(ringLinksPerIteration, 4)) links/iteration, \(ringCancelled) cancelled"
+                    : "; not linked")))
+        }
+        rows += [
             ("cpus", cpus == "all" ? "not pinned" : "\(cpus) (pin \(pinning.rawValue))"),
             ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride)"),
             ("numa", numa == .off ? "off (kernel default placement)" : "\(numa.rawValue) (buffers and green stacks)"),

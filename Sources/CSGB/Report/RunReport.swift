@@ -8,10 +8,19 @@ public struct RunReport: Sendable {
     public var transport: ByteChannel.Kind?
     public var mode: Mode
     public var io: IOChoice
+    /// `--syscalls` of workloads that move bytes; nil for the others.
+    public var syscalls: TransferCalls? = nil
     /// With `--io uring`: the ring settings and what the rings did in the window.
     public var ring: RingSettings?
-    public var ringEnters: UInt64 = 0
-    public var ringSubmitted: UInt64 = 0
+    /// Whether a write and the peer's read it allows went to the ring as one chain.
+    public var ringLinked = false
+    /// In the window.
+    public var rings = RingTotals()
+    /// Entries cancelled because the entry linked before them failed, over the run
+    /// up to the window's close (as `failedTransfers`).
+    public var ringCancelled: UInt64 = 0
+    public var ringEnters: UInt64 { rings.enters }
+    public var ringSubmitted: UInt64 { rings.submitted }
     /// `--sqpoll`: CPU seconds the kernel's SQ pollers used in the window.
     public var pollerSeconds: Double?
     public var executor: ExecutorChoice?
@@ -62,6 +71,8 @@ public struct RunReport: Sendable {
     public var ringEntersPerIteration: Double? { ring == nil ? nil : perIteration(ringEnters) }
     /// Ring entries submitted per io_uring_enter: the batch size.
     public var entriesPerEnter: Double? { ring == nil || ringEnters == 0 ? nil : Double(ringSubmitted) / Double(ringEnters) }
+    /// Write→read chains formed per iteration.
+    public var ringLinksPerIteration: Double? { ring == nil ? nil : perIteration(rings.links) }
 
     func perIteration(_ value: UInt64) -> Double? { iterations > 0 ? Double(value) / Double(iterations) : nil }
     public var voluntarySwitchesPerIteration: Double? { perIteration(switches.voluntary) }
@@ -75,9 +86,14 @@ public struct RunReport: Sendable {
             ("mode", .string(mode.rawValue)),
             ("executor", executor.map { .string($0.rawValue) } ?? .null),
             ("io", .string(io.rawValue)),
+            ("syscalls", syscalls.map { .string($0.rawValue) } ?? .null),
             ("ring_entries", .integer(ring?.entries)),
             ("sqpoll", ring.map { .bool($0.sqpoll) } ?? .null),
             ("fixed_files", ring.map { .bool($0.fixedFiles) } ?? .null),
+            ("ring_setup", ring.map { .string($0.effectiveSetup.names) } ?? .null),
+            ("ring_link", ring.map { _ in .bool(ringLinked) } ?? .null),
+            ("ring_links_per_iteration", .number(ringLinksPerIteration)),
+            ("ring_cancelled", ring.map { _ in .integer(ringCancelled) } ?? .null),
             ("io_uring_enter_per_iteration", .number(ringEntersPerIteration)),
             ("sqes_per_enter", .number(entriesPerEnter)),
             ("sqpoll_cpu_seconds", .number(pollerSeconds)),

@@ -206,9 +206,11 @@ public enum Benchmark {
             transport: configuration.workload.transport,
             mode: configuration.mode,
             io: configuration.io,
+            syscalls: configuration.workload.transport == nil ? nil : configuration.syscalls,
             ring: configuration.io == .uring ? configuration.ring : nil,
-            ringEnters: last.ringEnters &- first.ringEnters,
-            ringSubmitted: last.ringSubmitted &- first.ringSubmitted,
+            ringLinked: configuration.linksRingEntries,
+            rings: last.rings &- first.rings,
+            ringCancelled: last.rings.cancelled,
             pollerSeconds: configuration.pollsSubmissions
                 ? Double(last.pollerNanoseconds &- first.pollerNanoseconds) / 1e9 : nil,
             executor: configuration.reportedExecutor,

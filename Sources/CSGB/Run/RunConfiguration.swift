@@ -40,7 +40,10 @@ public struct RunConfiguration: Sendable {
     public var executor: ExecutorChoice = .dedicated
     /// `--io`: read(2)/write(2) or io_uring entries.
     public var io: IOChoice = .direct
-    /// `--ring-entries`, `--sqpoll`, `--fixed-files` (with `--io uring`).
+    /// `--syscalls`: read(2)/write(2) or send(2)/recv(2) (sockets only).
+    public var syscalls: TransferCalls = .readWrite
+    /// `--ring-entries`, `--sqpoll`, `--fixed-files`, `--ring-setup`, `--ring-link`
+    /// (with `--io uring`).
     public var ring = RingSettings()
     /// `--latency`: sample iteration durations into a histogram.
     public var latency = false
@@ -64,6 +67,24 @@ extension RunConfiguration {
     /// Checks that the mode can run the workload's scripts; nothing is created.
     public func validatePlan() throws(CSGBError) {
         try mode.check(workload, touches: workSize > 0)
+        if syscalls == .sendRecv {
+            guard let transport = workload.transport else {
+                throw .usage("--syscalls applies to workloads that move bytes; \(workload.name) makes no read or write")
+            }
+            if transport == .pipe {
+                throw .usage("--syscalls send-recv needs a socket: pipes take read(2) and write(2) only (use --transport unix or tcp)")
+            }
+        }
+        if io == .uring {
+            if let reason = ring.setupRefusal() { throw .usage(reason) }
+            if ring.link == true, let reason = mode.traits.ringLinkRefusal(self) { throw .usage("--ring-link: \(reason)") }
+        }
+    }
+
+    /// `--io uring` and a write→read link where the script orders them: asked for,
+    /// or by default, where the mode's rings can carry both ends of a pair.
+    public var linksRingEntries: Bool {
+        io == .uring && (ring.link ?? true) && mode.traits.ringLinkRefusal(self) == nil
     }
 
     /// Refuses, before anything starts, an option the user gave (`given`) that the

@@ -91,6 +91,9 @@ public struct ActorPlan: Sendable {
 public struct OperationCounts: Sendable, Equatable {
     /// Keyed by `Operation.name`.
     public let perIteration: [String: Double]
+    /// Writes the script follows at once with waking the peer: with `--ring-link`
+    /// each goes to the ring in one chain with the peer's read.
+    public let linkableWrites: Double
 
     public init(_ actors: [ActorPlan]) {
         var totals: [String: Double] = [:]
@@ -99,6 +102,7 @@ public struct OperationCounts: Sendable, Equatable {
         }
         let iterations = Double(max(actors.filter(\.countsIterations).count, 1))
         perIteration = totals.mapValues { $0 / iterations }
+        linkableWrites = LinkedTransfers.perIteration(actors)
     }
 
     /// The operations of one group's scripts: one iteration of the group, since a
@@ -107,6 +111,7 @@ public struct OperationCounts: Sendable, Equatable {
         var totals: [String: Double] = [:]
         for operation in scripts.joined() { totals[operation.name, default: 0] += 1 }
         perIteration = totals
+        linkableWrites = Double(scripts.reduce(0) { $0 + LinkedTransfers.linkable($1) })
     }
 
     public subscript(_ operation: Operation) -> Double { perIteration[operation.name] ?? 0 }
