@@ -103,6 +103,7 @@ public final class URing: @unchecked Sendable {
     /// The first option the kernel refuses on its own (defer-taskrun with the
     /// single-issuer it needs), or nil when each alone is accepted.
     private static func refusedOption(entries: Int, sqpoll: Bool, setup: RingSetup) -> RingSetup? {
+        if setup.contains(.deferTaskrun) && !setup.contains(.singleIssuer) { return .deferTaskrun }
         var code: Int32 = 0
         for (option, _, _, _) in RingSetup.catalogue where setup.contains(option) {
             let alone: RingSetup = option == .deferTaskrun ? [.singleIssuer, .deferTaskrun] : option

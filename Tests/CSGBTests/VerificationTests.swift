@@ -4,11 +4,13 @@ import Testing
 @testable import CSGB
 
 func figures(switches: Double?, reads: Double? = 2, writes: Double? = 2, futex: Double? = 0, epoll: Double? = 0,
-             yields: Double? = 0, ns: Double = 1_000, eagain: Double = 0) -> StatFigures {
+             yields: Double? = 0, ns: Double = 1_000, eagain: Double = 0, sends: Double? = 0, recvs: Double? = 0) -> StatFigures {
     var values: [StatFigure: Double] = [.nanoseconds: ns, .eagain: eagain, .failedTransfers: 0, .cpuMigrations: 0]
     values[.contextSwitches] = switches
     values[.syscalls("read")] = reads
     values[.syscalls("write")] = writes
+    values[.syscalls("sendto")] = sends
+    values[.syscalls("recvfrom")] = recvs
     values[.syscalls("futex")] = futex
     values[.syscalls("epoll_wait")] = epoll
     values[.syscalls("epoll_pwait")] = epoll
