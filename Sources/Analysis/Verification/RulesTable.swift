@@ -33,14 +33,18 @@ public enum RulesTable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    /// One row, or two where the rules at N = 100 differ from those at N = 1
-    /// (batched io_uring enters are bounded only from N = 100).
+    /// One row, or one per range of N whose rules differ: a lone pair on a
+    /// worker's ring enters an exact number of times, batched enters are bounded
+    /// only from N = 100, in between they are reported.
     static func rows(_ configuration: RunConfiguration) -> [String] {
-        var large = configuration
+        var two = configuration, large = configuration
+        two.n = 2
         large.n = 100
-        let one = row(configuration), many = row(large)
-        if one == many { return [line(configuration, n: "any", one)] }
-        return [line(configuration, n: "1–99", one), line(large, n: "≥ 100", many)]
+        let one = row(configuration), some = row(two), many = row(large)
+        if one == some && some == many { return [line(configuration, n: "any", one)] }
+        if one == some { return [line(configuration, n: "1–99", one), line(large, n: "≥ 100", many)] }
+        if some == many { return [line(configuration, n: "1", one), line(large, n: "≥ 2", many)] }
+        return [line(configuration, n: "1", one), line(two, n: "2–99", some), line(large, n: "≥ 100", many)]
     }
 
     static func line(_ configuration: RunConfiguration, n: String, _ rules: [String]) -> String {
