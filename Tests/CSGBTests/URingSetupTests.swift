@@ -7,7 +7,7 @@ import Testing
 /// write→read chains and their failure path, and send/recv in every mode.
 @Suite(.serialized) struct URingSetupTests {
     func run(_ arguments: [String]) throws -> [String: Any] {
-        let result = try CSGBProcess.run(arguments + EndToEndTests.short, timeout: 30)
+        let result = try CSGBProcess.run(arguments + EndToEndTests.short, timeout: 90)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
         return try CSGBProcess.json(result.stdout)
     }
@@ -48,7 +48,7 @@ import Testing
         }
     }
 
-    @Test(arguments: ["thread", "green", "async"], eachOption + ["none", "single-issuer,defer-taskrun"])
+    @Test(arguments: ["thread", "green", "async", "process"], eachOption + ["none", "single-issuer,defer-taskrun"])
     func everyModeReportsWhatItsRingsWereMadeWith(mode: String, setup: String) throws {
         let arguments = ["socket", "2", "--mode", mode, "--io", "uring", "--cpus", "0", "--ring-setup",
                          setup == "defer-taskrun" ? "single-issuer,defer-taskrun" : setup]
@@ -96,7 +96,7 @@ import Testing
     func stopsWhileWaitingOnADeferredTaskWorkRing(arguments: [String], signal: Int32) throws {
         let result = try CSGBProcess.run(arguments + ["--io", "uring", "--ring-setup", "single-issuer,defer-taskrun",
                                                       "--format", "json"],
-                                         signal: signal, signalAfter: 0.6, timeout: 20)
+                                         signal: signal, signalAt: .open, timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try CSGBProcess.json(result.stdout)
         #expect(report["stopped_by"] as? String == (signal == SIGINT ? "SIGINT" : "SIGTERM"))
@@ -136,7 +136,7 @@ import Testing
 
     /// send/recv in every mode and io path: the claims name sendto and recvfrom and
     /// the run uses nothing else.
-    @Test(arguments: ["thread", "green", "async"], ["direct", "uring"])
+    @Test(arguments: ["thread", "green", "async", "process"], ["direct", "uring"])
     func sendRecvClaims(mode: String, io: String) throws {
         let report = try run(["socket", "2", "--mode", mode, "--io", io, "--syscalls", "send-recv", "--cpus", "0"])
         #expect(report["syscalls"] as? String == "send-recv")
@@ -184,7 +184,7 @@ extension PerfProcessTests { @Suite struct URingStatTests {
     }
 
     /// The switch rule is left to the machine's noise; the syscall counts are not.
-    @Test(.enabled(if: perfUsable, "needs root and perf"), arguments: ["thread", "green", "async"])
+    @Test(.enabled(if: perfUsable, "needs root and perf"), arguments: ["thread", "green", "async", "process"])
     func sendRecvIsTracedInEveryMode(mode: String) throws {
         let calls = try syscalls(stat(["socket", "1", "--mode", mode, "--syscalls", "send-recv"]))
         #expect(abs(try #require(calls["sendto"]) - 2) <= 0.01, "\(calls)")
