@@ -37,9 +37,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
-from compare_stats import (MIN_SAMPLES, geomean, mann_whitney, median,  # noqa: E402
-                           median_interval)
-from csgb_common import EXIT_USAGE, fmt  # noqa: E402
+from compare_stats import MIN_SAMPLES, geomean, mann_whitney, median_interval  # noqa: E402
+from csgb_common import EXIT_USAGE, fmt, median  # noqa: E402
 
 # Fields of csgb's report that are figures of the run, not its configuration: every
 # non-integral number, every rate or time by its name (…_per_iteration, …_per_enter,

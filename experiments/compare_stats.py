@@ -11,14 +11,6 @@ MIN_SAMPLES = 5        # below this, a difference is not judged ("too few sample
 EXACT_LIMIT = 60       # exact U distribution while n1 + n2 stays at or below this
 
 
-def median(xs):
-    s = sorted(xs)
-    n = len(s)
-    if n == 0:
-        return None
-    return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
-
-
 def median_interval(xs, confidence=0.95):
     """(low, high, achieved confidence) for the median of the distribution xs came
     from: the order statistics x(k) and x(n+1-k) with the largest k whose coverage

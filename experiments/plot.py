@@ -280,7 +280,11 @@ def _line_counters(w, cases, out):
 
 
 def _bar_positions(cases):
-    groups = sorted({(c["pinning_index"], c["pinning"], c["work_size"], _col(c)) for c in cases})
+    # A merged sweep's hosts (--merge) in the order they were given, each host's bars
+    # side by side within a pinning and work size.
+    hosts = list(dict.fromkeys(c.get("host_label") or "" for c in cases))
+    groups = sorted({(c["pinning_index"], c["pinning"], c["work_size"], _col(c)) for c in cases},
+                    key=lambda g: (g[0], g[2], hosts.index(g[3][0]), g[3]))
     modes = [m for m in MODES if any(c["mode"] == m for c in cases)]
     return groups, modes
 

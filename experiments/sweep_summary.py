@@ -5,7 +5,7 @@ comparisons results.json stores."""
 import json
 from pathlib import Path
 
-from csgb_common import NOISY_CV, fmt, fmt_seconds
+from csgb_common import NOISY_CV, fmt, fmt_seconds, median
 
 HARDWARE_COUNTER_FIELDS = ("ipc", "cache_misses_per_iteration",
                            "dtlb_load_misses_per_iteration")
@@ -401,8 +401,7 @@ def hosts_section(cases, runs):
                 row.append("–")
                 continue
             lo, hi, conf = median_interval(xs)
-            from compare_stats import median as med
-            row.append("%s [%s, %s]%s" % (fmt(med(xs)), fmt(lo), fmt(hi),
+            row.append("%s [%s, %s]%s" % (fmt(median(xs)), fmt(lo), fmt(hi),
                                           "" if conf >= 0.95 else " (%d %%)" % round(100 * conf)))
         base = per.get(hosts[0])
         for h in hosts[1:]:
@@ -410,8 +409,7 @@ def hosts_section(cases, runs):
             if not xs or not base:
                 row.append("–")
                 continue
-            from compare_stats import median as med
-            ratio = med(xs) / med(base)
+            ratio = median(xs) / median(base)
             _, p, _ = mann_whitney(base, xs)
             if min(len(xs), len(base)) < MIN_SAMPLES:
                 row.append("%.2f× (too few samples: n = %d)" % (ratio, min(len(xs), len(base))))
