@@ -19,7 +19,8 @@ import json
 import shutil
 import sys
 
-from csgb_common import DEFAULT_CSGB, UsageError, csgb_argv, median, resolve_binary, run_once
+from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
+                         resolve_binary, run_once)
 
 VARIANTS = {
     "plain": [],
@@ -58,6 +59,12 @@ def main():
     if shutil.which("perf") is None:
         sys.exit("measure_overhead: perf is missing (apt-get install linux-perf)")
     modes = opts.modes.split(",")
+    caps = capabilities(opts.csgb)
+    for m in modes:
+        reason = caps.lacks(workload="socket", mode=m)
+        if reason:
+            print("measure_overhead: --modes %s: %s" % (m, reason), file=sys.stderr)
+            sys.exit(EXIT_USAGE)
     ns = {(m, v): [] for m in modes for v in VARIANTS}
     for r in range(opts.runs):
         for m in modes:
