@@ -106,8 +106,14 @@ def commit_of(version):
 
 
 def report_provenance(report):
+    """Every scalar of the report's environment, and each list of names there (the
+    CPU vulnerability lines: the mitigations) as one text; lists of numbers (the load
+    average) are the moment's state, not the machine's, and are left out."""
     env = report.get("environment") or {}
     prov = {k: v for k, v in env.items() if not isinstance(v, (dict, list))}
+    for k, v in env.items():
+        if isinstance(v, list) and v and all(isinstance(x, str) for x in v):
+            prov[k] = "; ".join(v)
     if report.get("version"):
         prov["version"] = report["version"]
         prov["commit"] = commit_of(report["version"]) or "unknown"

@@ -429,8 +429,9 @@ def test_compare_inputs_and_case_key(fx):
         "options": {"cpus": "0"},
         "cases": {"thread-socket": {"runs": [
             {"ns_per_iteration": 900.0 + i,
-             "csgb_json": csgb_report(900.0 + i, environment={"hostname": "h2", "kernel": "6.2",
-                                                               "cpu_model": "Y", "build": "release"})}
+             "csgb_json": csgb_report(900.0 + i, environment={
+                 "hostname": "h2", "kernel": "6.2", "cpu_model": "Y", "build": "release",
+                 "vulnerabilities": ["spectre_v2: Mitigation: IBPB"], "load_average": [0.5, 1.0]})}
             for i in range(6)]},
             "c-loop": {"runs": [{"ns_per_iteration": 400.0 + i} for i in range(6)]}}}))
     out = fx.tmp / "sweep"
@@ -450,7 +451,9 @@ def test_compare_inputs_and_case_key(fx):
     new = [r for r in rows if r["config"].get("new_option") == "x"]
     assert [r["n"] for r in new] == [1, 0, 0], new                 # its own case, listed
     assert any(r["case"].startswith("baseline c-loop") and r["n"] == 6 for r in rows)
-    assert "kernel" in doc["provenance_differences"], doc["provenance_differences"]
+    diffs = doc["provenance_differences"]
+    assert "kernel" in diffs and "load_average" not in diffs, diffs
+    assert diffs["vulnerabilities"][str(bench)] == ["spectre_v2: Mitigation: IBPB"], diffs
     # --by host puts the hosts in the columns; the text names what else differs
     buf = __import__("io").StringIO()
     compare.main([str(a), str(bench), "--by", "host"], out=buf)
