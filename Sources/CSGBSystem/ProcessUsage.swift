@@ -24,4 +24,13 @@ public struct ProcessUsage: Sendable {
             maxRSSBytes: Int(usage.ru_maxrss) * 1024,
             switches: ContextSwitches(voluntary: UInt64(usage.ru_nvcsw), involuntary: UInt64(usage.ru_nivcsw)))
     }
+
+    /// Resident memory now (not the peak), from /proc/self/statm: what a set of
+    /// actors costs is the difference of two readings.
+    public static func residentBytes() -> Int {
+        guard let text = try? ProcFile.read("/proc/self/statm") else { return 0 }
+        let fields = text.split(separator: " ")
+        guard fields.count > 1, let pages = Int(fields[1]) else { return 0 }
+        return pages * AnonymousMapping.pageSize
+    }
 }

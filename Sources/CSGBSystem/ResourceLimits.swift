@@ -7,37 +7,86 @@ public struct LimitError: Error, Equatable, Sendable, CustomStringConvertible {
     public let description: String
 }
 
+/// What a run takes from the machine's limits besides its workload's descriptors,
+/// known before anything exists: OS threads (or processes), memory mappings beyond
+/// the thread stacks, and descriptors of its own (io_uring rings).
+public struct RunNeeds: Equatable, Sendable {
+    public var threads: Int
+    public var mappings: Int
+    public var descriptors: Int
+
+    public init(threads: Int, mappings: Int = 0, descriptors: Int = 0) {
+        self.threads = threads
+        self.mappings = mappings
+        self.descriptors = descriptors
+    }
+}
+
+/// A per-process limit csgb raised for the run, which the report names.
+public struct RaisedLimit: Equatable, Sendable {
+    public let name: String
+    public let from: UInt64
+    public let to: UInt64
+
+    public var text: String { "\(name) \(from) → \(to)" }
+}
+
 /// Checks the limits a run needs before anything starts, so a run never dies
 /// half-started because descriptor 1,021 or thread 30,000 could not be had.
 public enum ResourceLimits {
     /// Descriptors kept free for the runtime, perf's control fifo, /proc reads.
     static let descriptorHeadroom = 64
 
-    /// Makes room for `descriptors` more open files, raising the soft limit (and, for
-    /// root, the hard one) when needed.
-    public static func ensureOpenFiles(_ descriptors: Int) throws(LimitError) {
+    /// Makes room for `descriptors` more open files, raising the soft limit (and,
+    /// with CAP_SYS_RESOURCE, the hard one up to fs.nr_open) only as far as needed;
+    /// returns what it raised.
+    @discardableResult
+    public static func ensureOpenFiles(_ descriptors: Int) throws(LimitError) -> [RaisedLimit] {
         var limit = rlimit()
         getrlimit(RLIMIT_NOFILE_VALUE, &limit)
         let needed = rlim_t(descriptors + descriptorHeadroom)
-        if limit.rlim_cur >= needed { return }
+        if limit.rlim_cur >= needed { return [] }
         var raised = limit
         raised.rlim_cur = needed
-        // Above the hard limit only root (CAP_SYS_RESOURCE) may go, up to fs.nr_open.
         raised.rlim_max = max(limit.rlim_max, needed)
-        if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 { return }
-        throw LimitError(description: "this run needs \(needed) open files but the hard limit (RLIMIT_NOFILE) is \(limit.rlim_max) and could not be raised; raise it with `ulimit -Hn \(needed)` as root (at most fs.nr_open), or LimitNOFILE= / /etc/security/limits.conf")
+        let nrOpen = readSetting("fs/nr_open")
+        if let nrOpen, needed > nrOpen {
+            throw LimitError(description: "this run needs \(needed) open files but fs.nr_open (the most any process may have) is \(nrOpen); raise it with `sysctl -w fs.nr_open=\(needed)`, then the hard limit with `ulimit -Hn \(needed)` (root with CAP_SYS_RESOURCE), or lower N")
+        }
+        if setrlimit(RLIMIT_NOFILE_VALUE, &raised) == 0 {
+            var done = [RaisedLimit(name: "RLIMIT_NOFILE soft", from: UInt64(limit.rlim_cur), to: UInt64(needed))]
+            if raised.rlim_max > limit.rlim_max {
+                done.append(RaisedLimit(name: "RLIMIT_NOFILE hard", from: UInt64(limit.rlim_max), to: UInt64(raised.rlim_max)))
+            }
+            return done
+        }
+        throw LimitError(description: "this run needs \(needed) open files but the hard limit (RLIMIT_NOFILE) is \(limit.rlim_max) and csgb may not raise it (that takes CAP_SYS_RESOURCE, which this process lacks); an administrator can raise it with `ulimit -Hn \(needed)` (at most fs.nr_open\(nrOpen.map { ", now \($0)" } ?? "")), LimitNOFILE= in a systemd unit or /etc/security/limits.conf; or lower N")
+    }
+
+    /// Checks that `connections` loopback connections find an ephemeral port each
+    /// (net.ipv4.ip_local_port_range).
+    public static func ensureEphemeralPorts(_ connections: Int) throws(LimitError) {
+        let root = SystemIdentity.environmentVariable("CSGB_SYSCTL_ROOT") ?? "/proc/sys"
+        guard let text = try? ProcFile.read("\(root)/net/ipv4/ip_local_port_range") else { return }
+        let bounds = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).compactMap { Int($0) }
+        guard bounds.count == 2 else { return }
+        let available = bounds[1] - bounds[0] + 1
+        if connections > available {
+            throw LimitError(description: "this run needs \(connections) ephemeral ports (one per TCP pair) but net.ipv4.ip_local_port_range \(bounds[0])–\(bounds[1]) has \(available); widen it with `sysctl -w net.ipv4.ip_local_port_range=\"1024 65535\"`, or lower N")
+        }
     }
 
     /// Checks that `threads` more OS threads can exist, against the kernel-wide and
     /// cgroup limits and the memory-map count their stacks need.
     public static func ensureThreads(_ threads: Int) throws(LimitError) {
-        let running = currentThreadCount()
+        // pid_max and threads-max bound every task of the machine, not only ours.
+        let running = systemTaskCount() ?? currentThreadCount()
         let needed = threads + running
-        if let max = readInteger("/proc/sys/kernel/threads-max"), needed > max {
-            throw LimitError(description: "this run needs \(needed) threads but kernel.threads-max is \(max); raise it with `sysctl -w kernel.threads-max=\(needed * 2)`")
+        if let max = readSetting("kernel/threads-max"), needed > max {
+            throw LimitError(description: "this run needs \(threads) threads, \(needed) with the \(running) tasks already on this machine, but kernel.threads-max is \(max); raise it with `sysctl -w kernel.threads-max=\(needed * 2)`, or lower N")
         }
-        if let max = readInteger("/proc/sys/kernel/pid_max"), needed > max {
-            throw LimitError(description: "this run needs \(needed) threads but kernel.pid_max is \(max); raise it with `sysctl -w kernel.pid_max=\(needed * 2)`")
+        if let max = readSetting("kernel/pid_max"), needed > max {
+            throw LimitError(description: "this run needs \(threads) threads, \(needed) task ids with the \(running) tasks already on this machine, but kernel.pid_max is \(max); raise it with `sysctl -w kernel.pid_max=\(min(needed * 2, 4_194_304))` (at most 4194304), or lower N")
         }
         if let max = cgroupPidsMax(), needed > max {
             throw LimitError(description: "this run needs \(needed) threads but the cgroup's pids.max is \(max); raise it (systemd: TasksMax=) or run outside that cgroup")
@@ -52,10 +101,17 @@ public enum ResourceLimits {
         }
     }
 
+    /// Checks the threads and mappings of `needs` (its descriptors are counted with
+    /// the workload's, in `ensureOpenFiles`).
+    public static func check(_ needs: RunNeeds) throws(LimitError) {
+        if needs.threads > 0 { try ensureThreads(needs.threads) }
+        if needs.mappings > 0 { try ensureMappings(needs.mappings) }
+    }
+
     /// Checks vm.max_map_count for `mappings` more memory maps (a stack and its guard
     /// page are two).
     public static func ensureMappings(_ mappings: Int) throws(LimitError) {
-        guard let max = readInteger("/proc/sys/vm/max_map_count") else { return }
+        guard let max = readSetting("vm/max_map_count") else { return }
         let needed = mappings + currentMappingCount() + 1_000
         if needed > max {
             throw LimitError(description: "this run needs about \(needed) memory mappings but vm.max_map_count is \(max); raise it with `sysctl -w vm.max_map_count=\(needed * 2)`")
@@ -74,9 +130,25 @@ public enum ResourceLimits {
         return "could not start OS thread: \(error); raise the thread limits (ulimit -u, kernel.threads-max) or lower N"
     }
 
+    /// A sysctl under /proc/sys (`kernel/pid_max`). `CSGB_SYSCTL_ROOT` replaces
+    /// /proc/sys, so tests can try a limit lower than this machine's without
+    /// changing a system setting.
+    public static func readSetting(_ name: String) -> Int? {
+        let root = SystemIdentity.environmentVariable("CSGB_SYSCTL_ROOT") ?? "/proc/sys"
+        return readInteger("\(root)/\(name)")
+    }
+
     public static func readInteger(_ path: String) -> Int? {
         guard let text = try? ProcFile.read(path) else { return nil }
         return Int(text.trimming(.blanks))
+    }
+
+    /// Every task (thread) on the machine, from /proc/loadavg's "runnable/total".
+    static func systemTaskCount() -> Int? {
+        guard let text = try? ProcFile.read("/proc/loadavg") else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 3, let total = fields[3].split(separator: "/").last else { return nil }
+        return Int(total)
     }
 
     public static func currentThreadCount() -> Int {

@@ -97,7 +97,7 @@ struct StatCommand: ParsableCommand {
         var request = StatRequest(
             workloadArguments: arguments, events: events.map(StatEvents.split), repeatCount: repeatCount,
             expectation: expect, executable: Self.executablePath(), perfPath: perf)
-        request.syscalls = command.options.configuration(workload: command.workload, n: command.n).tracedSyscalls
+        request.syscalls = command.options.configuration(workload: command.workload, n: try command.resolvedN()).tracedSyscalls
         let report = try StatSession.run(request)
         try StandardOutput.write(report.rendered(format.report))
         if !report.holds { throw CSGBError.verificationFailed(report.verification.failureMessage) }

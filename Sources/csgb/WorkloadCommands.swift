@@ -214,22 +214,54 @@ struct WorkloadOptions: ParsableArguments {
     }
 }
 
+/// N as the command line gives it: a number, or `max`, the largest N this
+/// machine's limits allow for the run as configured.
+enum WorkloadCount: ExpressibleByArgument {
+    case exactly(Int)
+    case largest
+
+    /// The N csgb accepts at most, whatever the limits.
+    static let ceiling = 1_000_000
+
+    init?(argument: String) {
+        if argument == "max" { self = .largest } else if let n = Int(argument) { self = .exactly(n) } else { return nil }
+    }
+
+    var defaultValueDescription: String { "a count, or max" }
+}
+
 /// The parts every workload subcommand shares: N, the options, and the run.
 protocol WorkloadCommand: ParsableCommand {
-    var n: Int { get }
+    var count: WorkloadCount { get }
     var options: WorkloadOptions { get }
     var workload: any Workload { get }
 }
 
 extension WorkloadCommand {
     func validateCount() throws {
-        if n < 1 || n > 1_000_000 { throw ValidationError("N must be between 1 and 1000000, got \(n)") }
-        try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
-        try options.checkAgainstMode(options.configuration(workload: workload, n: n))
+        if case .exactly(let n) = count {
+            if n < 1 || n > WorkloadCount.ceiling {
+                throw ValidationError("N must be between 1 and \(WorkloadCount.ceiling), or max, got \(n)")
+            }
+            try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
+        }
+        try options.checkAgainstMode(options.configuration(workload: workload, n: 1))
+    }
+
+    /// N itself, or for `max` the largest N whose limit checks pass (none fitting is
+    /// the refusal of N = 1, exit 71).
+    func resolvedN() throws -> Int {
+        switch count {
+        case .exactly(let n): return n
+        case .largest:
+            let largest = options.configuration(workload: workload, n: 1).largestN(upTo: WorkloadCount.ceiling)
+            guard let n = largest.n else { throw CSGBError.limit(largest.stoppedBy ?? "no N fits this machine's limits") }
+            return n
+        }
     }
 
     func run() throws {
-        let configuration = options.configuration(workload: workload, n: n)
+        let configuration = options.configuration(workload: workload, n: try resolvedN())
         try configuration.validatePlan()
         try CSGBRun.prepareProcess()
         try StandardOutput.ensureOpen()
@@ -256,8 +288,8 @@ struct WorkloadSubcommand<W: Workload>: WorkloadCommand {
         CommandConfiguration(commandName: W.command.name, abstract: W.command.abstract)
     }
 
-    @Argument(help: ArgumentHelp(W.command.countHelp))
-    var n: Int
+    @Argument(help: ArgumentHelp(W.command.countHelp + " `max`: the largest N this machine's limits allow."))
+    var count: WorkloadCount
 
     @OptionGroup var options: WorkloadOptions
 
@@ -272,8 +304,8 @@ struct ChannelWorkloadSubcommand<W: Workload>: WorkloadCommand {
         CommandConfiguration(commandName: W.command.name, abstract: W.command.abstract)
     }
 
-    @Argument(help: ArgumentHelp(W.command.countHelp))
-    var n: Int
+    @Argument(help: ArgumentHelp(W.command.countHelp + " `max`: the largest N this machine's limits allow."))
+    var count: WorkloadCount
 
     @Option(help: "What carries the byte: unix (a socketpair), pipe (two pipes per pair), tcp (a loopback connection with TCP_NODELAY).")
     var transport: ByteChannel.Kind = .unix

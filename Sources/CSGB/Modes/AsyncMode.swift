@@ -31,7 +31,7 @@ final class AsyncMode: ModeRunner {
     var startedThreads: Int { dedicated ? executors.count : tasksStarted.load(ordering: .acquiring) }
 
     func prepare(_ context: RunContext) throws {
-        if dedicated { try ResourceLimits.ensureThreads(configuration.workers) }
+        try ResourceLimits.check(Self.needs(actors: context.actors.count, configuration))
         notifies = context.actors.map { _ in AsyncNotify() }
         if configuration.io == .uring {
             guard dedicated else {
@@ -231,6 +231,13 @@ extension AsyncMode: ModeTraits {
     }
 
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { configuration.executor }
+
+    /// The dedicated workers (Swift's pool is the runtime's), and a ring per worker
+    /// with `--io uring`.
+    static func needs(actors: Int, _ configuration: RunConfiguration) -> RunNeeds {
+        let workers = configuration.executor == .dedicated ? configuration.workers : 0
+        return RunNeeds(threads: workers, descriptors: configuration.io == .uring ? workers : 0)
+    }
 
     static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
 

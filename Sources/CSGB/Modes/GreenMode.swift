@@ -24,9 +24,7 @@ final class GreenMode: ModeRunner {
         #if !arch(x86_64)
         throw CSGBError.usage("--mode green: the context switch exists for x86_64 only")
         #endif
-        try ResourceLimits.ensureThreads(configuration.workers)
-        // A stack and its guard page are two mappings.
-        try ResourceLimits.ensureMappings(2 * context.actors.count)
+        try ResourceLimits.check(Self.needs(actors: context.actors.count, configuration))
         if configuration.io == .uring { rings = try WorkerRing.forWorkers(context) }
     }
 
@@ -206,6 +204,13 @@ extension GreenMode: ModeTraits {
     static let colour = "#2ca02c"
 
     static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
+
+    /// The workers; a stack and its guard page per actor (two mappings); a ring per
+    /// worker with `--io uring`.
+    static func needs(actors: Int, _ configuration: RunConfiguration) -> RunNeeds {
+        RunNeeds(threads: configuration.workers, mappings: 2 * actors,
+                 descriptors: configuration.io == .uring ? configuration.workers : 0)
+    }
 
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {

@@ -16,6 +16,9 @@ protocol ModeTraits {
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String?
     /// The executor the report names, nil when the mode has no choice of executor.
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice?
+    /// What a run of `actors` actors takes from the machine's limits, checked before
+    /// anything starts (and by `csgb <workload> max` to find the largest N).
+    static func needs(actors: Int, _ configuration: RunConfiguration) -> RunNeeds
     /// Whether reads and writes may block the OS thread (thread mode), or must not
     /// (green threads and tasks share their worker: descriptors are non-blocking).
     static func blocksInKernel(_ configuration: RunConfiguration) -> Bool

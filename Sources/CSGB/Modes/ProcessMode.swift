@@ -49,7 +49,7 @@ final class ProcessMode: ModeRunner {
         if configuration.latency {
             throw CSGBError.usage("--latency is not available with --mode process: each actor's histogram would live in its own process")
         }
-        try ResourceLimits.ensureThreads(expected + 1)
+        try ResourceLimits.check(Self.needs(actors: expected, configuration))
         // Futex words are shared by the two actors of a pair: the same private word in
         // the plan becomes the same word in the region.
         var futexIndex: [UnsafeMutablePointer<UInt32>: Int] = [:]
@@ -326,6 +326,12 @@ extension ProcessMode: ModeTraits {
 
     static func ringLinkRefusal(_ configuration: RunConfiguration) -> String? {
         "--mode process gives each actor its own ring, and a link joins two entries of one ring"
+    }
+
+    /// A process per actor and the actor host; each actor's ring lives in its own
+    /// process, so the coordinator opens none.
+    static func needs(actors: Int, _ configuration: RunConfiguration) -> RunNeeds {
+        RunNeeds(threads: actors + 1)
     }
 
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {

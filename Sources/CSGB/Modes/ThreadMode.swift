@@ -18,7 +18,7 @@ final class ThreadMode: ModeRunner {
 
     func prepare(_ context: RunContext) throws {
         expected = context.actors.count
-        try ResourceLimits.ensureThreads(expected)
+        try ResourceLimits.check(Self.needs(actors: expected, context.configuration))
         let configuration = context.configuration
         guard configuration.io == .uring else { return }
         let pollerCPU = configuration.ring.pollerCPU(configuration, threads: expected)
@@ -116,6 +116,11 @@ extension ThreadMode: ModeTraits {
     static let colour = "#d62728"
 
     static func refusal(_ operation: Operation) -> String? { nil }
+
+    /// A thread per actor; with `--io uring` a ring (a descriptor) per actor too.
+    static func needs(actors: Int, _ configuration: RunConfiguration) -> RunNeeds {
+        RunNeeds(threads: actors, descriptors: configuration.io == .uring ? actors : 0)
+    }
 
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {

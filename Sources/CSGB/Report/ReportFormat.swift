@@ -46,6 +46,7 @@ extension RunReport {
             ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"),
             ("cpu time", "user \(Fmt.fixed(userSeconds, 3)) s, system \(Fmt.fixed(systemSeconds, 3)) s"),
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
+        ] + (setup?.textRows ?? []) + [
             ("priority", priority?.text ?? "not recorded"),
             ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
             ("failed transfers", failedTransfers == 0 ? "0"

@@ -63,6 +63,8 @@ public struct RunReport: Sendable {
     /// Why a requested control cannot act in this mode, or how real-time
     /// throttling applies.
     public var threadSettingsNotes: [String] = []
+    /// Set-up time, memory per actor and raised limits; nil for a report built by hand.
+    public var setup: SetupFigures? = nil
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -125,6 +127,10 @@ public struct RunReport: Sendable {
             ("user_seconds", .number(userSeconds)),
             ("system_seconds", .number(systemSeconds)),
             ("max_rss_bytes", .integer(maxRSSBytes)),
+            ("setup_seconds", .number(setup?.seconds)),
+            ("memory_per_actor_bytes", .number(setup?.memoryPerActorBytes)),
+            ("resident_bytes_at_gate", .integer(setup?.residentBytesAtGate)),
+            ("limits", setup.map { .string($0.limitsText) } ?? .null),
             ("eagain", .integer(eagain)),
             ("failed_transfers", .integer(failedTransfers)),
             ("nice", .integer(priority.map { Int($0.niceAtStart) })),

@@ -41,10 +41,11 @@ public enum Benchmark {
     public static func run(_ configuration: RunConfiguration, observers: [WindowObserver] = [],
                            deliver: (RunReport) throws(CSGBError) -> Void) throws(CSGBError) {
         try configuration.validatePlan()
+        let startedAt = MonotonicClock.nanoseconds()
         StopRequest.ignoreBrokenPipes()
         // Read before the coordinator pins itself, so it shows the machine's CPUs.
         let environment = Environment.current()
-        try checkLimits(configuration)
+        let raisedLimits = try checkLimits(configuration)
         try configuration.threadSettings.check()
 
         // The coordinator pins itself before it allocates anything or starts any
@@ -56,6 +57,7 @@ public enum Benchmark {
         // A library caller (a test running many runs) gets its thread back as it was.
         defer { if let callerCPUs { try? Placement(cpus: callerCPUs, pinning: .set).pinCurrentThread(index: 0) } }
 
+        let residentBefore = ProcessUsage.residentBytes()
         let resources = WorkloadResources()
         defer { resources.release() }
         let context = try makeContext(configuration, resources: resources)
@@ -64,6 +66,9 @@ public enum Benchmark {
 
         // From here on threads exist: every exit path stops and joins them.
         try startThreads(runner, context)
+        let setup = SetupFigures(seconds: Double(MonotonicClock.nanoseconds() - startedAt) / 1e9,
+                                 residentBytesBefore: residentBefore, residentBytesAtGate: ProcessUsage.residentBytes(),
+                                 actors: context.actors.count, raisedLimits: raisedLimits)
         let threads = context.threadIDs
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
         let priority = CoordinatorPriority.raiseForWindow()
@@ -80,13 +85,20 @@ public enum Benchmark {
         var built = report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
                            stopCause: runner.stopCause(context))
         built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
+        built.setup = setup
         try deliver(built)
     }
 
-    /// The descriptors the plan needs, against RLIMIT_NOFILE, before anything exists.
-    static func checkLimits(_ configuration: RunConfiguration) throws(CSGBError) {
+    /// The descriptors the plan needs, against RLIMIT_NOFILE (raised as far as the
+    /// run needs and this process may), and for TCP the ephemeral ports, before
+    /// anything exists; returns what was raised.
+    static func checkLimits(_ configuration: RunConfiguration) throws(CSGBError) -> [RaisedLimit] {
         do {
-            try ResourceLimits.ensureOpenFiles(configuration.workload.descriptors(n: configuration.n))
+            if configuration.workload.transport == .tcp {
+                // One loopback connection per pair, each holding an ephemeral port.
+                try ResourceLimits.ensureEphemeralPorts(configuration.n)
+            }
+            return try ResourceLimits.ensureOpenFiles(configuration.descriptorsNeeded)
         } catch {
             throw .limit(error.description)
         }

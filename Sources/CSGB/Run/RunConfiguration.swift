@@ -112,6 +112,53 @@ extension RunConfiguration {
         mode.traits.claims(OperationCounts(groupScripts: workload.scripts(touches: workSize > 0)), self)
     }
 
+    /// What the run takes from the machine's limits besides its workload's descriptors.
+    public var needs: RunNeeds { mode.traits.needs(actors: workload.actors(n: n), self) }
+
+    /// The workload's descriptors and the mode's own (rings).
+    public var descriptorsNeeded: Int { workload.descriptors(n: n) + needs.descriptors }
+
+    /// Every limit check of the run, with nothing created (the soft descriptor limit
+    /// may be raised, as the run would); throws the refusal the run would give.
+    public func preflight() throws(CSGBError) {
+        do {
+            if workload.transport == .tcp { try ResourceLimits.ensureEphemeralPorts(n) }
+            try ResourceLimits.ensureOpenFiles(descriptorsNeeded)
+            try ResourceLimits.check(needs)
+        } catch {
+            throw .limit(error.description)
+        }
+    }
+
+    /// The largest N up to `ceiling` whose preflight passes, and the refusal of the
+    /// next N (nil when the ceiling itself fits); nil N when even one does not fit.
+    public func largestN(upTo ceiling: Int) -> (n: Int?, stoppedBy: String?) {
+        func fits(_ n: Int) -> Bool {
+            var candidate = self
+            candidate.n = n
+            return (try? candidate.preflight()) != nil
+        }
+        guard fits(1) else { return (nil, refusal(at: 1)) }
+        if fits(ceiling) { return (ceiling, nil) }
+        var low = 1, high = ceiling  // fits(low), !fits(high)
+        while high - low > 1 {
+            let middle = low + (high - low) / 2
+            if fits(middle) { low = middle } else { high = middle }
+        }
+        return (low, refusal(at: high))
+    }
+
+    private func refusal(at n: Int) -> String? {
+        var candidate = self
+        candidate.n = n
+        do {
+            try candidate.preflight()
+            return nil
+        } catch {
+            return error.description
+        }
+    }
+
     /// `--io uring --sqpoll`: kernel poller threads take the ring entries.
     public var pollsSubmissions: Bool { io == .uring && ring.sqpoll }
 

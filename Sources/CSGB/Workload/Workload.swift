@@ -25,6 +25,8 @@ public protocol Workload: Sendable {
 
 extension Workload {
     public var name: String { Self.command.name }
+    /// Actors of a plan of `n`: one per script of a group, `n` groups.
+    public func actors(n: Int) -> Int { n * scripts(touches: false).count }
     public var transport: ByteChannel.Kind? { nil }
 }
 

@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+
+/// A run too big for a limit is refused before anything starts, naming the limit,
+/// the need and the fix (exit 71); each limit is lowered for one child only: the
+/// descriptor limits with `ulimit`, the system settings through a fake /proc/sys
+/// (`CSGB_SYSCTL_ROOT`), so no system setting changes.
+@Suite(.serialized) struct ScaleLimitTests {
+    /// A /proc/sys holding only `settings` (`"kernel/pid_max": "100"`).
+    func fakeSysctl(_ settings: [String: String]) throws -> String {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("csgb-sysctl-\(UUID().uuidString)")
+        for (name, value) in settings {
+            let file = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: file.deletingLastPathComponent(), withIntermediateDirectories: true)
+            try (value + "\n").write(to: file, atomically: true, encoding: .utf8)
+        }
+        return root.path
+    }
+
+    func run(_ arguments: [String], sysctl: [String: String]) throws -> CSGBProcess.Result {
+        let root = try fakeSysctl(sysctl)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        return try CSGBProcess.run(arguments, timeout: 60, shellPrefix: "CSGB_SYSCTL_ROOT='\(root)'")
+    }
+
+    /// Whether this process may raise hard limits (CAP_SYS_RESOURCE, bit 24 of CapEff).
+    static var hasSysResource: Bool {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16) else { return true }
+        return mask & (1 << 24) != 0
+    }
+
+    @Test(.enabled(if: !hasSysResource, "needs a process without CAP_SYS_RESOURCE (one with it raises the hard limit itself)"))
+    func descriptorHardLimitNamesTheCapability() throws {
+        let result = try CSGBProcess.run(["socket", "100", "-d", "0.1"], timeout: 60,
+                                         shellPrefix: "ulimit -Sn 150 && ulimit -Hn 200 &&")
+        #expect(result.status == 71, "\(result.stderr)")
+        #expect(result.stderr.contains("hard limit (RLIMIT_NOFILE) is 200"), "\(result.stderr)")
+        #expect(result.stderr.contains("CAP_SYS_RESOURCE") && result.stderr.contains("ulimit -Hn 264"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func theSoftLimitIsRaisedAsFarAsNeededAndReported() throws {
+        let result = try CSGBProcess.run(["socket", "60", "-d", "0.1", "--warmup", "0", "--format", "json"], timeout: 60,
+                                         shellPrefix: "ulimit -Sn 100 && ulimit -Hn 1000 &&")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        #expect(report["limits"] as? String == "raised RLIMIT_NOFILE soft 100 → 184", "\(report["limits"] ?? "none")")
+    }
+
+    @Test func mapCountStopsGreenThreadsBeforeTheyStart() throws {
+        let refused = try run(["yield", "2000", "--mode", "green", "-d", "0.1"], sysctl: ["vm/max_map_count": "3000"])
+        #expect(refused.status == 71, "\(refused.stderr)")
+        #expect(refused.stderr.contains("vm.max_map_count is 3000") && refused.stderr.contains("sysctl -w vm.max_map_count="),
+                "\(refused.stderr)")
+        #expect(refused.stdout.isEmpty)
+        let fits = try run(["yield", "20", "--mode", "green", "-d", "0.1", "--warmup", "0"], sysctl: ["vm/max_map_count": "3000"])
+        #expect(fits.status == 0, "\(fits.stderr)")
+    }
+
+    @Test(arguments: [("kernel/pid_max", "kernel.pid_max"), ("kernel/threads-max", "kernel.threads-max")])
+    func taskLimitsStopThreadMode(file: String, name: String) throws {
+        // Whatever the machine already runs counts against these system-wide limits.
+        let tasks = try #require(Self.systemTasks())
+        let limit = tasks + 400
+        let refused = try run(["yield", "1000", "--mode", "thread", "-d", "0.1"], sysctl: [file: "\(limit)"])
+        #expect(refused.status == 71, "\(refused.stderr)")
+        #expect(refused.stderr.contains("\(name) is \(limit)") && refused.stderr.contains("sysctl -w \(name)="), "\(refused.stderr)")
+        let fits = try run(["yield", "20", "--mode", "thread", "-d", "0.1", "--warmup", "0"], sysctl: [file: "\(limit)"])
+        #expect(fits.status == 0, "\(fits.stderr)")
+    }
+
+    @Test func portRangeStopsTCP() throws {
+        let refused = try run(["socket", "20", "--transport", "tcp", "-d", "0.1"],
+                              sysctl: ["net/ipv4/ip_local_port_range": "40000\t40009"])
+        #expect(refused.status == 71, "\(refused.stderr)")
+        #expect(refused.stderr.contains("20 ephemeral ports") && refused.stderr.contains("ip_local_port_range"), "\(refused.stderr)")
+    }
+
+    /// Tasks on the whole machine, from /proc/loadavg's "runnable/total" field.
+    static func systemTasks() -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8) else { return nil }
+        let fields = text.split(separator: " ")
+        guard fields.count > 3, let total = fields[3].split(separator: "/").last else { return nil }
+        return Int(total)
+    }
+}
