@@ -263,9 +263,11 @@ def main(argv):
     write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=not opts.no_plots)
     failed = [r for r in runs if r["status"] == "failed"]
     stopped = [r for r in runs if r["status"] == "interrupted"]
-    log("sweep: %d run(s) in %.0f s (estimated %.0f s): %d ok, %d failed, %d interrupted"
+    unsupported = [r for r in runs if r["status"] == "unsupported"]
+    log("sweep: %d run(s) in %.0f s (estimated %.0f s): %d ok, %d failed, %d interrupted%s"
         % (len(runs), doc["elapsed_seconds"], estimate,
-           len(runs) - len(failed) - len(stopped), len(failed), len(stopped)))
+           len(runs) - len(failed) - len(stopped) - len(unsupported), len(failed), len(stopped),
+           ", %d unsupported on this machine" % len(unsupported) if unsupported else ""))
     for name in sorted(os.listdir(outdir)):
         log("  %s" % (outdir / name))
     if usage_error:
