@@ -239,13 +239,14 @@ protocol WorkloadCommand: ParsableCommand {
 
 extension WorkloadCommand {
     func validateCount() throws {
+        if case .exactly(let n) = count, n < 1 || n > WorkloadCount.ceiling {
+            throw ValidationError("N must be between 1 and \(WorkloadCount.ceiling), or max, got \(n)")
+        }
+        // An option the mode gives no meaning is the first thing wrong with a command.
+        try options.checkAgainstMode(options.configuration(workload: workload, n: 1))
         if case .exactly(let n) = count {
-            if n < 1 || n > WorkloadCount.ceiling {
-                throw ValidationError("N must be between 1 and \(WorkloadCount.ceiling), or max, got \(n)")
-            }
             try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
         }
-        try options.checkAgainstMode(options.configuration(workload: workload, n: 1))
     }
 
     /// N itself, or for `max` the largest N whose limit checks pass (none fitting is
