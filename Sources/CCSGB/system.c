@@ -11,8 +11,12 @@
 #include <stdatomic.h>
 #include <string.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -80,27 +84,48 @@ static void ensure_sem(void) {
     while (atomic_load(&stop_sem_ready) != 2) { }
 }
 
-static atomic_int forward_group;
+// Written by the handler so that a wait on a child (poll) wakes on a stop whichever
+// thread the signal landed on; never drained, because a stop stays a stop.
+static int stop_eventfd = -1;
+// 1 once a command said it ends its runs on the stop flag; before that, a stop
+// signal is only remembered, and a command that never arms dies of it at exit.
+static atomic_int stop_armed;
+static atomic_int continued;
 
 static void on_stop_signal(int sig) {
     int saved = errno;
     atomic_store(&stop_signal, sig);
     atomic_store(&stop_flag, 1);
     sem_post(&stop_sem);
-    // csgb stat's perf and workload run in their own process group: the stop is
-    // passed on as SIGINT, which perf stat survives to write its counts.
-    int group = atomic_load(&forward_group);
-    if (group > 0) kill(-group, SIGINT);
+    if (stop_eventfd >= 0) {
+        uint64_t one = 1;
+        ssize_t ignored = write(stop_eventfd, &one, sizeof(one));
+        (void)ignored;
+    }
     errno = saved;
 }
 
-void csgb_forward_stop_to_group(pid_t group) {
-    atomic_store(&forward_group, (int)group);
-    if (group > 0 && atomic_load(&stop_flag)) kill(-group, SIGINT);
+static void on_continue(int sig) {
+    (void)sig;
+    atomic_fetch_add(&continued, 1);
 }
 
-int csgb_install_stop_handlers(void) {
+static const int stop_signals_list[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
+#define STOP_SIGNAL_COUNT (sizeof(stop_signals_list) / sizeof(stop_signals_list[0]))
+
+static int install_handlers(void) {
     ensure_sem();
+    if (stop_eventfd < 0) {
+        // Above 2: with standard output closed at start, descriptor 1 must stay
+        // free for the check that refuses to lose the report.
+        int fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (fd >= 0 && fd <= 2) {
+            int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+            close(fd);
+            fd = high;
+        }
+        stop_eventfd = fd;
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
     sa.sa_handler = on_stop_signal;
@@ -110,22 +135,91 @@ int csgb_install_stop_handlers(void) {
     // SIGQUIT: the Swift runtime's backtracer would otherwise dump every thread and
     // let the run go on at its raised priority. SIGHUP: a closed terminal should
     // end the run with its report rather than kill it without one.
-    const int signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
     sigset_t stop_signals;
     sigemptyset(&stop_signals);
-    for (size_t i = 0; i < sizeof(signals) / sizeof(signals[0]); i++) {
-        if (sigaction(signals[i], &sa, NULL) != 0) return -1;
-        sigaddset(&stop_signals, signals[i]);
+    for (size_t i = 0; i < STOP_SIGNAL_COUNT; i++) {
+        if (sigaction(stop_signals_list[i], &sa, NULL) != 0) return -1;
+        sigaddset(&stop_signals, stop_signals_list[i]);
     }
+    struct sigaction cont;
+    memset(&cont, 0, sizeof(cont));
+    cont.sa_handler = on_continue;
+    cont.sa_flags = SA_RESTART;
+    sigemptyset(&cont.sa_mask);
+    sigaction(SIGCONT, &cont, NULL);
+    // Blocked by the parent (a test runner, a supervisor), the continue would be
+    // done but never seen.
+    sigaddset(&stop_signals, SIGCONT);
     // A parent may have started us with these blocked (the mask survives exec);
     // a stop that never arrives would hang the run, so unblock them.
     return pthread_sigmask(SIG_UNBLOCK, &stop_signals, NULL) == 0 ? 0 : -1;
 }
 
+int csgb_install_stop_handlers(void) {
+    if (install_handlers() != 0) return -1;
+    atomic_store(&stop_armed, 1);
+    return 0;
+}
+
+// A command that never armed the stop (--version, info, help) must still die of a
+// signal that came while the handlers caught it early, as it would have without them.
+static void die_of_unarmed_stop(void) {
+    if (atomic_load(&stop_armed) || !atomic_load(&stop_flag)) return;
+    int sig = atomic_load(&stop_signal);
+    signal(sig, SIG_DFL);
+    sigset_t one;
+    sigemptyset(&one);
+    sigaddset(&one, sig);
+    pthread_sigmask(SIG_UNBLOCK, &one, NULL);
+    raise(sig);
+}
+
+// Before Swift's runtime and the argument parser run (10 to 15 ms of a cold start),
+// so that a Ctrl-C in that time is a stop rather than a death without a message.
+// Only in the csgb program itself: a test runner linking this library keeps its
+// own Ctrl-C.
+__attribute__((constructor)) static void install_early(void) {
+    const char *name = program_invocation_short_name;
+    if (name == NULL || strcmp(name, "csgb") != 0) return;
+    if (install_handlers() == 0) atexit(die_of_unarmed_stop);
+}
+
+int csgb_continue_count(void) { return atomic_load(&continued); }
+
+
+int csgb_wait_child(pid_t pid, int forward, int *status) {
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    int64_t last_forward = 0;
+    for (;;) {
+        pid_t done = waitpid(pid, status, WNOHANG);
+        if (done == pid) { if (pidfd >= 0) close(pidfd); return 0; }
+        if (done < 0 && errno != EINTR) { int e = errno; if (pidfd >= 0) close(pidfd); errno = e; return -1; }
+        int stopping = forward && atomic_load(&stop_flag);
+        if (stopping) {
+            // csgb stat's perf and workload run in a process group of their own: the
+            // stop is passed on as SIGINT, which perf survives to write its counts.
+            // The first SIGINT can be lost: perf's forked child takes it with perf's
+            // own handler in the moment before it execs the workload. So it is sent
+            // again until the group is gone.
+            int64_t now = csgb_monotonic_ns();
+            if (now - last_forward >= 50000000LL) { kill(-pid, SIGINT); last_forward = now; }
+        }
+        struct pollfd fds[2];
+        int count = 0;
+        if (pidfd >= 0) { fds[count].fd = pidfd; fds[count].events = POLLIN; count++; }
+        if (forward && !stopping && stop_eventfd >= 0) { fds[count].fd = stop_eventfd; fds[count].events = POLLIN; count++; }
+        int timeout = stopping ? 10 : (pidfd >= 0 ? -1 : 10);
+        poll(fds, (nfds_t)count, timeout);
+    }
 void csgb_request_stop(void) {
     ensure_sem();
     atomic_store(&stop_flag, 1);
     sem_post(&stop_sem);
+    if (stop_eventfd >= 0) {
+        uint64_t one = 1;
+        ssize_t ignored = write(stop_eventfd, &one, sizeof(one));
+        (void)ignored;
+    }
 }
 
 int csgb_stop_requested(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }

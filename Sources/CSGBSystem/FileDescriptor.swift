@@ -102,8 +102,9 @@ extension FileDescriptor {
 
 extension FileDescriptor {
     /// open(2) with O_CLOEXEC added.
-    public static func open(_ path: String, _ flags: Int32) throws(SystemError) -> FileDescriptor {
-        let fd = Glibc.open(path, flags | O_CLOEXEC)
+    /// `mode` applies when `flags` has O_CREAT (before the umask).
+    public static func open(_ path: String, _ flags: Int32, mode: mode_t = 0) throws(SystemError) -> FileDescriptor {
+        let fd = Glibc.open(path, flags | O_CLOEXEC, mode)
         if fd < 0 { throw SystemError("open \(path)") }
         return FileDescriptor(rawValue: fd)
     }
@@ -157,25 +158,71 @@ extension FileDescriptor {
     /// Whether the number refers to an open file at all.
     public var isOpen: Bool { fcntl(rawValue, F_GETFD) != -1 }
 
-    /// Creates (or truncates) the file at `path` and writes `text` into it.
+    /// Creates (or truncates) the file at `path`, readable by all as results should
+    /// be (0644 before the umask), and writes `text` into it. A close that reports a
+    /// failed write (NFS, a full disk) is a failure too.
     public static func writeFile(_ path: String, _ text: String) throws(SystemError) {
-        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC)
-        defer { fd.close() }
+        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
         let bytes = Array(text.utf8)
         let failure: SystemError? = bytes.withUnsafeBytes { buffer in
             do throws(SystemError) { try fd.write(buffer) } catch { return SystemError("write \(path)", error.errno) }
             return nil
         }
+        let closed = Glibc.close(fd.rawValue) == 0 ? nil : SystemError("close \(path)")
         if let failure { throw failure }
+        if let closed { throw closed }
     }
 
-    /// `mkdir -p`: the directory and its parents.
-    public static func makeDirectories(_ path: String) throws(SystemError) {
+    /// Whether anything exists at `path` (a file, a folder, a dangling link).
+    public static func exists(_ path: String) -> Bool {
+        var info = stat()
+        return lstat(path, &info) == 0
+    }
+
+    /// Whether `path` is a folder.
+    public static func isDirectory(_ path: String) -> Bool {
+        var info = stat()
+        return statPath(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+    }
+
+    /// Bytes an unprivileged writer may still put into the file system holding `path`.
+    public static func availableBytes(_ path: String) throws(SystemError) -> UInt64 {
+        var info = statvfs()
+        if statFileSystem(path, &info) != 0 { throw SystemError("statvfs \(path)") }
+        return UInt64(info.f_bavail) * UInt64(info.f_frsize)
+    }
+
+    /// Removes a file; a missing one is not an error.
+    public static func remove(_ path: String) {
+        unlink(path)
+    }
+
+    /// Removes a folder if it is empty, and says whether it did.
+    @discardableResult
+    public static func removeEmptyDirectory(_ path: String) -> Bool {
+        rmdir(path) == 0
+    }
+
+    /// `mkdir -p`: the directory and its parents. Returns the folders it created,
+    /// outermost first, so a run that fails can take back what it made.
+    @discardableResult
+    public static func makeDirectories(_ path: String) throws(SystemError) -> [String] {
         var prefix = path.hasPrefix("/") ? "/" : ""
+        var created: [String] = []
         for component in path.split(separator: "/") {
             prefix += component
-            if mkdir(prefix, 0o755) != 0 && Errno.current != .fileExists { throw SystemError("mkdir \(prefix)") }
+            if mkdir(prefix, 0o755) == 0 {
+                created.append(prefix)
+            } else if Errno.current != .fileExists {
+                throw SystemError("mkdir \(prefix)")
+            }
             prefix += "/"
         }
+        return created
     }
 }
+
+// Outside the extension, where `stat` and `statvfs` name the functions rather than
+// the structures' initializers.
+private func statPath(_ path: String, _ info: inout stat) -> Int32 { stat(path, &info) }
+private func statFileSystem(_ path: String, _ info: inout statvfs) -> Int32 { statvfs(path, &info) }

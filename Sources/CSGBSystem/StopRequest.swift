@@ -2,10 +2,11 @@ import CCSGB
 
 /// The process's stop request: set by the SIGINT, SIGTERM, SIGQUIT and SIGHUP
 /// handlers, read by the coordinator and every actor loop. The state lives in C
-/// because a signal handler may touch nothing else.
+/// because a signal handler may touch nothing else. The csgb program installs the
+/// handlers before its main runs, so a stop in its first milliseconds is kept.
 public enum StopRequest {
-    /// Installs the four handlers; from then on a stop signal ends the run instead of
-    /// the process.
+    /// Installs the four handlers (again) and says the command ends its work on the
+    /// flag; from then on a stop signal ends the run instead of the process.
     public static func installHandlers() throws(SystemError) {
         if csgb_install_stop_handlers() != 0 { throw SystemError("sigaction") }
     }
@@ -27,9 +28,8 @@ public enum StopRequest {
         csgb_sleep_until_stop(seconds ?? -1) != 0
     }
 
-    /// A stop from now on is passed on, as SIGINT, to process group `group` (0: to
-    /// nobody); a stop that already came is passed on at once.
-    public static func forward(toGroup group: Int32) { csgb_forward_stop_to_group(group) }
+    /// How often the process was continued (SIGCONT) after a SIGSTOP or SIGTSTP.
+    public static var continueCount: Int { Int(csgb_continue_count()) }
 
     /// A write racing the peer's close returns EPIPE instead of killing the process.
     public static func ignoreBrokenPipes() { csgb_ignore_sigpipe() }

@@ -19,7 +19,8 @@ public struct Subprocess {
     public var stderrPath = "/dev/null"
     /// Starts the program in a process group of its own and passes csgb's stop
     /// signals on to that group as SIGINT, so a stop reaches perf and the workload
-    /// whether it was sent to csgb stat alone or to the terminal's whole group.
+    /// whether it was sent to csgb stat alone or to the terminal's whole group; a
+    /// stop before the spawn is passed on too, and repeated until the group ends.
     public var forwardsStop = false
 
     public init(path: String, arguments: [String], stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null",
@@ -32,7 +33,7 @@ public struct Subprocess {
     }
 
     /// Starts the program and waits for it. A stop signal meant for csgb stat does
-    /// not abandon the child: the wait resumes, so perf can still write its counts.
+    /// not abandon the child: the wait goes on, so perf can still write its counts.
     public func run() throws(SystemError) -> Outcome {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
@@ -67,13 +68,8 @@ public struct Subprocess {
             posix_spawn(&pid, path, &actions, &attributes, pointers.baseAddress!, environ)
         }
         if rc != 0 { throw SystemError("posix_spawn \(path)", Errno(rc)) }
-        if forwardsStop { csgb_forward_stop_to_group(pid) }
-        defer { if forwardsStop { csgb_forward_stop_to_group(0) } }
-
         var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 {
-            if Errno.current != .interrupted { throw SystemError("waitpid") }
-        }
+        if csgb_wait_child(pid, forwardsStop ? 1 : 0, &status) != 0 { throw SystemError("waitpid") }
         // WIFEXITED / WEXITSTATUS are macros Swift does not import.
         let signal = status & 0x7f
         if signal == 0 { return Outcome(status: (status >> 8) & 0xff, signalled: false) }

@@ -11,4 +11,12 @@ enum CSGBRun {
             throw CSGBError.system(error)
         }
     }
+
+    /// For commands that write their report after their children ran (stat,
+    /// explain): a reader that went away is a lost report (exit 74), not a death by
+    /// SIGPIPE without a word.
+    static func prepareReportingProcess() throws {
+        try prepareProcess()
+        StopRequest.ignoreBrokenPipes()
+    }
 }

@@ -46,6 +46,9 @@ struct ExplainCommand: ParsableCommand {
         if workload.isEmpty {
             throw ValidationError("csgb explain needs a workload after --, e.g. csgb explain -- socket 1 --cpus 0")
         }
+        if let out, out.isEmpty {
+            throw ValidationError("--out needs a folder name (an empty one would write into /)")
+        }
         let list = modeList
         if list.count != 2 || Set(list).count != 2 || list.contains(where: { Mode(rawValue: $0) == nil }) {
             throw ValidationError("--modes must name two different modes of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")), e.g. thread,green; got \(modes)")
@@ -65,12 +68,13 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        try CSGBRun.prepareProcess()
-        guard let perf = PerfTool.path() else { throw CSGBError.unavailable(StatSession.perfMissing) }
+        try CSGBRun.prepareReportingProcess()
+        try StandardOutput.ensureOpen()
+        guard let perf = PerfTool.path() else { throw CSGBError.unavailable(PerfRunner.perfMissing) }
         let request = ExplainRequest(
             workloadArguments: workload, modes: modeList, seconds: seconds, timelineSeconds: timelineSeconds,
             outputPath: out ?? ResultsFolder.defaultName(), executable: StatCommand.executablePath(), perfPath: perf)
         let report = try ExplainSession.run(request)
-        print(report.rendered(format.report))
+        try StandardOutput.write(report.rendered(format.report))
     }
 }

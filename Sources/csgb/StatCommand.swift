@@ -78,6 +78,13 @@ struct StatCommand: ParsableCommand {
         guard let workload = command as? any WorkloadCommand else {
             throw ValidationError("csgb stat runs a workload (\(WorkloadRegistry.names.joined(separator: ", "))), not \(arguments[0])")
         }
+        // The mode's refusals too (futex in green mode, --io uring without transfers),
+        // before perf starts rather than after its first run.
+        do {
+            try workload.options.configuration(workload: workload.workload, n: workload.n).validatePlan()
+        } catch {
+            throw ValidationError("workload: " + error.description)
+        }
         return workload
     }
 
@@ -86,9 +93,9 @@ struct StatCommand: ParsableCommand {
             try StandardOutput.write(RulesTable.markdown())
             return
         }
-        try CSGBRun.prepareProcess()
+        try CSGBRun.prepareReportingProcess()
         try StandardOutput.ensureOpen()
-        guard let perf = PerfTool.path() else { throw CSGBError.unavailable(StatSession.perfMissing) }
+        guard let perf = PerfTool.path() else { throw CSGBError.unavailable(PerfRunner.perfMissing) }
         var arguments = workload
         let command = try Self.parseWorkload(workload)
         if command.options.duration == nil {

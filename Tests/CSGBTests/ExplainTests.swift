@@ -383,7 +383,7 @@ enum ExplainFixture {
         let request = ExplainRequest(workloadArguments: ["socket", "1"], modes: ["thread", "green"], seconds: 1, timelineSeconds: 0.2,
                                      outputPath: folder.path, executable: "/x/csgb", perfPath: "/usr/bin/perf")
         try ExplainSession.writeFiles(request: request, folder: folder, folds: [], timelines: [("thread", timeline), ("green", timeline)],
-                                      pmu: false, scratch: scratch, report: &report)
+                                      pmu: false, plotStderr: scratch.file("plot-stderr"), report: &report)
         #expect(report.notes.filter { $0 == Timeline.noPMUNote }.count == 1)
         #expect(report.text.components(separatedBy: "no hardware PMU here").count == 2)
         #expect(report.warnings.isEmpty, "\(report.warnings)")

@@ -1,3 +1,4 @@
+import Foundation
 import CSGBSystem
 import Testing
 @testable import Analysis
@@ -54,7 +55,7 @@ let pmuPerfStat = """
 
 @Suite struct PerfStatParserTests {
     @Test func parsesEveryRecordOfARealRun() throws {
-        let output = PerfStatOutput(parsing: capturedPerfStat)
+        let output = try PerfStatOutput(parsing: capturedPerfStat)
         #expect(output.records.count == 18)
         let switches = try #require(output.record("context-switches"))
         #expect(switches.value == .counted(62430))
@@ -70,8 +71,8 @@ let pmuPerfStat = """
         #expect(clock.metricUnit == "CPUs utilized")
     }
 
-    @Test func readsTheSyscallTracepoints() {
-        let output = PerfStatOutput(parsing: capturedPerfStat)
+    @Test func readsTheSyscallTracepoints() throws {
+        let output = try PerfStatOutput(parsing: capturedPerfStat)
         #expect(output.syscalls("read") == 46225)
         #expect(output.syscalls("write") == 46227)
         #expect(output.syscalls("futex") == 1)
@@ -83,7 +84,7 @@ let pmuPerfStat = """
     }
 
     @Test func notSupportedIsNotZero() throws {
-        let output = PerfStatOutput(parsing: capturedPerfStat)
+        let output = try PerfStatOutput(parsing: capturedPerfStat)
         let instructions = try #require(output.record("instructions:u"))
         #expect(instructions.value == .notSupported)
         #expect(instructions.count == nil)
@@ -92,7 +93,7 @@ let pmuPerfStat = """
     }
 
     @Test func notCountedAndChatterLines() throws {
-        let output = PerfStatOutput(parsing: capturedNeverEnabled)
+        let output = try PerfStatOutput(parsing: capturedNeverEnabled)
         #expect(output.records.map(\.event) == ["context-switches", "task-clock", "syscalls:sys_enter_read", "instructions:u"])
         #expect(output.record("context-switches")?.value == .notCounted)
         #expect(output.record("task-clock")?.unit == "msec")
@@ -101,7 +102,7 @@ let pmuPerfStat = """
     }
 
     @Test func multiplexedCountersAndMetrics() throws {
-        let output = PerfStatOutput(parsing: pmuPerfStat)
+        let output = try PerfStatOutput(parsing: pmuPerfStat)
         let instructions = try #require(output.record("instructions:u"))
         #expect(instructions.count == 1_200_000)
         #expect(instructions.runningPercent == 62.5)
@@ -113,23 +114,29 @@ let pmuPerfStat = """
         #expect(output.multiplexed)
     }
 
-    @Test func toleratesOddLines() {
-        let text = """
-        # comment, with commas
-        \r
-        garbage
-        a,b
-        12,,
-        ,,,
-        Events enabled
-        7,,page-faults,100,100.00
-        3.5e3,,cycles:k,100,100.00,,
-        """
-        let output = PerfStatOutput(parsing: text)
+    @Test func skipsCommentsBlankLinesAndPerfsChatterOnly() throws {
+        let text = "# comment, with commas\r\n\r\nEvents enabled\r\n7,,page-faults,100,100.00\r\n3500,,cycles:k,100,100.00,,\r\n"
+        let output = try PerfStatOutput(parsing: text)
         #expect(output.records.map(\.event) == ["page-faults", "cycles:k"])
         #expect(output.count("page-faults") == 7)
         #expect(output.record("page-faults")?.metricValue == nil)
         #expect(output.count("cycles:k") == 3500)
+    }
+
+    /// A fake or broken perf: a count perf never prints (negative, hexadecimal, an
+    /// exponent) or a line that is no record is an error quoting the line, never a
+    /// figure. Before, `-5` gave a green PASS, `0x0` read as 0 and garbage as "not measured".
+    @Test(arguments: ["-5,,context-switches,100,100.00", "0x0,,context-switches,100,100.00",
+                      "1e3,,context-switches,100,100.00", "garbage", "a,b", "12,,", ",,,", " ,,context-switches"])
+    func refusesWhatPerfDoesNotWrite(line: String) throws {
+        let text = "# started on Mon\n0,,cpu-migrations,100,100.00\n\(line)\n"
+        #expect(throws: PerfOutputError.self) { try PerfStatOutput(parsing: text) }
+        do {
+            _ = try PerfStatOutput(parsing: text)
+        } catch {
+            #expect(error.line == 3)
+            #expect(error.description.contains(line.trimmingCharacters(in: .whitespaces)))
+        }
     }
 
     @Test(arguments: [

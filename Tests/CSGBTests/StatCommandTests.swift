@@ -46,10 +46,10 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
         let result = try CSGBProcess.run(["stat", "--expect", "no-switches", "--",
                                           "socket", "1", "--mode", "thread", "--cpus", "0", "--duration", "1"], timeout: 90)
         #expect(result.status == 3, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("csgb: verification failed: context_switches_per_iteration"))
+        #expect(result.stderr.hasPrefix("csgb: verification failed: voluntary_switches_per_iteration"))
         #expect(result.stderr.split(separator: "\n").count == 1)
         #expect(result.stdout.contains("verification: FAIL"))
-        #expect(result.stdout.contains("context switches/iteration"))
+        #expect(result.stdout.contains("voluntary switches/iteration"))
         #expect(result.stdout.contains("BROKEN"))
         #expect(result.stdout.contains("where the switches came from"))
         #expect(result.stdout.contains("__schedule"))
@@ -64,7 +64,7 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
         let result = try CSGBProcess.run(["stat", "--", "socket", "1", "--mode", mode, "--cpus", "0",
                                           "--duration", "1", "--inject-blocking-sleep"], timeout: 90)
         #expect(result.status == 3, "\(result.stderr)")
-        #expect(result.stderr.hasPrefix("csgb: verification failed: context_switches_per_iteration"))
+        #expect(result.stderr.hasPrefix("csgb: verification failed: voluntary_switches_per_iteration"))
         #expect(result.stdout.contains("BROKEN"))
         #expect(result.stdout.contains("nanosleep"), "the switch stacks should name the sleep")
         // The same run without the fault passes: the failure is the fault's, not the mode's.
@@ -80,7 +80,7 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
         let calls = try syscalls(report)
         #expect(abs(try #require(calls["read"]) - 2) <= 0.01)
         #expect(abs(try #require(calls["write"]) - 2) <= 0.01)
-        #expect(try #require(report?["context_switches_per_iteration"] as? Double) < 0.001)
+        #expect(try #require(report?["voluntary_switches_per_iteration"] as? Double) < 0.001)
     }
 
     @Test(.enabled(if: perfUsable && modeWorks("async"), "needs root, perf and async mode"))
@@ -90,7 +90,7 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
         let calls = try syscalls(report)
         #expect(abs(try #require(calls["read"]) - 2) <= 0.01)
         #expect(abs(try #require(calls["write"]) - 2) <= 0.01)
-        #expect(try #require(report?["context_switches_per_iteration"] as? Double) < 0.001)
+        #expect(try #require(report?["voluntary_switches_per_iteration"] as? Double) < 0.001)
     }
 
     @Test(.enabled(if: perfUsable && modeWorks("green"), "needs root, perf and green mode"))

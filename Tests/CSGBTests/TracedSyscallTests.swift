@@ -20,8 +20,8 @@ import Testing
         #expect(!StatEvents.resolve(user: nil) { _ in true }.events.contains("syscalls:sys_enter_sendto"))
     }
 
-    @Test func figuresShowEveryTracepointPerfCounted() {
-        let output = PerfStatOutput(parsing: """
+    @Test func figuresShowEveryTracepointPerfCounted() throws {
+        let output = try PerfStatOutput(parsing: """
             100,,syscalls:sys_enter_read,1000,100.00,,
             7,,syscalls:sys_enter_sendto,1000,100.00,,
             """)

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CSGB
 import CSGBSystem
-import CCSGB
 
 /// What `csgb explain` was asked to do.
 public struct ExplainRequest: Sendable {
@@ -42,44 +41,55 @@ public enum ExplainSession {
     static let rootedShareWarning = 0.5
 
     public static func run(_ request: ExplainRequest) throws(CSGBError) -> ExplainReport {
-        let folder: ResultsFolder
-        let scratch: ScratchDirectory
-        let control: String, ack: String
+        // Proven writable before anything is measured: a full disk found after
+        // minutes of recording would waste them.
+        let folder = try ResultsFolder(request.outputPath)
         do {
-            folder = try ResultsFolder(request.outputPath)
-            scratch = try ScratchDirectory()
-            control = try scratch.makeFifo("control")
-            ack = try scratch.makeFifo("ack")
+            return try run(request, into: folder)
         } catch {
-            throw .system(error)
+            folder.discard()
+            throw error
         }
+    }
+
+    static func run(_ request: ExplainRequest, into folder: ResultsFolder) throws(CSGBError) -> ExplainReport {
+        let perf = try PerfRunner(perfPath: request.perfPath, executable: request.executable)
         let pmu = Environment.hasHardwarePMU()
         let event = pmu ? "cycles" : "cpu-clock"
         let executableName = request.executable.split(separator: "/").last.map(String.init) ?? "csgb"
+        /// A stop ends explain with nothing written: one mode's graphs without the
+        /// other's cannot be compared, and a cut window's figures would mislead.
+        func checkStop(_ outcome: PerfRunner.Outcome, _ what: String) throws(CSGBError) {
+            if outcome.stopped {
+                throw .interrupted("stopped by \(StopSignal.received ?? "a stop request") during \(what); nothing was written")
+            }
+        }
 
         var modes: [ModeAttribution] = []
         var folds: [(String, FoldedStacks, Double)] = []
         var timelines: [(String, Timeline)] = []
         var demangler = SymbolDemangler()
         for mode in request.modes {
+            if StopRequest.isRequested {
+                throw .interrupted("stopped by \(StopSignal.received ?? "a stop request") before the \(mode) mode ran; nothing was written")
+            }
             let workload = request.workloadArguments + ["--mode", mode]
             // The attribution run.
-            let data = scratch.file("perf-\(mode).data")
-            let recordArguments = ["record", "-q", "-e", event, "-F", String(request.frequency), "-g", "-o", data,
-                                   "--control", "fifo:\(control),\(ack)", "-D", "-1", "--", request.executable]
-                + StatSession.childArguments(workload, control: control, ack: ack, duration: request.seconds)
-            let recorded = try StatSession.spawn(request.perfPath, recordArguments, scratch: scratch)
+            let data = perf.file("perf-\(mode).data")
+            let recorded = try perf.measure(["record", "-q", "-e", event, "-F", String(request.frequency), "-g", "-o", data],
+                                            workload: workload, duration: request.seconds)
+            try checkStop(recorded, "the \(mode) mode's recorded run")
             if recorded.status != 0 {
-                throw StatSession.diagnose(status: recorded.status, stderr: scratch.read("stderr"), tool: "perf record")
+                throw PerfRunner.diagnose(status: recorded.status, stderr: recorded.stderr, tool: "perf record", command: "explain")
             }
-            let report = try workloadReport(scratch, tool: "perf record")
-            let script = try StatSession.spawn(request.perfPath, ["script", "-i", data, "-F", "comm,tid,time,period,event,ip,sym,dso",
-                                                                  "--no-demangle"], scratch: scratch)
+            let report = try PerfRunner.workloadReport(recorded, tool: "perf record")
+            let script = try perf.run(["script", "-i", data, "-F", "comm,tid,time,period,event,ip,sym,dso", "--no-demangle"])
+            try checkStop(script, "perf script of the \(mode) mode")
             if script.status != 0 {
-                throw StatSession.diagnose(status: script.status, stderr: scratch.read("stderr"), tool: "perf script")
+                throw PerfRunner.diagnose(status: script.status, stderr: script.stderr, tool: "perf script", command: "explain")
             }
-            let samples = PerfScriptSamples(parsing: scratch.read("stdout")).samples
-            unlink(data)
+            let samples = PerfScriptSamples(parsing: script.stdout).samples
+            FileDescriptor.remove(data)
             if samples.isEmpty {
                 throw .unavailable("csgb explain: perf record took no samples of \(mode) mode in the window; is perf's --control supported (perf 5.9 or later)?")
             }
@@ -98,25 +108,23 @@ public enum ExplainSession {
             folds.append((mode, folded, scale))
 
             // The timeline run.
-            let intervals = scratch.file("intervals-\(mode).csv")
+            let intervals = perf.file("intervals-\(mode).csv")
             let events = Timeline.events + (pmu ? Timeline.hardwareEvents : [])
-            let statArguments = ["stat", "-I", "1", "-x,", "-o", intervals, "-e", events.joined(separator: ","),
-                                 "--control", "fifo:\(control),\(ack)", "-D", "-1", "--", request.executable]
-                + StatSession.childArguments(workload, control: control, ack: ack, duration: request.timelineSeconds)
-            let counted = try StatSession.spawn(request.perfPath, statArguments, scratch: scratch)
+            let counted = try perf.measure(["stat", "-I", "1", "-x,", "-o", intervals, "-e", events.joined(separator: ",")],
+                                           workload: workload, duration: request.timelineSeconds)
+            try checkStop(counted, "the \(mode) mode's timeline run")
             if counted.status != 0 {
-                throw StatSession.diagnose(status: counted.status, stderr: scratch.read("stderr"), tool: "perf stat")
+                throw PerfRunner.diagnose(status: counted.status, stderr: counted.stderr, tool: "perf stat", command: "explain")
             }
-            _ = try workloadReport(scratch, tool: "perf stat")
-            timelines.append((mode, Timeline(parsing: scratch.read("intervals-\(mode).csv"))))
-            unlink(intervals)
-            if csgb_stop_requested() != 0 { break }
-        }
-        guard modes.count == request.modes.count else {
-            throw .unavailable("csgb explain: stopped before every mode ran")
+            _ = try PerfRunner.workloadReport(counted, tool: "perf stat")
+            timelines.append((mode, Timeline(parsing: perf.read("intervals-\(mode).csv"))))
+            FileDescriptor.remove(intervals)
         }
 
         var result = ExplainReport(workload: request.workloadArguments, modes: modes)
+        if let requested = folder.requested {
+            result.notes.append("\(requested) already held files, kept as they were: this report is in \(folder.path)")
+        }
         result.notes.append(pmu
             ? "sampled event: cycles at \(request.frequency) Hz, turned into ns with each run's CPU time"
             : "sampled event: cpu-clock at \(request.frequency) Hz (no hardware PMU here); a sample's period is CPU ns")
@@ -135,24 +143,15 @@ public enum ExplainSession {
         }
         do {
             try writeFiles(request: request, folder: folder, folds: folds, timelines: timelines, pmu: pmu,
-                           scratch: scratch, report: &result)
+                           plotStderr: perf.file("plot-stderr"), report: &result)
         } catch {
-            throw .system(error)
+            throw .lostOutput("the report could not be written into \(folder.path): \(error.description); nothing was kept")
         }
         return result
     }
 
-    /// The child's JSON report (stdout of the perf run).
-    static func workloadReport(_ scratch: ScratchDirectory, tool: String) throws(CSGBError) -> JSON {
-        do {
-            return try JSON(parsing: scratch.read("stdout"))
-        } catch {
-            throw .unavailable("csgb explain: the workload's report could not be read (\(error)); \(tool) said: \(StatSession.firstLine(scratch.read("stderr")) ?? "nothing")")
-        }
-    }
-
     static func writeFiles(request: ExplainRequest, folder: ResultsFolder, folds: [(String, FoldedStacks, Double)],
-                           timelines: [(String, Timeline)], pmu: Bool, scratch: ScratchDirectory,
+                           timelines: [(String, Timeline)], pmu: Bool, plotStderr: String,
                            report: inout ExplainReport) throws(SystemError) {
         let command = request.workloadArguments.joined(separator: " ")
         for (mode, folded, scale) in folds {
@@ -185,9 +184,10 @@ public enum ExplainSession {
         }
         if let failure = TimelinePlot.draw(csv: folder.file("timeline.csv"), png: folder.file("timeline.png"),
                                            note: hardware ? "" : "no hardware PMU: software counters only",
-                                           stderrPath: scratch.file("plot-stderr")) {
+                                           stderrPath: plotStderr) {
             report.warnings.append(failure)
         } else {
+            folder.adopt("timeline.png")
             report.files.append(("timeline plot", folder.file("timeline.png")))
         }
         report.files.append(("report", folder.file("report.txt") + ", " + folder.file("report.json")))

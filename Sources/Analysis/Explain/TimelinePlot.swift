@@ -63,7 +63,7 @@ fig.savefig(target, dpi=110)
         let process = Subprocess(path: python, arguments: ["-c", script, csv, png, note], stderrPath: stderrPath)
         guard let outcome = try? process.run() else { return "timeline.png not drawn: cannot run \(python)" }
         if outcome.status != 0 {
-            return "timeline.png not drawn: matplotlib failed (exit \(outcome.status)): \(StatSession.firstLine((try? ProcFile.read(stderrPath)) ?? "") ?? "no message")"
+            return "timeline.png not drawn: matplotlib failed (exit \(outcome.status)): \(PerfRunner.firstLine((try? ProcFile.read(stderrPath)) ?? "") ?? "no message")"
         }
         return nil
     }

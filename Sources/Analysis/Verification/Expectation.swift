@@ -116,7 +116,13 @@ public struct Expectation: Equatable, Sendable {
             switchRule = .atLeast(1)
             summary.append("forced: switching")
         }
-        if let switchRule { rules.insert(ExpectationRule(.contextSwitches, switchRule), at: 0) }
+        // "No switches" is about blocking: a thread that blocked switched
+        // voluntarily. A neighbour preempting the run's thread is an involuntary
+        // switch, no act of the mode; the report warns about those instead.
+        if let switchRule {
+            let figure: StatFigure = switchRule == .below(none) ? .voluntarySwitches : .contextSwitches
+            rules.insert(ExpectationRule(figure, switchRule), at: 0)
+        }
         if claims.noEAGAIN { rules.append(ExpectationRule(.eagain, .exactly(0, tolerance: 0))) }
         // In every mode: an actor whose read or write failed before the stop did not
         // run the window it claims to have run.

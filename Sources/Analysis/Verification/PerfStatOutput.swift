@@ -76,18 +76,23 @@ public struct PerfStatOutput: Equatable, Sendable {
 
     public init(records: [PerfStatRecord]) { self.records = records }
 
-    /// Parses perf's CSV text. Comment lines (`#`), blank lines, and perf's chatter
-    /// that is not CSV (`Events enabled`) are skipped; a line is a record when its
-    /// third field names an event and its first is a number or `<not …>`.
-    public init(parsing text: String, separator: Character = ",") {
+    /// Parses perf's CSV text. Comment lines (`#`), blank lines and perf's
+    /// `Events enabled`/`Events disabled` chatter are skipped; every other line must
+    /// be a record whose third field names an event and whose first is a count
+    /// (decimal digits, perhaps a fraction) or `<not …>`. Anything else means the
+    /// file is not perf's, and a figure read from it would be a guess: an error that
+    /// quotes the line.
+    public init(parsing text: String, separator: Character = ",") throws(PerfOutputError) {
         var records: [PerfStatRecord] = []
-        for rawLine in text.split(whereSeparator: { $0 == "\n" || $0 == "\r" }) {
-            let line = rawLine.trimming([" ", "\t"])
-            if line.isEmpty || line.hasPrefix("#") { continue }
+        // `isNewline`: Swift reads "\r\n" as one Character, equal to neither "\r" nor "\n".
+        for (index, rawLine) in text.split(omittingEmptySubsequences: false, whereSeparator: \.isNewline).enumerated() {
+            let line = rawLine.trimming([" ", "\t", "\r"])
+            if line.isEmpty || line.hasPrefix("#") || line == "Events enabled" || line == "Events disabled" { continue }
             let fields = line.split(separator: separator, omittingEmptySubsequences: false).map {
                 $0.trimming([" ", "\t"])
             }
-            if let record = Self.record(fields) { records.append(record) }
+            guard let record = Self.record(fields) else { throw PerfOutputError(line: index + 1, text: line) }
+            records.append(record)
         }
         self.records = records
     }
@@ -99,7 +104,7 @@ public struct PerfStatOutput: Equatable, Sendable {
         case "<not supported>": value = .notSupported
         case "<not counted>": value = .notCounted
         default:
-            guard let number = Double(fields[0]) else { return nil }
+            guard let number = count(fields[0]) else { return nil }
             value = .counted(number)
         }
         func field(_ i: Int) -> String { i < fields.count ? fields[i] : "" }
@@ -111,6 +116,15 @@ public struct PerfStatOutput: Equatable, Sendable {
             runningPercent: Double(field(4)),
             metricValue: Double(field(5)),
             metricUnit: field(6))
+    }
+
+    /// perf prints a count as decimal digits with at most one fraction (`299.92`
+    /// msec): a sign, hexadecimal or an exponent is not a count it wrote.
+    static func count(_ text: String) -> Double? {
+        let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+        guard (1...2).contains(parts.count),
+              parts.allSatisfy({ !$0.isEmpty && $0.allSatisfy { $0.isASCII && $0.isNumber } }) else { return nil }
+        return Double(text)
     }
 
     /// The record of `event` exactly as perf printed it (`instructions:u`).
@@ -137,4 +151,15 @@ public struct PerfStatOutput: Equatable, Sendable {
     }
 
     public var multiplexed: Bool { records.contains { $0.multiplexed } }
+}
+
+/// A line of `perf stat -x,` output that cannot be perf's.
+public struct PerfOutputError: Error, Equatable, Sendable, CustomStringConvertible {
+    public let line: Int
+    public let text: String
+
+    public var description: String {
+        let shown = text.count > 120 ? String(text.prefix(120)) + "…" : text
+        return "line \(line) is not a perf stat record (value,unit,event,… with a decimal count): \"\(shown)\""
+    }
 }

@@ -3,6 +3,11 @@ import CSGB
 public enum StatFigure: Hashable, Sendable {
     case nanoseconds
     case contextSwitches
+    /// Switches because a thread blocked (getrusage's ru_nvcsw over the window):
+    /// what a mode that claims no switches must not have.
+    case voluntarySwitches
+    /// Switches because a thread was preempted (ru_nivcsw): another task took its CPU.
+    case involuntarySwitches
     case cpuMigrations
     /// `syscalls:sys_enter_<name>` per iteration.
     case syscalls(String)
@@ -25,7 +30,7 @@ public enum StatFigure: Hashable, Sendable {
 
     /// Every figure of a run that traced `syscalls`, in print order.
     public static func all(syscalls: [String]) -> [StatFigure] {
-        [.nanoseconds, .contextSwitches, .cpuMigrations] + syscalls.map { .syscalls($0) }
+        [.nanoseconds, .contextSwitches, .voluntarySwitches, .involuntarySwitches, .cpuMigrations] + syscalls.map { .syscalls($0) }
             + [.instructions, .cycles, .ipc, .cacheMisses, .dTLBLoadMisses, .userShare, .cpuTimeUserShare, .taskClock, .eagain,
                .failedTransfers]
     }
@@ -34,6 +39,8 @@ public enum StatFigure: Hashable, Sendable {
         switch self {
         case .nanoseconds: return "ns_per_iteration"
         case .contextSwitches: return "context_switches_per_iteration"
+        case .voluntarySwitches: return "voluntary_switches_per_iteration"
+        case .involuntarySwitches: return "involuntary_switches_per_iteration"
         case .cpuMigrations: return "cpu_migrations_per_iteration"
         case .syscalls(let name): return "syscalls_per_iteration.\(name)"
         case .instructions: return "instructions_per_iteration"
@@ -53,6 +60,8 @@ public enum StatFigure: Hashable, Sendable {
         switch self {
         case .nanoseconds: return "ns/iteration"
         case .contextSwitches: return "context switches/iteration"
+        case .voluntarySwitches: return "voluntary switches/iteration"
+        case .involuntarySwitches: return "involuntary switches/iteration"
         case .cpuMigrations: return "cpu migrations/iteration"
         case .syscalls(let name): return "\(name)/iteration"
         case .instructions: return "instructions/iteration"
@@ -90,7 +99,7 @@ public enum StatFigure: Hashable, Sendable {
         case .dTLBLoadMisses: return ["dTLB-load-misses"]
         case .userShare: return ["cycles:u", "cycles:k"]
         case .taskClock: return ["task-clock"]
-        case .nanoseconds, .cpuTimeUserShare, .eagain, .failedTransfers: return []
+        case .nanoseconds, .cpuTimeUserShare, .eagain, .failedTransfers, .voluntarySwitches, .involuntarySwitches: return []
         }
     }
 }
@@ -151,6 +160,13 @@ public struct StatFigures: Sendable {
         set(.nanoseconds, report["ns_per_iteration"]?.doubleValue)
         set(.contextSwitches, perIteration(perf.count("context-switches")))
         set(.cpuMigrations, perIteration(perf.count("cpu-migrations")))
+        for (figure, key) in [(StatFigure.voluntarySwitches, "voluntary_switches"), (.involuntarySwitches, "involuntary_switches")] {
+            if let count = report[key]?.doubleValue, iterations > 0 {
+                values[figure] = count / Double(iterations)
+            } else {
+                missing[figure] = iterations == 0 ? "no iterations" : "not reported"
+            }
+        }
         let syscallNames = perf.tracedSyscalls
         for name in syscallNames { set(.syscalls(name), perIteration(perf.syscalls(name))) }
         let instructions = total("instructions"), cycles = total("cycles")

@@ -21,6 +21,20 @@ public struct StatReport: Sendable {
 
     public var holds: Bool { verification.holds }
 
+    /// What the verdict does not judge but the reader must know: preemption by other
+    /// tasks (which inflates ns/iteration without being the mode's switches) and a
+    /// window in which the workload did not run.
+    public var warnings: [String] {
+        var warnings: [String] = []
+        let judgesBlocking = verification.expectation.rules.contains { $0.figure == .voluntarySwitches }
+        if judgesBlocking, let involuntary = summary.median.value(.involuntarySwitches), involuntary >= Expectation.none {
+            let count = report["involuntary_switches"]?.intValue.map { " (\($0) in the last window)" } ?? ""
+            warnings.append("preempted: \(Fmt.fixed(involuntary, 4)) involuntary switches/iteration\(count): other tasks took the run's CPUs; not counted against the mode (it did not block), but ns/iteration includes their time")
+        }
+        if let suspension = report["suspension"]?.stringValue { warnings.append(suspension) }
+        return warnings
+    }
+
     public func rendered(_ format: ReportFormat) -> String {
         switch format {
         case .json: return json.rendered()
@@ -63,7 +77,8 @@ public struct StatReport: Sendable {
         ]
         var rows: [(String, String)] = [
             ("ns (traced)", nanoseconds),
-            ("context switches", show(.contextSwitches)),
+            ("context switches", show(.contextSwitches)
+                + (median.value(.voluntarySwitches) == nil ? "" : " (voluntary \(show(.voluntarySwitches)), involuntary \(show(.involuntarySwitches)))")),
             ("cpu migrations", show(.cpuMigrations)),
             ("syscalls", syscalls),
             ("instructions", show(.instructions)),
@@ -87,6 +102,7 @@ public struct StatReport: Sendable {
         if !absentEvents.isEmpty {
             lines.append("  not on this kernel, not checked: " + absentEvents.joined(separator: ", "))
         }
+        for warning in warnings { lines.append("  warning: " + warning) }
         if let stacks {
             lines.append("")
             lines.append(stacks.text)
@@ -130,7 +146,10 @@ public struct StatReport: Sendable {
             ("spread", .object(StatFigure.all(syscalls: summary.median.syscallNames).compactMap { figure in
                 summary.ranges[figure].map { (figure.key, .object([("min", .number($0.lowerBound)), ("max", .number($0.upperBound))])) }
             })),
+            ("voluntary_switches_per_iteration", value(.voluntarySwitches)),
+            ("involuntary_switches_per_iteration", value(.involuntarySwitches)),
             ("verification", verification.json),
+            ("warnings", .array(warnings.map { .string($0) })),
         ]
         if let stacks { pairs.append(("switch_stacks", stacks.json)) }
         if let stacksNote { pairs.append(("switch_stacks_note", .string(stacksNote))) }

@@ -3,7 +3,6 @@ import Glibc
 #endif
 import CSGB
 import CSGBSystem
-import CCSGB
 
 /// What `csgb stat` was asked to do.
 public struct StatRequest: Sendable {
@@ -36,21 +35,9 @@ public struct StatRequest: Sendable {
 /// starts with events disabled (`-D -1`), and the child csgb enables and disables
 /// them through perf's control fifo (`--perf-control`) at the window's edges.
 public enum StatSession {
-    /// The line for a machine without perf.
-    public static let perfMissing = "perf not found: install it with `apt-get install linux-perf` (Ubuntu: linux-tools-$(uname -r)), or put perf on PATH"
-
     public static func run(_ request: StatRequest) throws(CSGBError) -> StatReport {
         let (events, absent) = StatEvents.resolve(user: request.events, syscalls: request.syscalls)
-        let scratch: ScratchDirectory
-        let control: String, ack: String
-        do {
-            scratch = try ScratchDirectory()
-            control = try scratch.makeFifo("control")
-            ack = try scratch.makeFifo("ack")
-        } catch {
-            throw .system(error)
-        }
-        let childArguments = Self.childArguments(request.workloadArguments, control: control, ack: ack)
+        let perf = try PerfRunner(perfPath: request.perfPath, executable: request.executable)
 
         var runs: [StatFigures] = []
         var last: (output: PerfStatOutput, report: JSON)?
@@ -58,34 +45,35 @@ public enum StatSession {
         let requested = max(request.repeatCount, 1)
         for run in 1...requested {
             // A stop before this run: the remaining runs are skipped, not started.
-            if csgb_stop_requested() != 0 {
+            if StopRequest.isRequested {
                 interruption = StatInterruption(signal: StopSignal.received ?? "a stop request", run: run, requested: requested, cutShort: false)
                 break
             }
-            let perfArguments = ["stat", "-x,", "-o", scratch.file("stat.csv"),
-                                 "--control", "fifo:\(control),\(ack)", "-D", "-1",
-                                 "-e", events.joined(separator: ","),
-                                 "--", request.executable] + childArguments
-            let outcome = try spawn(request.perfPath, perfArguments, scratch: scratch, forwardsStop: true)
-            let stopped = csgb_stop_requested() != 0
-            let report = try? JSON(parsing: scratch.read("stdout"))
+            let outcome = try perf.measure(["stat", "-x,", "-o", perf.file("stat.csv"), "-e", events.joined(separator: ",")],
+                                           workload: request.workloadArguments)
+            let report = try? JSON(parsing: outcome.stdout)
             // A window cut short (a stop during the warm-up, or before its duration)
             // is not judged: perf and the report may not cover the same iterations,
             // and its edges weigh too much in a short window.
             let complete = report?["stopped_by"]?.stringValue == "duration" && report?["warmup_complete"] == .bool(true)
-            if stopped && (outcome.status != 0 || !complete) {
+            if outcome.stopped && (outcome.status != 0 || !complete) {
                 interruption = StatInterruption(signal: StopSignal.received ?? "a stop request", run: run, requested: requested, cutShort: true)
                 break
             }
             if outcome.status != 0 {
-                throw diagnose(status: outcome.status, stderr: scratch.read("stderr"), tool: "perf stat", userEvents: request.events)
+                throw PerfRunner.diagnose(status: outcome.status, stderr: outcome.stderr, tool: "perf stat", userEvents: request.events)
             }
-            let output = PerfStatOutput(parsing: scratch.read("stat.csv"))
+            let output: PerfStatOutput
+            do {
+                output = try PerfStatOutput(parsing: perf.read("stat.csv"))
+            } catch {
+                throw .unavailable("csgb stat: \(perf.perfPath) wrote output that is not perf stat's: \(error.description)")
+            }
             guard let report else {
-                throw .unavailable("csgb stat: the workload's report could not be read; perf said: \(firstLine(scratch.read("stderr")) ?? "nothing")")
+                throw .unavailable("csgb stat: the workload's report could not be read; perf said: \(PerfRunner.firstLine(outcome.stderr) ?? "nothing")")
             }
             if !output.records.contains(where: { $0.count != nil }) {
-                throw .unavailable("csgb stat: perf counted nothing in the window (\(firstLine(scratch.read("stderr")) ?? "no message")); is perf's --control supported (perf 5.9 or later)?")
+                throw .unavailable("csgb stat: perf counted nothing in the window (\(PerfRunner.firstLine(outcome.stderr) ?? "no message")); is perf's --control supported (perf 5.9 or later)?")
             }
             runs.append(StatFigures(perf: output, report: report))
             last = (output, report)
@@ -109,13 +97,13 @@ public enum StatSession {
 
         var stacks: SwitchStacks?
         var stacksNote: String?
-        if !verification.holds && csgb_stop_requested() == 0 {
+        if !verification.holds && !StopRequest.isRequested {
             do {
                 let seconds = recordDuration(switchesPerIteration: summary.median.value(.contextSwitches),
                                              iterations: summary.median.iterations,
                                              windowSeconds: last.report["seconds"]?.doubleValue,
                                              longest: min(request.recordSeconds, duration(in: request.workloadArguments) ?? request.recordSeconds))
-                stacks = try recordSwitches(request, seconds: seconds, scratch: scratch, control: control, ack: ack)
+                stacks = try recordSwitches(request, seconds: seconds, perf: perf)
             } catch {
                 stacksNote = "switch stacks not recorded: \(error.description)"
             }
@@ -126,88 +114,23 @@ public enum StatSession {
             interruption: interruption)
     }
 
-    /// The workload's arguments for the child: its own, then JSON output and the
-    /// control fifos. A later option wins in csgb, so the user's `--format` is
-    /// overridden rather than rejected.
-    static func childArguments(_ workload: [String], control: String, ack: String, duration: Double? = nil) -> [String] {
-        workload + (duration.map { ["--duration", Fmt.trimmed($0)] } ?? [])
-            + ["--format", "json", "--perf-control", "\(control),\(ack)"]
-    }
-
-    static func spawn(_ path: String, _ arguments: [String], scratch: ScratchDirectory,
-                      forwardsStop: Bool = false) throws(CSGBError) -> Subprocess.Outcome {
-        let process = Subprocess(path: path, arguments: arguments,
-                                 stdoutPath: scratch.file("stdout"), stderrPath: scratch.file("stderr"),
-                                 forwardsStop: forwardsStop)
-        do {
-            return try process.run()
-        } catch {
-            throw .unavailable("cannot run \(path): \(error)")
-        }
-    }
-
-    /// Turns a failed perf run into one line with the right exit code: the child's
-    /// own error when it failed (bad workload arguments stay exit 64), a
-    /// permission hint when perf was refused, perf's first complaint otherwise.
-    static func diagnose(status: Int32, stderr: String, tool: String, userEvents: [String]? = nil) -> CSGBError {
-        let lines = stderr.split(separator: "\n").map { $0.trimming([" ", "\t"]) }
-        // A typo in --events is bad usage, not a missing perf. The default events
-        // are checked against this machine's tracepoints, so only the user's can be unknown.
-        if let userEvents, lines.contains(where: { $0.contains("event syntax error") || $0.contains("unknown tracepoint") }) {
-            return .usage("--events \(userEvents.joined(separator: ",")): perf does not know an event of this list (\(firstLine(stderr) ?? "event syntax error")); `perf list` shows the events of this machine")
-        }
-        if let child = lines.first(where: { $0.hasPrefix("csgb: ") }) {
-            let message = String(child.dropFirst("csgb: ".count))
-            switch status {
-            case 64: return .usage(message)
-            case 69: return .unavailable(message)
-            case 3: return .verificationFailed(message)
-            default: return .limit(message)
-            }
-        }
-        // Most telling first: "No permissions to read /sys/kernel/tracing/…" names the file.
-        let permission = ["No permission", "Permission denied", "perf_event_paranoid", "Access to performance monitoring",
-                          "can't access trace events", "not permitted"]
-        if let refusal = permission.lazy.compactMap({ keyword in lines.first { $0.contains(keyword) } }).first {
-            let paranoid = ResourceLimits.readInteger("/proc/sys/kernel/perf_event_paranoid").map(String.init) ?? "unknown"
-            let detail = refusal.hasPrefix("Error:") ? refusal.dropFirst("Error:".count).trimming([" ", "\t"]) : refusal
-            return .unavailable("\(tool) is not permitted here (\(detail)): run csgb stat as root, or grant perf CAP_PERFMON and read access to /sys/kernel/tracing, or `sysctl -w kernel.perf_event_paranoid=-1` (now \(paranoid))")
-        }
-        return .unavailable("\(tool) failed (exit \(status)): \(firstLine(stderr) ?? "no message")")
-    }
-
-    /// perf's first line that says something (not its enable/disable chatter),
-    /// with the reason perf draws under an event syntax error (`\___ unknown tracepoint`).
-    static func firstLine(_ text: String) -> String? {
-        let lines = text.split(separator: "\n")
-            .map { $0.trimming([" ", "\t"]) }
-            .filter { !$0.isEmpty && !$0.hasPrefix("Events enabled") && !$0.hasPrefix("Events disabled") && $0 != "Error:" && !$0.hasPrefix("#") }
-        guard let first = lines.first else { return nil }
-        if let marker = lines.first(where: { $0.hasPrefix("\\___") }) {
-            return first + " (" + marker.dropFirst(4).trimming([" "]) + ")"
-        }
-        return first
-    }
-
     /// Runs the workload again for a short window under
     /// `perf record -e sched:sched_switch -g` (kernel call chains, the same fifo
     /// control) and folds the stacks.
-    static func recordSwitches(_ request: StatRequest, seconds: Double, scratch: ScratchDirectory, control: String, ack: String) throws(CSGBError) -> SwitchStacks {
-        let data = scratch.file("switches.data")
-        let arguments = ["record", "-q", "-e", "sched:sched_switch", "-g", "--kernel-callchains", "-o", data,
-                         "--control", "fifo:\(control),\(ack)", "-D", "-1",
-                         "--", request.executable]
-            + childArguments(request.workloadArguments, control: control, ack: ack, duration: seconds)
-        let recorded = try spawn(request.perfPath, arguments, scratch: scratch)
+    static func recordSwitches(_ request: StatRequest, seconds: Double, perf: PerfRunner) throws(CSGBError) -> SwitchStacks {
+        let data = perf.file("switches.data")
+        let recorded = try perf.measure(["record", "-q", "-e", "sched:sched_switch", "-g", "--kernel-callchains", "-o", data],
+                                        workload: request.workloadArguments, duration: seconds)
+        if recorded.stopped { throw .interrupted("stopped by \(StopSignal.received ?? "a stop request")") }
         if recorded.status != 0 {
-            throw diagnose(status: recorded.status, stderr: scratch.read("stderr"), tool: "perf record")
+            throw PerfRunner.diagnose(status: recorded.status, stderr: recorded.stderr, tool: "perf record")
         }
-        let script = try spawn(request.perfPath, ["script", "-i", data, "-F", "comm,tid,event,ip,sym,dso", "--no-demangle"],
-                               scratch: scratch)
+        let script = try perf.run(["script", "-i", data, "-F", "comm,tid,event,ip,sym,dso", "--no-demangle"])
+        if script.stopped { throw .interrupted("stopped by \(StopSignal.received ?? "a stop request")") }
         if script.status != 0 {
-            throw diagnose(status: script.status, stderr: scratch.read("stderr"), tool: "perf script")
+            throw PerfRunner.diagnose(status: script.status, stderr: script.stderr, tool: "perf script")
         }
-        var stacks = SwitchStacks(perfScript: scratch.read("stdout"))
+        var stacks = SwitchStacks(perfScript: script.stdout)
         stacks.seconds = seconds
         return stacks
     }

@@ -46,9 +46,13 @@ void csgb_ignore_sigpipe(void);
 /// Returns 0 or -1/errno.
 int csgb_install_stop_handlers(void);
 
-/// From now on a stop signal is also sent, as SIGINT, to process group `group`
-/// (0: to nobody). If the stop already came, the group gets SIGINT at once.
-void csgb_forward_stop_to_group(pid_t group);
+/// Waits for child `pid` to end and stores its waitpid status. With `forward`, a
+/// stop signal (before or during the wait) is sent as SIGINT to the child's process
+/// group, again every 50 ms until the child is gone. Returns 0 or -1/errno.
+int csgb_wait_child(pid_t pid, int forward, int *status);
+
+/// How many times this process was continued (SIGCONT) after a stop.
+int csgb_continue_count(void);
 
 /// A stop from inside the process (no signal): what a signal does, with
 /// csgb_stop_signal left at 0. For a run that must end because part of it died.

@@ -55,6 +55,7 @@ extension RunReport {
         rows += threadSettingsRows
         if let latency { rows.append(("latency", latency.text)) }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }
+        if let suspension { rows.append(("warning", suspension)) }
         if environment.build != "release" {
             rows.append(("warning", "\(environment.build) build: figures are not representative"))
         }

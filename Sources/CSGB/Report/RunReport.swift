@@ -65,6 +65,8 @@ public struct RunReport: Sendable {
     public var threadSettingsNotes: [String] = []
     /// Set-up time, memory per actor and raised limits; nil for a report built by hand.
     public var setup: SetupFigures? = nil
+    /// Why the window's time includes time the process did not run; nil when it ran throughout.
+    public var suspension: String? = nil
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -112,6 +114,7 @@ public struct RunReport: Sendable {
             ("warmup_seconds", .number(warmupSeconds)),
             ("warmup_complete", .bool(warmupComplete)),
             ("stopped_by", .string(stoppedBy)),
+            ("suspension", suspension.map { .string($0) } ?? .null),
             ("iterations", .integer(iterations)),
             ("iterations_per_second", .number(iterationsPerSecond)),
             ("ns_per_iteration", .number(nanosecondsPerIteration)),

@@ -122,9 +122,9 @@ public enum Benchmark {
                                            numa: configuration.numa)
             context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
         } catch {
-            throw .system(error)
+            throw StopBeforeStart.failure(error, while: StopBeforeStart.setUpStage(configuration))
         }
-        try StopBeforeStart.check("allocating and faulting in buffers")
+        try StopBeforeStart.check(StopBeforeStart.setUpStage(configuration))
         return context
     }
 
@@ -176,6 +176,7 @@ public enum Benchmark {
         var last: WindowEdge
         var warmupComplete: Bool
         var sampleEvery: UInt64
+        var suspension: WindowSuspension
     }
 
     /// Opens the gate, sleeps through the warm-up, takes the window's first edge,
@@ -193,6 +194,7 @@ public enum Benchmark {
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
         let first = warmupComplete ? runner.takeEdge(context) : gateEdge
+        let suspension = WindowSuspension.open()
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete, let duration = configuration.duration {
@@ -203,7 +205,8 @@ public enum Benchmark {
             StopRequest.sleep(seconds: nil)
         }
         let sampleEvery = context.latency?.close() ?? 0
-        return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery)
+        return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery,
+                      suspension: suspension)
     }
 
     /// The report of the window: every figure is a difference of its two edges.
@@ -250,7 +253,10 @@ public enum Benchmark {
             environment: environment,
             claims: configuration.mode.traits.claims(OperationCounts(context.actors), configuration),
             latency: latency,
-            priority: priority)
+            priority: priority,
+            suspension: window.suspension.note(
+                windowSeconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
+                plannedSeconds: window.warmupComplete && StopRequest.signal == 0 ? configuration.duration : nil))
     }
 
     /// Tells every observer; a failing one stops the run before it is measured.

@@ -67,6 +67,11 @@ extension RunConfiguration {
     /// Checks that the mode can run the workload's scripts; nothing is created.
     public func validatePlan() throws(CSGBError) {
         try mode.check(workload, touches: workSize > 0)
+        // A ring carries reads and writes; a workload without them would run on
+        // no ring while its report said "io uring".
+        if io == .uring && !workload.scripts(touches: false).joined().contains(where: { $0 == .read || $0 == .write }) {
+            throw .usage("--io uring puts reads and writes on a ring, and \(workload.name) makes none; leave out --io uring (and its ring options)")
+        }
         if syscalls == .sendRecv {
             guard let transport = workload.transport else {
                 throw .usage("--syscalls applies to workloads that move bytes; \(workload.name) makes no read or write")

@@ -6,7 +6,25 @@ import CSGBSystem
 enum StopBeforeStart {
     static func check(_ stage: String) throws(CSGBError) {
         guard StopRequest.isRequested else { return }
+        throw interrupted(stage)
+    }
+
+    static func interrupted(_ stage: String) -> CSGBError {
         let signal = StopSignal.received ?? "a stop request"
-        throw .interrupted("stopped by \(signal) before the run started (while \(stage)); nothing was measured")
+        return .interrupted("stopped by \(signal) before the run started (while \(stage)); nothing was measured")
+    }
+
+    /// A set-up call that failed because the stop interrupted it (connect or accept
+    /// returning EINTR) is the stop, not a failure of the machine.
+    static func failure(_ error: SystemError, while stage: String, stopRequested: Bool = StopRequest.isRequested) -> CSGBError {
+        stopRequested ? interrupted(stage) : .system(error)
+    }
+
+    /// What the set-up was doing, in the words of the stop message.
+    static func setUpStage(_ configuration: RunConfiguration) -> String {
+        let channels = configuration.workload.transport.map { "opening \(configuration.n) \($0.rawValue) channel sets" }
+            ?? "making \(configuration.n) \(configuration.workload.name) actor sets"
+        return configuration.workSize > 0
+            ? "\(channels) and faulting in \(ByteSize(bytes: configuration.workSize)) buffers" : channels
     }
 }

@@ -6,6 +6,7 @@ public final class WorkloadResources: @unchecked Sendable {
     private var listener: LoopbackListener?
     private var futexWords: UnsafeMutableRawPointer?
     private var futexCount = 0
+    private var channelsInterrupted = false
 
     public init() {}
 
@@ -47,7 +48,13 @@ public final class WorkloadResources: @unchecked Sendable {
     /// milliseconds, whatever state the actors are in: each channel knows how
     /// (shutdown for sockets, detaching the write ends of pipes).
     public func interruptBlockedActors() {
-        for channel in channels { channel.interrupt() }
+        // Once is enough for channels (a shut-down socket or a pipe without writers
+        // stays at end-of-file), and repeating 4,000 dup3 calls every few
+        // milliseconds of the stop loop made a run of 2,000 pipe pairs take seconds to stop.
+        if !channelsInterrupted {
+            channelsInterrupted = true
+            for channel in channels { channel.interrupt() }
+        }
         if let futexWords {
             for i in 0..<futexCount {
                 FutexWord(storage: (futexWords + i * 64).assumingMemoryBound(to: UInt32.self)).poisonAndWakeAll()

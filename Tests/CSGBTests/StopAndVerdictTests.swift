@@ -1,0 +1,356 @@
+import CSGBSystem
+import Foundation
+import Testing
+@testable import Analysis
+@testable import CSGB
+
+/// Stops that must never be lost, verdicts that must never be false, files that
+/// must never be lost or unreadable: each case is one a hostile user found.
+
+@Suite struct LostStopTests {
+    /// perf's forked child catches a SIGINT with perf's own handler in the moment
+    /// before it execs the workload, so the one forwarded stop was lost and the run
+    /// went on to its end (and PASS). The stop is sent again until perf's group is gone.
+    @Test func aStopSwallowedBeforeTheWorkloadExecsIsSentAgain() throws {
+        let perf = try FakePerf()
+        let swallow = perf.file("swallowed")
+        let stat = try GroupProcess(["stat", "--", "socket", "1", "--duration", "60"],
+                                    prefix: perf.environment(["FAKE_PERF_SWALLOW_INT": swallow]))
+        #expect(FakePerf.await(swallow + ".ready"), "the fake perf never started")
+        stat.signalLeader(SIGINT)
+        let result = try stat.wait(timeout: 30)
+        #expect(FileManager.default.fileExists(atPath: swallow), "the first SIGINT should have been swallowed")
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.contains("stopped by SIGINT"), "\(result.stderr)")
+    }
+
+    /// A Ctrl-C (the terminal's whole group) or a SIGINT to csgb explain alone: exit
+    /// 130 with one line, nothing written, no folder left. Before: exit 69 "perf
+    /// record failed (exit 130)", or the stop ignored and exit 0.
+    @Test(arguments: [true, false])
+    func explainStoppedExits130AndLeavesNoFolder(toGroup: Bool) throws {
+        let perf = try FakePerf()
+        let started = perf.file("started")
+        let out = perf.file("results")
+        let explain = try GroupProcess(["explain", "--seconds", "30", "--out", out, "--", "socket", "1"],
+                                       prefix: perf.environment(["FAKE_PERF_STARTED": started]))
+        #expect(FakePerf.await(started), "the fake perf never started")
+        if toGroup { explain.signalGroup(SIGINT) } else { explain.signalLeader(SIGINT) }
+        let result = try explain.wait(timeout: 60)
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.hasPrefix("csgb: stopped by SIGINT during"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "the results folder was left behind")
+    }
+
+    /// A set-up call interrupted by the stop (connect or accept of 2,000 TCP pairs
+    /// returning EINTR) is the stop, exit 130, not a failed system call (exit 71).
+    @Test func aSetUpCallInterruptedByTheStopIsTheStop() {
+        let eintr = SystemError("connect 127.0.0.1:4000", .interrupted)
+        let stopped = StopBeforeStart.failure(eintr, while: "opening 2000 tcp channel sets", stopRequested: true)
+        #expect(stopped.exitCode == 130)
+        #expect(stopped.description.contains("before the run started (while opening 2000 tcp channel sets)"))
+        let failed = StopBeforeStart.failure(eintr, while: "opening 2000 tcp channel sets", stopRequested: false)
+        #expect(failed == .system(eintr))
+    }
+
+    @Test func theSetUpStageNamesTheWork() {
+        var configuration = RunConfiguration(workload: SocketEcho(transport: .tcp), n: 2000)
+        #expect(StopBeforeStart.setUpStage(configuration) == "opening 2000 tcp channel sets")
+        configuration.workSize = 1 << 20
+        #expect(StopBeforeStart.setUpStage(configuration) == "opening 2000 tcp channel sets and faulting in 1M buffers")
+    }
+
+    /// A stop signal that is already pending when csgb starts (blocked by the
+    /// parent, so it waits for the first moment csgb unblocks it) is caught by the
+    /// handlers csgb installs before its main runs: a command that never ends work
+    /// on a stop (--version) dies of it as it would have without handlers, a
+    /// workload stops before it starts. Before, the handlers came after Swift's start
+    /// and the argument parser, and `--version` ran on with the signal still blocked.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/python3"), "needs python3"))
+    func aStopPendingAtStartIsHonoured() throws {
+        let version = try Self.runWithPendingSignal(SIGINT, ["--version"])
+        #expect(version.contains("signal 2"), "\(version)")
+        let workload = try Self.runWithPendingSignal(SIGTERM, ["socket", "1", "--duration", "60"])
+        #expect(workload.contains("exit 130"), "\(workload)")
+        #expect(workload.contains("stopped by SIGTERM before the run started"), "\(workload)")
+    }
+
+    /// Runs csgb from a child that blocked `signal`, sent it to itself, and exec'd.
+    static func runWithPendingSignal(_ signal: Int32, _ arguments: [String]) throws -> String {
+        let script = """
+            import os, signal, sys
+            pid = os.fork()
+            if pid == 0:
+                signal.pthread_sigmask(signal.SIG_BLOCK, {\(signal)})
+                os.kill(os.getpid(), \(signal))
+                os.execv(sys.argv[1], sys.argv[1:])
+            _, status = os.waitpid(pid, 0)
+            print("signal %d" % os.WTERMSIG(status) if os.WIFSIGNALED(status) else "exit %d" % os.WEXITSTATUS(status))
+            """
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = ["-c", script, CSGBProcess.binary.path] + arguments
+        let out = Pipe()
+        process.standardOutput = out
+        process.standardError = out
+        try process.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        return text
+    }
+}
+
+/// A window in which the process did not run is flagged, not reported as the
+/// workload's figure.
+@Suite struct SuspendedWindowTests {
+    /// SIGSTOP then SIGCONT in the window: before, "stopped by duration" and a
+    /// ns/iteration inflated by the pause, nothing said.
+    @Test func stopAndContinueInTheWindowIsFlagged() throws {
+        let run = try GroupProcess(["socket", "1", "--duration", "8", "--format", "json"])
+        // Past the 0.1 s warm-up for certain: half a second of CPU time spent.
+        #expect(Self.awaitCPUSeconds(run.pid, 0.5), "the run never used half a second of CPU")
+        kill(run.pid, SIGSTOP)
+        #expect(Self.awaitState(run.pid, { $0 == "T" }), "the process never stopped")
+        kill(run.pid, SIGCONT)
+        // The run ends on its duration: a SIGINT now, pending beside SIGCONT, could
+        // be handled on another thread and close the window before the continue is.
+        let result = try run.wait(timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let suspension = try #require(report["suspension"] as? String, "\(result.stdout)")
+        #expect(suspension.contains("stopped and continued"))
+    }
+
+    @Test func aWindowFarPastItsPlannedEndIsFlagged() {
+        let open = WindowSuspension(continuesAtOpen: StopRequest.continueCount)
+        #expect(open.note(windowSeconds: 1.789, plannedSeconds: 1)?.contains("0.789 s past its planned 1 s") == true)
+        #expect(open.note(windowSeconds: 1.05, plannedSeconds: 1) == nil)
+        #expect(open.note(windowSeconds: 30, plannedSeconds: nil) == nil)
+    }
+
+    static func awaitCPUSeconds(_ pid: pid_t, _ seconds: Double, timeout: Double = 60) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
+        while Date() < deadline {
+            if let fields = statFields(pid), fields.count > 12,
+               let user = Double(fields[11]), let system = Double(fields[12]), (user + system) / ticks >= seconds {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        return false
+    }
+
+    static func awaitState(_ pid: pid_t, _ state: (String) -> Bool, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let current = statFields(pid)?.first, state(current) { return true }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+        return false
+    }
+
+    /// Fields of /proc/PID/stat after the command name: state first.
+    static func statFields(_ pid: pid_t) -> [String]? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = text.lastIndex(of: ")") else { return nil }
+        return text[text.index(after: close)...].split(separator: " ").map(String.init)
+    }
+}
+
+/// perf's output that cannot be perf's, and preemption by a neighbour, are never a verdict.
+@Suite struct VerdictTests {
+    /// A green run preempted by a spinning neighbour on its CPU: every switch an
+    /// involuntary one. Before: FAIL (exit 3) at 0.0018 switches per iteration.
+    @Test func preemptionByANeighbourIsAWarningNotAFailure() throws {
+        let iterations = 1_000_000
+        let csv = "1800,,context-switches,1000000000,100.00,,\n2000000,,syscalls:sys_enter_read,1000000000,100.00,,\n"
+            + "2000000,,syscalls:sys_enter_write,1000000000,100.00,,\n"
+            + ["futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield"]
+                .map { "0,,syscalls:sys_enter_\($0),1000000000,100.00,," }.joined(separator: "\n")
+        var report = sampleReport()
+        report.mode = .green
+        report.iterations = UInt64(iterations)
+        report.switches = ContextSwitches(voluntary: 0, involuntary: 1800)
+        report.claims = claims(.green, SocketEcho(), cpus: [0])
+        let json = try JSON(parsing: report.json.rendered())
+        let figures = StatFigures(perf: try PerfStatOutput(parsing: csv), report: json)
+        let target = try #require(RunTarget(report: json))
+        let expectation = Expectation.derive(.auto, for: target)
+        let verification = Verification(expectation: expectation, runs: [figures], median: figures)
+        #expect(verification.holds, "\(verification.failureMessage)")
+        let stat = StatReport(command: ["socket", "1"], events: [], absentEvents: [], summary: RepeatSummary(runs: [figures]),
+                              output: try PerfStatOutput(parsing: csv), report: json, verification: verification)
+        #expect(stat.warnings.contains { $0.hasPrefix("preempted: 0.0018 involuntary switches/iteration (1800 in the last window)") },
+                "\(stat.warnings)")
+        #expect(stat.text.contains("warning: preempted"))
+        // The same count of switches, voluntary: the mode blocked, which fails.
+        report.switches = ContextSwitches(voluntary: 1800, involuntary: 0)
+        let blocked = try JSON(parsing: report.json.rendered())
+        let blockedFigures = StatFigures(perf: try PerfStatOutput(parsing: csv), report: blocked)
+        #expect(!Verification(expectation: expectation, runs: [blockedFigures], median: blockedFigures).holds)
+    }
+
+    /// A fake perf whose CSV cannot be perf's: exit 69 naming what was read, never
+    /// PASS or FAIL. CRLF endings are still perf's CSV and are read as such.
+    @Test(arguments: [("-5", true), ("0x0", true), ("garbage", true), ("crlf", false)])
+    func outputThatCannotBePerfsIsAnError(value: String, refused: Bool) throws {
+        let perf = try FakePerf()
+        let csvPath = perf.file("stat.csv")
+        let lines = value == "crlf"
+            ? ["# started", "10,,context-switches,1000,100.00,,", "20,,syscalls:sys_enter_read,1000,100.00,,"]
+            : value == "garbage" ? ["this is not perf output"] : ["\(value),,context-switches,1000,100.00,,"]
+        try lines.joined(separator: value == "crlf" ? "\r\n" : "\n").write(toFile: csvPath, atomically: true, encoding: .utf8)
+        let result = try CSGBProcess.run(["stat", "--", "socket", "1", "--duration", "0.3"], timeout: 60,
+                                         shellPrefix: perf.shellPrefix(["FAKE_PERF_CSV": csvPath]))
+        if refused {
+            #expect(result.status == 69, "\(result.stderr)\n\(result.stdout)")
+            #expect(result.stderr.contains("not perf stat's"), "\(result.stderr)")
+            #expect(result.stderr.contains(value == "garbage" ? "this is not perf output" : value), "\(result.stderr)")
+            #expect(!result.stdout.contains("verification"))
+        } else {
+            #expect(result.status == 0 || result.status == 3, "\(result.stderr)")
+            #expect(!result.stderr.contains("--control"), "\(result.stderr)")
+            #expect(result.stdout.contains("verification:"))
+        }
+    }
+}
+
+/// Options that would make a run claim what it does not do are refused before anything starts.
+@Suite struct RefusedPlanTests {
+    /// yield and futex make no reads or writes: no ring would carry anything while
+    /// the report said "io uring".
+    @Test(arguments: [["yield", "1", "--io", "uring", "--sqpoll", "--fixed-files", "--ring-entries", "8"],
+                      ["futex", "1", "--io", "uring"], ["stat", "--", "yield", "1", "--io", "uring"]])
+    func aRingWithoutTransfersIsRefused(arguments: [String]) throws {
+        let result = try CSGBProcess.run(arguments + ["--duration", "0.2"], timeout: 60)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("--io uring puts reads and writes on a ring"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    /// A mode's refusal comes before perf starts: before, 5.9 s of thread mode
+    /// under perf record, then exit 64.
+    @Test func explainRefusesAWorkloadAModeCannotRunAtOnce() throws {
+        let perf = try FakePerf()
+        let started = perf.file("started")
+        let result = try CSGBProcess.run(["explain", "--", "futex", "1"], timeout: 60,
+                                         shellPrefix: perf.shellPrefix(["FAKE_PERF_STARTED": started]))
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot run futex"), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: started), "perf was started")
+    }
+}
+
+/// Results are readable by others, never written into / or over an earlier
+/// report, and never lost without an exit code that says so.
+@Suite struct ResultFileTests {
+    func temporary(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("csgb-\(name)-\(UUID().uuidString)").path
+    }
+
+    /// Before: open(O_CREAT) without a mode gave files of mode 000.
+    @Test func writtenFilesAreReadableByAll() throws {
+        let path = temporary("mode")
+        defer { unlink(path) }
+        let saved = umask(0o022)
+        defer { umask(saved) }
+        try FileDescriptor.writeFile(path, "x\n")
+        var info = stat()
+        #expect(lstat(path, &info) == 0)
+        #expect(info.st_mode & 0o777 == 0o644)
+    }
+
+    @Test func anEmptyOutIsBadUsage() throws {
+        let result = try CSGBProcess.run(["explain", "--out", "", "--", "socket", "1"], timeout: 30)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("--out"))
+    }
+
+    /// A folder that holds an earlier report keeps it; the new one goes beside.
+    @Test func anEarlierReportIsNeverOverwritten() throws {
+        let base = temporary("out")
+        defer { for path in [base, base + "-2", base + "-3"] { try? FileManager.default.removeItem(atPath: path) } }
+        try FileManager.default.createDirectory(atPath: base, withIntermediateDirectories: true)
+        try "earlier".write(toFile: base + "/report.txt", atomically: true, encoding: .utf8)
+        let second = try ResultsFolder(base)
+        #expect(second.path == base + "-2")
+        #expect(second.requested == base)
+        try second.write("report.txt", "second")
+        let third = try ResultsFolder(base)
+        #expect(third.path == base + "-3")
+        #expect(try String(contentsOfFile: base + "/report.txt", encoding: .utf8) == "earlier")
+        // An empty folder made beforehand is used as it is.
+        let empty = temporary("empty")
+        defer { try? FileManager.default.removeItem(atPath: empty) }
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        #expect(try ResultsFolder(empty).path == empty)
+    }
+
+    /// A folder without room is refused before anything is measured (exit 74), and
+    /// what the run made is taken back.
+    @Test func aFolderWithoutRoomIsRefusedBeforeMeasuring() throws {
+        let base = temporary("full") + "/a/b"
+        #expect(throws: CSGBError.self) { try ResultsFolder(base, minimumFreeBytes: UInt64.max / 2) }
+        do {
+            _ = try ResultsFolder(base, minimumFreeBytes: UInt64.max / 2)
+        } catch {
+            #expect(error.exitCode == 74)
+            #expect(error.description.contains("KiB free"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: base))
+        #expect(!FileManager.default.fileExists(atPath: (base as NSString).deletingLastPathComponent))
+    }
+
+    /// End to end: a folder that cannot be made or written ends explain at once
+    /// with 74, before perf ran. Before: 71 after the whole measurement.
+    @Test func explainChecksItsFolderBeforePerfRuns() throws {
+        let perf = try FakePerf()
+        let started = perf.file("started")
+        let result = try CSGBProcess.run(["explain", "--out", "/proc/csgb-cannot-be-here", "--", "socket", "1"], timeout: 60,
+                                         shellPrefix: perf.shellPrefix(["FAKE_PERF_STARTED": started]))
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("/proc/csgb-cannot-be-here"))
+        #expect(!FileManager.default.fileExists(atPath: started), "perf was started")
+    }
+
+    @Test func aDiscardTakesBackWhatTheRunWrote() throws {
+        let base = temporary("discard") + "/inner"
+        let folder = try ResultsFolder(base)
+        try folder.write("one.svg", "<svg/>")
+        folder.discard()
+        #expect(!FileManager.default.fileExists(atPath: base))
+        #expect(!FileManager.default.fileExists(atPath: (base as NSString).deletingLastPathComponent))
+    }
+
+    /// Standard output closed: explain would lose its report, so it refuses (74)
+    /// before anything starts. Before: exit 0, the report gone.
+    @Test func explainWithStandardOutputClosedExits74() throws {
+        let result = try CSGBProcess.run(["explain", "--out", temporary("closed"), "--", "socket", "1"], timeout: 60,
+                                         shellPrefix: "exec >&-;")
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("standard output is closed"))
+    }
+
+    /// A reader that went away (`| true`, `| head -1`): exit 74 with a line, not a
+    /// silent death by SIGPIPE (141).
+    @Test func statIntoAClosedPipeExits74() throws {
+        let perf = try FakePerf()
+        let csvPath = perf.file("stat.csv")
+        try "10,,context-switches,1000,100.00,,\n".write(toFile: csvPath, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", "\(perf.shellPrefix(["FAKE_PERF_CSV": csvPath])) exec '\(CSGBProcess.binary.path)' stat -- socket 1 --duration 0.3"]
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try out.fileHandleForReading.close()
+        try process.run()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        #expect(process.terminationReason == .exit, "killed by signal \(process.terminationStatus)")
+        #expect(process.terminationStatus == 74, "\(stderr)")
+        #expect(stderr.contains("could not be written"), "\(stderr)")
+    }
+}
