@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "csgb_process.h"
+#include "csgb_system.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +83,7 @@ pid_t csgb_wait_child(pid_t pid, int no_hang, int *exit_code, int *signal) {
 int csgb_send_signal(pid_t pid, int signal) { return kill(pid, signal); }
 
 int csgb_ignore_stop_signals(void) {
+    csgb_stop_signals_taken_over();
     const int signals[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE };
     sigset_t set;
     sigemptyset(&set);

@@ -161,6 +161,8 @@ int csgb_install_stop_handlers(void) {
     return 0;
 }
 
+void csgb_stop_signals_taken_over(void) { atomic_store(&stop_armed, 1); }
+
 // A command that never armed the stop (--version, info, help) must still die of a
 // signal that came while the handlers caught it early, as it would have without them.
 static void die_of_unarmed_stop(void) {
@@ -178,16 +180,19 @@ static void die_of_unarmed_stop(void) {
 // so that a Ctrl-C in that time is a stop rather than a death without a message.
 // Only in the csgb program itself: a test runner linking this library keeps its
 // own Ctrl-C.
-__attribute__((constructor)) static void install_early(void) {
+// Not in the process mode's actor host either (`csgb __process-actors …`): it is
+// started with the stop signals blocked and ignores them, leaving the stop to the
+// coordinator; a handler there would turn its blocking calls into EINTR.
+__attribute__((constructor)) static void install_early(int argc, char **argv) {
     const char *name = program_invocation_short_name;
     if (name == NULL || strcmp(name, "csgb") != 0) return;
+    if (argc > 1 && argv != NULL && argv[1] != NULL && strcmp(argv[1], "__process-actors") == 0) return;
     if (install_handlers() == 0) atexit(die_of_unarmed_stop);
 }
 
 int csgb_continue_count(void) { return atomic_load(&continued); }
 
-
-int csgb_wait_child(pid_t pid, int forward, int *status) {
+int csgb_wait_forwarding_stop(pid_t pid, int forward, int *status) {
     int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
     int64_t last_forward = 0;
     for (;;) {
@@ -211,6 +216,8 @@ int csgb_wait_child(pid_t pid, int forward, int *status) {
         int timeout = stopping ? 10 : (pidfd >= 0 ? -1 : 10);
         poll(fds, (nfds_t)count, timeout);
     }
+}
+
 void csgb_request_stop(void) {
     ensure_sem();
     atomic_store(&stop_flag, 1);

@@ -92,6 +92,7 @@ public enum ResourceLimits {
             throw LimitError(description: "this run needs \(needed) threads but the cgroup's pids.max is \(max); raise it (systemd: TasksMax=) or run outside that cgroup")
         }
         try ensureMappings(threads * 2)
+        try ensureAddressSpace(threads: threads)
         if getuid() != 0 {
             var limit = rlimit()
             getrlimit(RLIMIT_NPROC_VALUE, &limit)
@@ -116,6 +117,43 @@ public enum ResourceLimits {
         if needed > max {
             throw LimitError(description: "this run needs about \(needed) memory mappings but vm.max_map_count is \(max); raise it with `sysctl -w vm.max_map_count=\(needed * 2)`")
         }
+    }
+
+    /// Address space a thread takes beyond its stack: the guard page, its TLS and
+    /// glibc's per-thread bookkeeping, rounded up.
+    static let perThreadOverhead = 128 * 1024
+    /// What must stay free for the allocator after the stacks: with less, a malloc
+    /// deep in the Swift runtime fails and the process dies of SIGSEGV. Two of
+    /// glibc's 64 MiB thread arenas.
+    static let allocatorReserve = 128 * 1024 * 1024
+
+    /// Under an address-space limit (`ulimit -v`), checks that `threads` more stacks
+    /// fit with room left for the allocator, so the run is refused with the limit's
+    /// name instead of crashing half-started.
+    public static func ensureAddressSpace(threads: Int, stackSize: Int = OSThread.defaultStackSize) throws(LimitError) {
+        var limit = rlimit()
+        getrlimit(RLIMIT_AS_VALUE, &limit)
+        guard limit.rlim_cur != rlim_t.max else { return }
+        if let message = addressSpaceShortfall(threads: threads, stackSize: stackSize, limitBytes: UInt64(limit.rlim_cur),
+                                               inUseBytes: virtualSize()) {
+            throw LimitError(description: message)
+        }
+    }
+
+    /// The refusal for `threads` stacks under a limit of `limitBytes` with
+    /// `inUseBytes` already mapped, nil when they fit.
+    static func addressSpaceShortfall(threads: Int, stackSize: Int, limitBytes: UInt64, inUseBytes: UInt64) -> String? {
+        let needed = inUseBytes + UInt64(threads) * UInt64(stackSize + perThreadOverhead) + UInt64(allocatorReserve)
+        guard needed > limitBytes else { return nil }
+        return "this run needs about \(needed / 1024) KiB of address space (\(inUseBytes / 1024) KiB in use, \(threads) thread stacks of \(stackSize / 1024) KiB, \(allocatorReserve / 1024 / 1024) MiB for the allocator) but the address-space limit (ulimit -v, RLIMIT_AS) is \(limitBytes / 1024) KiB; raise it with `ulimit -v \(needed / 1024 * 2)` or `ulimit -v unlimited`, or lower N"
+    }
+
+    /// The process's mapped address space now (VmSize).
+    static func virtualSize() -> UInt64 {
+        guard let status = try? ProcFile.read("/proc/self/status"),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }) else { return 0 }
+        let kilobytes = line.dropFirst("VmSize:".count).split(separator: " ").first.flatMap { UInt64($0) } ?? 0
+        return kilobytes * 1024
     }
 
     /// The message for an OS thread that could not start. pthread_create says EAGAIN
@@ -149,6 +187,11 @@ public enum ResourceLimits {
         let fields = text.split(separator: " ")
         guard fields.count > 3, let total = fields[3].split(separator: "/").last else { return nil }
         return Int(total)
+    }
+
+    /// Descriptors this process has open now.
+    public static func openDescriptorCount() -> Int {
+        (try? ProcFile.listDirectory("/proc/self/fd").count) ?? 0
     }
 
     public static func currentThreadCount() -> Int {

@@ -69,7 +69,7 @@ public struct Subprocess {
         }
         if rc != 0 { throw SystemError("posix_spawn \(path)", Errno(rc)) }
         var status: Int32 = 0
-        if csgb_wait_child(pid, forwardsStop ? 1 : 0, &status) != 0 { throw SystemError("waitpid") }
+        if csgb_wait_forwarding_stop(pid, forwardsStop ? 1 : 0, &status) != 0 { throw SystemError("waitpid") }
         // WIFEXITED / WEXITSTATUS are macros Swift does not import.
         let signal = status & 0x7f
         if signal == 0 { return Outcome(status: (status >> 8) & 0xff, signalled: false) }

@@ -10,6 +10,8 @@ enum ArgumentScreen {
         "--duration": "a decimal number of seconds above 0 and at most 86400",
         "-d": "a decimal number of seconds above 0 and at most 86400",
         "--warmup": "a decimal number of seconds from 0 to 3600",
+        "--seconds": "a decimal number of seconds from 0.01 to 600",
+        "--timeline-seconds": "a decimal number of seconds from 0.01 to 60",
         "--workers": "a count of worker threads from 1 to 4096",
         "-w": "a count of worker threads from 1 to 4096",
         "--cpus": "a list of CPUs such as 0, 0-3 or 0,2",
@@ -22,7 +24,7 @@ enum ArgumentScreen {
     ]
 
     /// Options whose value is a number of seconds, parsed as Double.
-    static let seconds: Set<String> = ["--duration", "-d", "--warmup"]
+    static let seconds: Set<String> = ["--duration", "-d", "--warmup", "--seconds", "--timeline-seconds"]
 
     /// Options that take no value: a number after one of them is N.
     static let flags: Set<String> = ["-s", "--sync", "--latency", "--counters", "--inject-blocking-sleep",
@@ -63,7 +65,8 @@ enum ArgumentScreen {
                 throw .usage("N must be between 1 and 1000000, got \(argument)")
             }
             var name = option, value = argument
-            if option == nil, argument.hasPrefix("--"), let equals = argument.firstIndex(of: "=") {
+            // `--duration=0x1`, and the short form `-d=0x1` the parser also takes.
+            if option == nil, argument.hasPrefix("-"), let equals = argument.firstIndex(of: "=") {
                 name = String(argument[..<equals])
                 value = String(argument[argument.index(after: equals)...])
             }

@@ -19,7 +19,10 @@ struct ExplainCommand: ParsableCommand {
             difference within 10 %; the report says so or flags it. Writes flame graphs (one \
             SVG per mode and a differential one), folded stacks, a timeline of per-interval \
             counts (perf stat -I 1, separate runs) as CSV and PNG, and the report into --out. \
-            Exit 69 when perf is missing or not permitted.
+            Exit 69 when perf is missing or not permitted, 74 when the results folder cannot \
+            take the report (checked before anything runs), 130 when stopped by a signal \
+            (nothing is written). A --out folder that already holds files is kept: the \
+            report goes beside it, into NAME-2.
             """)
 
     @Option(help: "Two modes, compared as first − second: thread,green (default), thread,async, green,async.")
@@ -40,6 +43,8 @@ struct ExplainCommand: ParsableCommand {
     @Argument(parsing: .postTerminator, help: "After --: the workload and its options, as for csgb itself, without --mode and --duration (socket 1 --cpus 0).")
     var workload: [String] = []
 
+    static let shortestWindow = 0.01
+
     var modeList: [String] { modes.split(separator: ",").map { String($0).filter { $0 != " " } } }
 
     func validate() throws {
@@ -53,9 +58,13 @@ struct ExplainCommand: ParsableCommand {
         if list.count != 2 || Set(list).count != 2 || list.contains(where: { Mode(rawValue: $0) == nil }) {
             throw ValidationError("--modes must name two different modes of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")), e.g. thread,green; got \(modes)")
         }
-        if !(seconds > 0 && seconds <= 600) { throw ValidationError("--seconds must be above 0 and at most 600, got \(seconds)") }
-        if !(timelineSeconds > 0 && timelineSeconds <= 60) {
-            throw ValidationError("--timeline-seconds must be above 0 and at most 60, got \(timelineSeconds)")
+        // Below 10 ms perf takes no sample and counts no interval: the run would end
+        // in a confusing "is perf's --control supported?".
+        if !(seconds >= Self.shortestWindow && seconds <= 600) {
+            throw ValidationError("--seconds must be from \(Fmt.trimmed(Self.shortestWindow)) to 600, got \(Fmt.trimmed(seconds))")
+        }
+        if !(timelineSeconds >= Self.shortestWindow && timelineSeconds <= 60) {
+            throw ValidationError("--timeline-seconds must be from \(Fmt.trimmed(Self.shortestWindow)) to 60, got \(Fmt.trimmed(timelineSeconds))")
         }
         for option in ["--mode", "-m", "--sync", "-s", "--duration", "-d", "--format"] {
             if workload.contains(where: { $0 == option || $0.hasPrefix(option + "=") }) {

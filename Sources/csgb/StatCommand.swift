@@ -68,6 +68,9 @@ struct StatCommand: ParsableCommand {
         if arguments.contains(where: { $0 == "--perf-control" || $0.hasPrefix("--perf-control=") }) {
             throw ValidationError("--perf-control is set by csgb stat itself; leave it out of the workload")
         }
+        if let help = arguments.first(where: { $0 == "--help" || $0 == "-h" }) {
+            throw ValidationError("\(help) after -- asks the workload for help, which csgb stat does not run; see `csgb \(arguments.first ?? "socket") --help` for the workload's options and `csgb stat --help` for stat's")
+        }
         let command: ParsableCommand
         do {
             command = try CSGBCommand.parseAsRoot(arguments)

@@ -1,4 +1,4 @@
-import CSGBSystem
+@testable import CSGBSystem
 import Foundation
 import Testing
 @testable import Analysis
@@ -352,5 +352,68 @@ import Testing
         #expect(process.terminationReason == .exit, "killed by signal \(process.terminationStatus)")
         #expect(process.terminationStatus == 74, "\(stderr)")
         #expect(stderr.contains("could not be written"), "\(stderr)")
+    }
+}
+
+/// Limits are checked with everything the run will open or map, and named.
+@Suite struct LimitTests {
+    /// With `--io uring` each thread-mode actor opens a ring descriptor of its own;
+    /// the descriptor check counted only the channels, so 400 pairs under a soft
+    /// limit of 1,024 ended in "io_uring_setup failed: Too many open files" (69).
+    @Test(.enabled(if: URing.probe() == nil, "needs io_uring"))
+    func ringDescriptorsAreCountedAgainstTheOpenFilesLimit() throws {
+        let result = try CSGBProcess.run(["socket", "400", "--io", "uring", "-d", "0.3"], timeout: 120,
+                                         shellPrefix: "ulimit -Sn 1024 &&")
+        #expect(result.status == 0, "\(result.stderr)")
+    }
+
+    /// Under `ulimit -v` the stacks must fit with room left for the allocator: the
+    /// run is refused with the limit's name, never a SIGSEGV in the Swift runtime.
+    @Test func addressSpaceTooSmallForTheStacksIsRefusedBeforeTheyStart() throws {
+        for _ in 0..<3 {
+            let result = try CSGBProcess.run(["socket", "100", "-d", "0.3"], timeout: 60, shellPrefix: "ulimit -v 200000 &&")
+            #expect(result.status == 71, "\(result.stderr.prefix(300))")
+            #expect(result.stderr.hasPrefix("csgb: this run needs about"), "\(result.stderr.prefix(300))")
+            #expect(result.stderr.contains("ulimit -v"))
+            #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr.prefix(300))")
+        }
+    }
+
+    @Test func theAddressSpaceEstimateCountsStacksAndTheAllocatorReserve() {
+        let mib: UInt64 = 1 << 20
+        #expect(ResourceLimits.addressSpaceShortfall(threads: 200, stackSize: 256 * 1024, limitBytes: 195 * mib, inUseBytes: 100 * mib) != nil)
+        #expect(ResourceLimits.addressSpaceShortfall(threads: 2, stackSize: 256 * 1024, limitBytes: 195 * mib, inUseBytes: 50 * mib) == nil)
+    }
+}
+
+/// Values explain and the workloads refuse, each with one line saying what is accepted.
+@Suite struct SecondsValueTests {
+    @Test(arguments: [["socket", "1", "-d=0x1"], ["explain", "--seconds", "0x0.4p0", "--", "socket", "1"],
+                      ["explain", "--seconds", "1e-9", "--", "socket", "1"], ["explain", "--seconds", "-1", "--", "socket", "1"],
+                      ["explain", "--timeline-seconds", "0", "--", "socket", "1"]])
+    func refusedWithWhatIsAccepted(arguments: [String]) throws {
+        let result = try CSGBProcess.run(arguments, timeout: 30)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(!result.stderr.contains("a value of 0 or more"), "\(result.stderr)")
+        #expect(result.stderr.contains("0.01") || result.stderr.contains("decimal"), "\(result.stderr)")
+    }
+
+    /// `stat -- socket 1 --help` asked the workload for help and got "…not socket".
+    @Test func helpAfterTheTerminatorPointsToTheWorkloadsHelp() throws {
+        let result = try CSGBProcess.run(["stat", "--", "socket", "1", "--help"], timeout: 30)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.contains("csgb socket --help"), "\(result.stderr)")
+        #expect(!result.stderr.contains("not socket"))
+    }
+
+    /// perf refused although perf_event_paranoid is already -1: the hint must not
+    /// tell the user to set it to -1.
+    @Test func theParanoidHintIsNotGivenWhenAlreadySet() {
+        #expect(PerfRunner.paranoidHint(-1).contains("already -1"))
+        #expect(!PerfRunner.paranoidHint(-1).contains("sysctl -w"))
+        #expect(PerfRunner.paranoidHint(2).contains("sysctl -w kernel.perf_event_paranoid=-1` (now 2)"))
+        let refused = PerfRunner.diagnose(status: 255, stderr: "Error: No permission to enable cpu-clock", tool: "perf record", command: "explain")
+        #expect(refused.description.contains("run csgb explain as root"))
     }
 }

@@ -49,7 +49,7 @@ int csgb_install_stop_handlers(void);
 /// Waits for child `pid` to end and stores its waitpid status. With `forward`, a
 /// stop signal (before or during the wait) is sent as SIGINT to the child's process
 /// group, again every 50 ms until the child is gone. Returns 0 or -1/errno.
-int csgb_wait_child(pid_t pid, int forward, int *status);
+int csgb_wait_forwarding_stop(pid_t pid, int forward, int *status);
 
 /// How many times this process was continued (SIGCONT) after a stop.
 int csgb_continue_count(void);
@@ -57,6 +57,10 @@ int csgb_continue_count(void);
 /// A stop from inside the process (no signal): what a signal does, with
 /// csgb_stop_signal left at 0. For a run that must end because part of it died.
 void csgb_request_stop(void);
+
+/// The command decided what stop signals do (the actor host ignores them): a stop
+/// caught before that by the early handlers is not re-raised at exit.
+void csgb_stop_signals_taken_over(void);
 
 /// 1 once a stop signal arrived.
 int csgb_stop_requested(void);

@@ -21,6 +21,9 @@ final class ThreadMode: ModeRunner {
         try ResourceLimits.check(Self.needs(actors: expected, context.configuration))
         let configuration = context.configuration
         guard configuration.io == .uring else { return }
+        // Each ring is a descriptor of its own, on top of the channels' (which are open by now).
+        try ResourceLimits.ensureOpenFiles(ResourceLimits.openDescriptorCount()
+            + context.actors.filter { $0.channel != nil }.count)
         let pollerCPU = configuration.ring.pollerCPU(configuration, threads: expected)
         rings = try context.actors.map { actor throws(CSGBError) in
             try actor.channel.map { channel throws(CSGBError) in
