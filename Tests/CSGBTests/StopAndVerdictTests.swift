@@ -167,7 +167,7 @@ import Testing
         let iterations = 1_000_000
         let csv = "1800,,context-switches,1000000000,100.00,,\n2000000,,syscalls:sys_enter_read,1000000000,100.00,,\n"
             + "2000000,,syscalls:sys_enter_write,1000000000,100.00,,\n"
-            + ["futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield"]
+            + ["futex", "epoll_wait", "epoll_pwait", "io_uring_enter", "sched_yield", "sendto", "recvfrom"]
                 .map { "0,,syscalls:sys_enter_\($0),1000000000,100.00,," }.joined(separator: "\n")
         var report = sampleReport()
         report.mode = .green
