@@ -84,8 +84,8 @@ struct StatCommand: ParsableCommand {
         // The mode's refusals too (futex in green mode, --io uring without transfers),
         // before perf starts rather than after its first run.
         do {
-            try workload.options.configuration(workload: workload.workload, n: workload.n).validatePlan()
-        } catch {
+            try workload.options.configuration(workload: workload.workload, n: try workload.resolvedN()).validatePlan()
+        } catch let error as CSGBError {
             throw ValidationError("workload: " + error.description)
         }
         return workload
