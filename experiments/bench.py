@@ -102,6 +102,36 @@ CASES = {
     "async-socket-100-uring": csgb("socket", 100, "async",
                                    "csgb socket echo, Swift tasks, 100 pairs, batched ring "
                                    "entries", "--io", "uring"),
+    "thread-socket-100": csgb("socket", 100, "thread", "csgb socket echo, kernel threads, 100 pairs"),
+    "thread-socket-100-uring": csgb("socket", 100, "thread",
+                                    "csgb socket echo, kernel threads, 100 pairs, a ring each",
+                                    "--io", "uring"),
+    # io_uring set up as before --ring-setup existed: no setup flags, no write→read link.
+    "thread-socket-uring-plain": csgb("socket", 1, "thread", "thread-socket-uring, --ring-setup none",
+                                      "--io", "uring", "--ring-setup", "none"),
+    "green-socket-uring-plain": csgb("socket", 1, "green", "green-socket-uring, --ring-setup none --no-ring-link",
+                                     "--io", "uring", "--ring-setup", "none", "--no-ring-link"),
+    "green-socket-uring-nolink": csgb("socket", 1, "green", "green-socket-uring, --no-ring-link",
+                                      "--io", "uring", "--no-ring-link"),
+    "async-socket-uring-plain": csgb("socket", 1, "async", "async-socket-uring, --ring-setup none --no-ring-link",
+                                     "--io", "uring", "--ring-setup", "none", "--no-ring-link"),
+    "async-socket-uring-nolink": csgb("socket", 1, "async", "async-socket-uring, --no-ring-link",
+                                      "--io", "uring", "--no-ring-link"),
+    "green-socket-100-uring-plain": csgb("socket", 100, "green", "green-socket-100-uring, --ring-setup none",
+                                         "--io", "uring", "--ring-setup", "none"),
+    "async-socket-100-uring-plain": csgb("socket", 100, "async", "async-socket-100-uring, --ring-setup none",
+                                         "--io", "uring", "--ring-setup", "none"),
+    # send(2)/recv(2) instead of read(2)/write(2), in csgb and in the baselines.
+    "c-loop-sr": baseline("echo_loop_sendrecv", 1),
+    "c-threads-sr": baseline("echo_threads_sendrecv", 1),
+    "tokio-socket-sr": baseline("tokio_echo_sendrecv", 1),
+    "go-socket-sr": baseline("go_echo_sendrecv", 1),
+    "thread-socket-sr": csgb("socket", 1, "thread", "thread-socket with --syscalls send-recv",
+                             "--syscalls", "send-recv"),
+    "green-socket-sr": csgb("socket", 1, "green", "green-socket with --syscalls send-recv",
+                            "--syscalls", "send-recv"),
+    "async-socket-sr": csgb("socket", 1, "async", "async-socket with --syscalls send-recv",
+                            "--syscalls", "send-recv"),
 }
 
 # (numerator, denominator, target or None for informational)
@@ -132,6 +162,25 @@ RATIOS = [
     ("async-socket-uring", "async-socket", None),
     ("green-socket-100-uring", "green-socket-100", None),
     ("async-socket-100-uring", "async-socket-100", None),
+    ("thread-socket-100-uring", "thread-socket-100", None),
+    ("thread-socket-uring-plain", "thread-socket", None),
+    ("green-socket-uring-plain", "green-socket", None),
+    ("green-socket-uring-nolink", "green-socket", None),
+    ("async-socket-uring-plain", "async-socket", None),
+    ("async-socket-uring-nolink", "async-socket", None),
+    ("green-socket-100-uring-plain", "green-socket-100", None),
+    ("async-socket-100-uring-plain", "async-socket-100", None),
+    # send-recv against read-write, the same program either way.
+    ("c-loop-sr", "c-loop", None),
+    ("c-threads-sr", "c-threads", None),
+    ("tokio-socket-sr", "tokio-socket", None),
+    ("go-socket-sr", "go-socket", None),
+    ("thread-socket-sr", "thread-socket", None),
+    ("green-socket-sr", "green-socket", None),
+    ("async-socket-sr", "async-socket", None),
+    ("thread-socket-sr", "c-threads-sr", None),
+    ("green-socket-sr", "c-loop-sr", None),
+    ("async-socket-sr", "tokio-socket-sr", None),
 ]
 
 # The second way to meet a target that the Swift runtime itself prevents:

@@ -113,6 +113,16 @@ BASELINES = {
     "swift_floor_echo": Baseline("swift_floor", ("echo",), "socket", "async",
                                  "tokio_echo's design in minimal Swift: tasks, continuation "
                                  "notify, the same 4 syscalls, no csgb code (`make floor`)"),
+    # The same echoes with send(2)/recv(2) (-S), as Rust's UnixStream moves bytes:
+    # compared with `csgb socket --syscalls send-recv`.
+    "echo_loop_sendrecv": Baseline("echo_loop", ("-S",), "socket", "green",
+                                   "echo_loop with send/recv instead of write/read"),
+    "echo_threads_sendrecv": Baseline("echo_threads", ("-S",), "socket", "thread",
+                                      "echo_threads with send/recv instead of write/read"),
+    "tokio_echo_sendrecv": Baseline("tokio_echo", ("-S",), "socket", "async",
+                                    "tokio_echo with send/recv instead of write/read"),
+    "go_echo_sendrecv": Baseline("go_echo", ("-S",), "socket", "async",
+                                 "go_echo with sendto/recvfrom on the netpoller's descriptor"),
     "yield_threads": Baseline("yield_threads", (), "yield", "thread",
                               "kernel threads calling sched_yield"),
     "fiber_yield": Baseline("fiber_yield", (), "yield", "green",

@@ -53,6 +53,7 @@ typedef struct {
     double warmup;       /* unmeasured time after the start barrier, seconds */
     const char *cpulist; /* as given, for messages */
     cpu_set_t cpus;
+    int send_recv;       /* -S: send(2)/recv(2) instead of write(2)/read(2) */
 } bl_options;
 
 static bl_options bl_opt;
@@ -74,11 +75,13 @@ static void bl_die_errno(const char *what) {
 static void bl_usage(const char *what_n, long default_n, int status) {
     FILE *out = status == 0 ? stdout : stderr;
     fprintf(out,
-            "usage: %s [-n N] [-d SECONDS] [-w WARMUP_SECONDS] [-c CPULIST]\n"
+            "usage: %s [-n N] [-d SECONDS] [-w WARMUP_SECONDS] [-c CPULIST] [-S]\n"
             "  -n N        %s (default %ld)\n"
             "  -d SECONDS  measured window (default 2)\n"
             "  -w SECONDS  warm-up after every thread is running, not measured (default 0.5)\n"
-            "  -c CPULIST  pin every thread to these CPUs, e.g. 0, 0-1, 0,2 (default: all allowed)\n",
+            "  -c CPULIST  pin every thread to these CPUs, e.g. 0, 0-1, 0,2 (default: all allowed)\n"
+            "  -S          move bytes with send(2)/recv(2), flags 0 (the kernel sees sendto/recvfrom)\n"
+            "              instead of write(2)/read(2); programs that move none ignore it\n",
             bl_opt.prog, what_n, default_n);
     exit(status);
 }
@@ -142,7 +145,7 @@ static void bl_parse_args(int argc, char **argv, const char *what_n, long defaul
         bl_die_errno("sched_getaffinity");
 
     int c;
-    while ((c = getopt(argc, argv, "n:d:w:c:h")) != -1) {
+    while ((c = getopt(argc, argv, "n:d:w:c:Sh")) != -1) {
         switch (c) {
         case 'n': {
             char *end;
@@ -171,6 +174,9 @@ static void bl_parse_args(int argc, char **argv, const char *what_n, long defaul
                 exit(64);
             }
             bl_opt.cpulist = optarg;
+            break;
+        case 'S':
+            bl_opt.send_recv = 1;
             break;
         case 'h':
             bl_usage(what_n, default_n, 0);
@@ -346,6 +352,15 @@ static void bl_report(const bl_window *w, const char *workload) {
             n > 0 ? (double)w->switches.nvcsw / n : 0.0);
     fprintf(stderr, "involuntary_switches_per_iteration: %.6f\n",
             n > 0 ? (double)w->switches.nivcsw / n : 0.0);
+}
+
+/* One byte out or in, with the syscalls -S chose. */
+static inline ssize_t bl_put(int fd, const char *byte) {
+    return bl_opt.send_recv ? send(fd, byte, 1, 0) : write(fd, byte, 1);
+}
+
+static inline ssize_t bl_get(int fd, char *byte) {
+    return bl_opt.send_recv ? recv(fd, byte, 1, 0) : read(fd, byte, 1);
 }
 
 /* Creates a connected AF_UNIX SOCK_STREAM pair (blocking). */

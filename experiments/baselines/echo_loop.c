@@ -43,19 +43,19 @@ static void *loop(void *arg) {
     for (;;) {
         for (long i = 0; i < npairs; i++) {
             const int a = pairs[i].a, b = pairs[i].b;
-            if ((rc = write(a, &x, 1)) != 1) {
+            if ((rc = bl_put(a, &x)) != 1) {
                 bl_worker_ended("write(a)", rc, errno);
                 return NULL;
             }
-            if ((rc = read(b, &y, 1)) != 1) {
+            if ((rc = bl_get(b, &y)) != 1) {
                 bl_worker_ended("read(b)", rc, errno);
                 return NULL;
             }
-            if ((rc = write(b, &y, 1)) != 1) {
+            if ((rc = bl_put(b, &y)) != 1) {
                 bl_worker_ended("write(b)", rc, errno);
                 return NULL;
             }
-            if ((rc = read(a, &x, 1)) != 1) {
+            if ((rc = bl_get(a, &x)) != 1) {
                 bl_worker_ended("read(a)", rc, errno);
                 return NULL;
             }

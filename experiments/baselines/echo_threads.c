@@ -25,11 +25,11 @@ static void *initiator(void *arg) {
     ssize_t rc;
     bl_thread_start();
     for (;;) {
-        if ((rc = write(fd, &b, 1)) != 1) {
+        if ((rc = bl_put(fd, &b)) != 1) {
             bl_worker_ended("initiator write", rc, errno);
             break;
         }
-        if ((rc = read(fd, &b, 1)) != 1) {
+        if ((rc = bl_get(fd, &b)) != 1) {
             bl_worker_ended("initiator read", rc, errno);
             break;
         }
@@ -45,11 +45,11 @@ static void *responder(void *arg) {
     ssize_t rc;
     bl_thread_start();
     for (;;) {
-        if ((rc = read(fd, &b, 1)) != 1) {
+        if ((rc = bl_get(fd, &b)) != 1) {
             bl_worker_ended("responder read", rc, errno);
             break;
         }
-        if ((rc = write(fd, &b, 1)) != 1) {
+        if ((rc = bl_put(fd, &b)) != 1) {
             bl_worker_ended("responder write", rc, errno);
             break;
         }

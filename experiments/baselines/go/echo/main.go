@@ -6,10 +6,12 @@
 package main
 
 import (
+	"errors"
 	"net"
 	"os"
 	"sync"
 	"syscall"
+	"unsafe"
 
 	"csgb/baselines/window"
 )
@@ -24,6 +26,71 @@ func conn(o *window.Options, fd int, name string) net.Conn {
 	return c
 }
 
+// byteIO moves one byte through c: net.Conn's write(2)/read(2), or with -S
+// sendto(2)/recvfrom(2) on the same descriptor, parked by the same netpoller when
+// nothing is there (syscall.RawConn retries the call once the fd is ready).
+type byteIO struct {
+	conn     net.Conn
+	raw      syscall.RawConn
+	sendRecv bool
+}
+
+func newByteIO(o *window.Options, c net.Conn) byteIO {
+	b := byteIO{conn: c, sendRecv: o.SendRecv}
+	if o.SendRecv {
+		raw, err := c.(syscall.Conn).SyscallConn()
+		if err != nil {
+			window.Die(o.Prog, "SyscallConn", err)
+		}
+		b.raw = raw
+	}
+	return b
+}
+
+var errClosed = errors.New("end of file")
+
+func (b byteIO) write(p []byte) error {
+	if !b.sendRecv {
+		_, err := b.conn.Write(p)
+		return err
+	}
+	var opErr error
+	err := b.raw.Write(func(fd uintptr) bool {
+		// syscall.Sendto needs an address (Go 1.19 dereferences a nil one): the raw
+		// call, as send(2) issues it on a connected socket.
+		_, _, errno := syscall.Syscall6(syscall.SYS_SENDTO, fd, uintptr(unsafe.Pointer(&p[0])), uintptr(len(p)), 0, 0, 0)
+		opErr = nil
+		if errno != 0 {
+			opErr = errno
+		}
+		return opErr != syscall.EAGAIN
+	})
+	if err != nil {
+		return err
+	}
+	return opErr
+}
+
+func (b byteIO) read(p []byte) error {
+	if !b.sendRecv {
+		_, err := b.conn.Read(p)
+		return err
+	}
+	var n int
+	var opErr error
+	err := b.raw.Read(func(fd uintptr) bool {
+		n, _, opErr = syscall.Recvfrom(int(fd), p, 0)
+		return opErr != syscall.EAGAIN
+	})
+	if err != nil {
+		return err
+	}
+	if opErr == nil && n == 0 {
+		return errClosed
+	}
+	return opErr
+}
+
 func main() {
 	o := window.Parse("socket pairs, one client and one server goroutine each", 1, 1)
 	barrier := window.NewBarrier(2 * o.N)
@@ -35,8 +102,9 @@ func main() {
 		if err != nil {
 			window.Die(o.Prog, "socketpair (raise the open-file limit with ulimit -n?)", err)
 		}
-		a, b := conn(o, fds[0], "a"), conn(o, fds[1], "b")
-		conns = append(conns, a, b)
+		ca, cb := conn(o, fds[0], "a"), conn(o, fds[1], "b")
+		conns = append(conns, ca, cb)
+		a, b := newByteIO(o, ca), newByteIO(o, cb)
 		counter := &counters[i]
 		done.Add(2)
 		go func() {
@@ -44,11 +112,11 @@ func main() {
 			x := []byte{'x'}
 			barrier.Arrive()
 			for !window.ShouldStop() {
-				if _, err := a.Write(x); err != nil {
+				if err := a.write(x); err != nil {
 					window.WorkerEnded(o.Prog, "write(a)", err)
 					return
 				}
-				if _, err := a.Read(x); err != nil {
+				if err := a.read(x); err != nil {
 					window.WorkerEnded(o.Prog, "read(a)", err)
 					return
 				}
@@ -60,11 +128,11 @@ func main() {
 			y := []byte{0}
 			barrier.Arrive()
 			for {
-				if _, err := b.Read(y); err != nil {
+				if err := b.read(y); err != nil {
 					window.WorkerEnded(o.Prog, "read(b)", err)
 					return
 				}
-				if _, err := b.Write(y); err != nil {
+				if err := b.write(y); err != nil {
 					window.WorkerEnded(o.Prog, "write(b)", err)
 					return
 				}

@@ -23,6 +23,8 @@ type Options struct {
 	Duration float64
 	Warmup   float64
 	CPUList  string
+	// SendRecv (-S): send/recv (sendto/recvfrom) instead of write/read.
+	SendRecv bool
 	cpus     []int
 }
 
@@ -93,11 +95,12 @@ func usage(prog, whatN string, defaultN, status int) {
 	if status == 0 {
 		out = os.Stdout
 	}
-	fmt.Fprintf(out, "usage: %s [-n N] [-d SECONDS] [-w WARMUP_SECONDS] [-c CPULIST]\n"+
+	fmt.Fprintf(out, "usage: %s [-n N] [-d SECONDS] [-w WARMUP_SECONDS] [-c CPULIST] [-S]\n"+
 		"  -n N        %s (default %d)\n"+
 		"  -d SECONDS  measured window (default 2)\n"+
 		"  -w SECONDS  warm-up after every goroutine is running, not measured (default 0.5)\n"+
-		"  -c CPULIST  pin every thread to these CPUs, GOMAXPROCS = their number (default: all allowed)\n",
+		"  -c CPULIST  pin every thread to these CPUs, GOMAXPROCS = their number (default: all allowed)\n"+
+		"  -S          send/recv (sendto/recvfrom, flags 0) instead of write/read (programs that move no bytes ignore it)\n",
 		prog, whatN, defaultN)
 	os.Exit(status)
 }
@@ -134,6 +137,9 @@ func Parse(whatN string, defaultN, minN int) *Options {
 				bad(o.Prog, "option -c: expected a CPU list such as 0, 0-1 or 0,2")
 			}
 			o.cpus = cpus
+		case "-S":
+			o.SendRecv = true
+			args = args[1:]
 		case "-h":
 			usage(o.Prog, whatN, defaultN, 0)
 		default:

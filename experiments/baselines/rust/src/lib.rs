@@ -12,16 +12,19 @@ pub struct Options {
     pub duration: f64,
     pub warmup: f64,
     pub cpulist: Option<String>,
+    /// -S: send(2)/recv(2) instead of write(2)/read(2).
+    pub send_recv: bool,
     cpus: libc::cpu_set_t,
 }
 
 fn usage(prog: &str, what_n: &str, default_n: usize, status: i32) -> ! {
     let text = format!(
-        "usage: {prog} [-n N] [-d SECONDS] [-w WARMUP_SECONDS] [-c CPULIST]\n\
+        "usage: {prog} [-n N] [-d SECONDS] [-w WARMUP_SECONDS] [-c CPULIST] [-S]\n\
          \x20 -n N        {what_n} (default {default_n})\n\
          \x20 -d SECONDS  measured window (default 2)\n\
          \x20 -w SECONDS  warm-up after every thread is running, not measured (default 0.5)\n\
-         \x20 -c CPULIST  pin every thread to these CPUs, e.g. 0, 0-1, 0,2 (default: all allowed)"
+         \x20 -c CPULIST  pin every thread to these CPUs, e.g. 0, 0-1, 0,2 (default: all allowed)\n\
+         \x20 -S          send(2)/recv(2), flags 0, instead of write(2)/read(2) (programs that move no bytes ignore it)"
     );
     if status == 0 { println!("{text}") } else { eprintln!("{text}") }
     std::process::exit(status)
@@ -73,7 +76,7 @@ impl Options {
         let argv0 = args.next().unwrap_or_default();
         let prog = argv0.rsplit('/').next().unwrap_or("baseline").to_string();
         let mut o = Options {
-            prog: prog.clone(), n: default_n, duration: 2.0, warmup: 0.5, cpulist: None,
+            prog: prog.clone(), n: default_n, duration: 2.0, warmup: 0.5, cpulist: None, send_recv: false,
             cpus: unsafe { std::mem::zeroed() },
         };
         if unsafe { libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut o.cpus) } != 0 {
@@ -95,6 +98,7 @@ impl Options {
                     });
                     o.cpulist = Some(s);
                 }
+                "-S" => o.send_recv = true,
                 "-h" => usage(&prog, what_n, default_n, 0),
                 _ => usage(&prog, what_n, default_n, 64),
             }

@@ -12,10 +12,18 @@ use tokio::sync::Notify;
 
 static COUNTER: Counter = Counter::new();
 
+/// -S: send/recv (what Rust's UnixStream issues, as sendto/recvfrom) instead of write/read.
+static SEND_RECV: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
 fn transfer(prog: &str, write: bool, fd: i32, byte: &mut u8, what: &str) -> bool {
+    let socket_calls = SEND_RECV.load(std::sync::atomic::Ordering::Relaxed);
     let rc = unsafe {
-        if write { libc::write(fd, byte as *const u8 as *const _, 1) }
-        else { libc::read(fd, byte as *mut u8 as *mut _, 1) }
+        match (write, socket_calls) {
+            (true, false) => libc::write(fd, byte as *const u8 as *const _, 1),
+            (false, false) => libc::read(fd, byte as *mut u8 as *mut _, 1),
+            (true, true) => libc::send(fd, byte as *const u8 as *const _, 1, 0),
+            (false, true) => libc::recv(fd, byte as *mut u8 as *mut _, 1, 0),
+        }
     };
     if rc == 1 {
         return true;
@@ -26,6 +34,7 @@ fn transfer(prog: &str, write: bool, fd: i32, byte: &mut u8, what: &str) -> bool
 
 fn main() {
     let o = Arc::new(Options::parse("socket pairs, all driven by one current-thread runtime", 1, 1));
+    SEND_RECV.store(o.send_recv, std::sync::atomic::Ordering::Relaxed);
     let barrier = Arc::new(setup(&o, 1));
     let pairs: Vec<(i32, i32, Arc<Notify>, Arc<Notify>)> = (0..o.n)
         .map(|_| {
