@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin
 
-.PHONY: sweep-kernel all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
+.PHONY: sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -83,6 +83,15 @@ sweep-kernel: release
 	python3 experiments/kernel_summary.py $$out && exit $$status
 
 # csgb beside the baselines at N = 1, 10, 100 (experiments/manifests/baselines.json).
+# Each mode from 1 actor to the machine's limits (socket to the descriptor limit,
+# yield to a million green threads and tasks, thread mode to kernel.pid_max): ns,
+# memory per actor and set-up time against N, and where each curve bends. A
+# million green threads need vm.max_map_count above 2,000,000 (csgb says so).
+sweep-scale: release
+	out=experiments/results/scale-$$(date +%Y-%m-%dT%H%M%S)-$$(hostname); \
+	python3 experiments/sweep.py experiments/manifests/scale.json --out $$out; status=$$?; \
+	python3 experiments/scale_summary.py $$out && exit $$status
+
 sweep-baselines: release baselines
 	python3 experiments/sweep.py experiments/manifests/baselines.json
 

@@ -47,7 +47,7 @@ from pathlib import Path
 
 from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, CapabilitiesError,
                          UsageError, capabilities_of, csgb_info, resolve_binary)
-from sweep_manifest import (ManifestError, estimate_run_seconds, expand_manifest,
+from sweep_manifest import (ManifestError, case_argv, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
 from sweep_runner import (ResumeError, completed_runs, decide_counters, defer_stop_signals,
                           git_describe, install_stop_signals, log, plan_runs, resummarize,
@@ -132,6 +132,17 @@ def new_results_dir(root, host, now):
             continue
 
 
+def largest_n(csgb, case):
+    """The largest N csgb's own limit checks allow for `case` (given with n = "max"):
+    csgb answers, so the sweep repeats no limit of its own."""
+    import subprocess
+    argv = case_argv(csgb, case) + ["--largest-n"]
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    if done.returncode != 0:
+        raise ManifestError("%s: %s" % (" ".join(argv[1:3]), done.stderr.strip() or "exit %d" % done.returncode))
+    return int(done.stdout.split()[0])
+
+
 def main(argv):
     opts = parse_args(argv)
     if opts.self_test:
@@ -169,7 +180,7 @@ def main(argv):
         log("sweep: %s" % e)
         return EXIT_BAD_INPUT
     try:
-        cases, settings = expand_manifest(manifest, caps)
+        cases, settings = expand_manifest(manifest, caps, largest_n=lambda case: largest_n(opts.csgb, case))
     except ManifestError as e:
         log("sweep: %s: %s" % (opts.manifest, e))
         return EXIT_BAD_INPUT

@@ -147,12 +147,14 @@ def excluded_by(case, excludes):
                    for k, v in e.items()) for e in excludes)
 
 
-def expand_manifest(doc, caps):
+def expand_manifest(doc, caps, largest_n=None):
     """Validates a manifest against csgb's capabilities (csgb_common.Capabilities) and
     returns (cases, settings). Each case is a dict of its parameters; cases keep
     manifest order, duplicates dropped. A workload x mode or workload x transport
     that csgb cannot run (futex in green mode, yield over tcp) is dropped and
-    counted in settings["excluded"]."""
+    counted in settings["excluded"]. An N given as "max" becomes the largest N
+    csgb's limit checks allow for that case (`largest_n(case)`, which asks csgb
+    itself: `csgb <workload> max ... --largest-n`)."""
     if not isinstance(doc, dict):
         raise ManifestError("the manifest must be a JSON object")
     unknown = set(doc) - TOP_KEYS
@@ -211,7 +213,7 @@ def expand_manifest(doc, caps):
             if "modes" in block else as_list(block, "modes", where)
         transports = names(block, "transports", caps.transports, where, [None])
         ios = names(block, "io", caps.io, where, [caps.default_io])
-        ns = [number(n, where + ".n", 1, integer=True) for n in as_list(block, "n", where)]
+        ns = [n if n == "max" else number(n, where + ".n", 1, integer=True) for n in as_list(block, "n", where)]
         pinnings = check_pinnings(block.get("pinning", [{}]), where)
         sizes = [parse_size(s, where + ".work_sizes") for s in block.get("work_sizes", [0])]
         flags = check_flags(block.get("flags", []), where + ".flags")
@@ -242,8 +244,7 @@ def expand_manifest(doc, caps):
                                 for size, size_label in sizes:
                                     # csgb rejects more workers than pairs (socket) or
                                     # actors (yield): the extra ones would sit idle.
-                                    workers = min(p["workers"], n) \
-                                        if m != "thread" and p.get("workers") else None
+                                    workers = p["workers"] if m != "thread" and p.get("workers") else None
                                     case = {
                                         "workload": w, "mode": m, "n": n,
                                         "pinning": pin_label(p), "cpus": p.get("cpus"),
@@ -255,6 +256,12 @@ def expand_manifest(doc, caps):
                                         "duration": duration, "warmup": warmup,
                                         "repeats": repeats, "timeout": timeout,
                                     }
+                                    if n == "max":
+                                        if largest_n is None:
+                                            raise ManifestError("%s: n = max needs csgb to find the largest N" % where)
+                                        case["n"] = largest_n(case)
+                                    if workers is not None:
+                                        case["workers"] = min(workers, case["n"])
                                     if excluded_by(case, excludes):
                                         excluded += 1
                                         continue

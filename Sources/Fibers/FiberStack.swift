@@ -22,9 +22,11 @@ public struct FiberStack {
 
     /// Usable bytes, without the guard page.
     public let size: Int
-    /// The start of the mapping, which is the guard page.
+    /// The start of the stack's own pages, which is the guard page.
     let mapping: UnsafeMutableRawPointer
     let guardSlot: Int32
+    /// Carved from a `FiberStackSlab`, which unmaps it with the slab.
+    let inSlab: Bool
 
     /// One past the highest usable byte: stacks grow down from here.
     public var top: UnsafeMutableRawPointer { mapping + Fibers.pageSize + size }
@@ -56,15 +58,64 @@ public struct FiberStack {
             throw .guardRegistryFull
         }
         liveStacks.wrappingIncrement(ordering: .relaxed)
-        return FiberStack(size: size, mapping: mapping, guardSlot: slot)
+        return FiberStack(size: size, mapping: mapping, guardSlot: slot, inSlab: false)
     }
 
-    /// Unregisters the guard page and unmaps the stack. Nothing may run on it.
+    /// Unregisters the guard page and, unless its slab does, unmaps the stack.
+    /// Nothing may run on it.
     public func release() {
         csgb_stack_guard_unregister(guardSlot)
-        AnonymousMapping(base: mapping, length: size + Fibers.pageSize).unmap()
+        if !inSlab { AnonymousMapping(base: mapping, length: size + Fibers.pageSize).unmap() }
         liveStacks.wrappingDecrement(ordering: .relaxed)
     }
+}
+
+/// Many stacks in one mapping, each with its guard page below it, carved in order:
+/// one mmap for many stacks and one munmap for all of them, where a million stacks
+/// made one by one cost a million of each (a third of a million-fiber set-up). Every
+/// guard page is still its own PROT_NONE page, so the kernel keeps two mappings per
+/// stack (vm.max_map_count counts them) and an overflow still faults and is named.
+struct FiberStackSlab {
+    let region: AnonymousMapping
+    let stackSize: Int
+    let capacity: Int
+    private(set) var used = 0
+
+    init(stacks capacity: Int, size: Int, numa: NUMAPolicy) throws(FiberError) {
+        try FiberStack.validate(size: size)
+        let length = capacity * (size + Fibers.pageSize)
+        do {
+            // Reserved inaccessible: carving opens each stack above its guard page, so
+            // stacks never merge with the slab's unused rest into one mapping.
+            region = try AnonymousMapping(length: length, stack: true, numa: numa, accessible: false)
+        } catch {
+            throw .stackMapFailed(bytes: length, error)
+        }
+        stackSize = size
+        self.capacity = capacity
+    }
+
+    var isFull: Bool { used == capacity }
+
+    /// The next stack: its guard page protected and registered under `owner`.
+    mutating func carve(owner: String) throws(FiberError) -> FiberStack {
+        precondition(!isFull, "a full slab carves no stack")
+        let offset = used * (stackSize + Fibers.pageSize)
+        let mapping = region.base + offset
+        do {
+            try region.allowAccess(offset: offset + Fibers.pageSize, bytes: stackSize)
+        } catch {
+            throw .stackMapFailed(bytes: stackSize + Fibers.pageSize, error)
+        }
+        let slot = owner.withCString { csgb_stack_guard_register(mapping, Fibers.pageSize, stackSize, $0) }
+        guard slot >= 0 else { throw .guardRegistryFull }
+        used += 1
+        liveStacks.wrappingIncrement(ordering: .relaxed)
+        return FiberStack(size: stackSize, mapping: mapping, guardSlot: slot, inSlab: true)
+    }
+
+    /// Unmaps every stack of the slab; each must have been released.
+    func unmap() { region.unmap() }
 }
 
 /// The SIGSEGV/SIGBUS reporter that names a green thread whose stack overflowed.

@@ -46,7 +46,7 @@ public final class GreenScheduler {
         let c = core
         let index = c.pointee.count
         if index == c.pointee.capacity { c.pointee.grow() }
-        let stack = try FiberStack.allocate(size: c.pointee.stackSize, owner: name, numa: c.pointee.numa)
+        let stack = try c.pointee.carveStack(owner: name)
         (c.pointee.records + index).initialize(to: FiberRecord(stack: stack))
         c.pointee.contexts[index] = csgb_make_context(stack.top, fiberEntry)
         c.pointee.bodies[index] = body
@@ -172,6 +172,10 @@ struct SchedulerCore {
     var count = 0
     var finished = 0
     var mappedStacks = 0
+    /// Where stacks come from: slabs that double in size up to `maximumSlab`, so a
+    /// few fibers reserve little and a million take a few thousand mmaps.
+    var slabs: [FiberStackSlab] = []
+    static let maximumSlab = 1024
     @usableFromInline var queue = RunQueue(capacity: 0)
     /// The running fiber's index, -1 while the scheduler's own context runs.
     @usableFromInline var current: Int32 = -1
@@ -186,6 +190,14 @@ struct SchedulerCore {
         contexts = .allocate(capacity: 0)
         bodies = .allocate(capacity: 0)
         home.initialize(to: nil)
+    }
+
+    mutating func carveStack(owner: String) throws(FiberError) -> FiberStack {
+        if slabs.last?.isFull ?? true {
+            let stacks = min(Self.maximumSlab, max(1, (slabs.last?.capacity ?? 0) * 2))
+            slabs.append(try FiberStackSlab(stacks: stacks, size: stackSize, numa: numa))
+        }
+        return try slabs[slabs.count - 1].carve(owner: owner)
     }
 
     mutating func grow() {
@@ -228,6 +240,8 @@ struct SchedulerCore {
             bodies[index] = nil
         }
         records.deinitialize(count: count)
+        for slab in slabs { slab.unmap() }
+        slabs.removeAll()
         mappedStacks = 0
         count = 0
         finished = 0

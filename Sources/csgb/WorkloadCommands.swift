@@ -112,6 +112,9 @@ struct WorkloadOptions: ParsableArguments {
     @Option(name: .customLong("perf-control"), help: ArgumentHelp("CTL,ACK: perf stat's control and ack fifos; the run enables perf at the window's opening and disables it at the close (set by csgb stat).", visibility: .hidden))
     var perfControl: String?
 
+    @Flag(name: .customLong("largest-n"), help: "With N given as max: print the largest N this machine's limits allow for the command, and the limit that stops the next one, then exit without running.")
+    var largestN = false
+
     @Option(name: .customLong("window-file"), help: ArgumentHelp("PATH: written with `open` as the measured window opens, so a test or a script can act inside the window without guessing the set-up time.", visibility: .hidden))
     var windowFile: String?
 
@@ -246,22 +249,32 @@ extension WorkloadCommand {
         try options.checkAgainstMode(options.configuration(workload: workload, n: 1))
         if case .exactly(let n) = count {
             try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
+            if options.largestN { throw ValidationError("--largest-n finds N itself: give N as max") }
         }
     }
 
-    /// N itself, or for `max` the largest N whose limit checks pass (none fitting is
-    /// the refusal of N = 1, exit 71).
+    /// N itself, or for `max` the largest N whose limit checks pass.
     func resolvedN() throws -> Int {
         switch count {
         case .exactly(let n): return n
-        case .largest:
-            let largest = options.configuration(workload: workload, n: 1).largestN(upTo: WorkloadCount.ceiling)
-            guard let n = largest.n else { throw CSGBError.limit(largest.stoppedBy ?? "no N fits this machine's limits") }
-            return n
+        case .largest: return try largest().n
         }
     }
 
+    /// The largest N whose limit checks pass and the refusal of the next N (nil at
+    /// csgb's own ceiling); none fitting is the refusal of N = 1 (exit 71).
+    func largest() throws -> (n: Int, next: String?) {
+        let found = options.configuration(workload: workload, n: 1).largestN(upTo: WorkloadCount.ceiling)
+        guard let n = found.n else { throw CSGBError.limit(found.stoppedBy ?? "no N fits this machine's limits") }
+        return (n, found.stoppedBy)
+    }
+
     func run() throws {
+        if options.largestN {
+            let (n, next) = try largest()
+            try StandardOutput.write("\(n)\n" + (next.map { "N = \(n + 1): \($0)\n" } ?? "N = \(n) is csgb's own ceiling\n"))
+            return
+        }
         let configuration = options.configuration(workload: workload, n: try resolvedN())
         try configuration.validatePlan()
         try CSGBRun.prepareProcess()

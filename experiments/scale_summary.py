@@ -1,0 +1,149 @@
+#!/usr/bin/env python3
+"""The summary of `make sweep-scale`: from a sweep folder's results.json, per
+workload and mode, the median ns/iteration, memory per actor and set-up seconds
+against N, the plots of the three (log x), and where each curve bends.
+
+    python3 experiments/scale_summary.py experiments/results/<folder>
+
+A bend is a step of N (x10) over which a figure grows by more than BEND times
+what it grew over the step before (or, for the first step, more than BEND): the
+place where something stops fitting. Writes <folder>/scale-summary.md and
+<folder>/scale-<workload>.png (never over an existing file) and prints the summary.
+Standard library, plus matplotlib for the plots (skipped, and said so, without it)."""
+
+import json
+import os
+import sys
+
+from csgb_common import fmt, median
+
+BEND = 1.5
+FIGURES = (("ns_per_iteration", "ns / iteration"),
+           ("memory_per_actor_bytes", "memory per actor (bytes resident)"),
+           ("setup_seconds", "set-up (s, to the gate)"))
+
+
+def series(results):
+    """{(workload, mode): {n: {figure: median}}} over the runs that completed."""
+    by_case = {}
+    for run in results["runs"]:
+        report = run.get("report")
+        if run.get("status") != "ok" or not report:
+            continue
+        key = (report["workload"], report["mode"])
+        values = by_case.setdefault(key, {}).setdefault(report["n"], {f: [] for f, _ in FIGURES})
+        for figure, _ in FIGURES:
+            if isinstance(report.get(figure), (int, float)):
+                values[figure].append(report[figure])
+    return {key: {n: {f: median(v) if v else None for f, v in figs.items()} for n, figs in sorted(ns.items())}
+            for key, ns in by_case.items()}
+
+
+def refusals(results):
+    """Runs csgb refused (exit 71), with the first line of what it said."""
+    out = []
+    for run in results["runs"]:
+        if run.get("exit_code") == 71:
+            out.append((" ".join(run["command"][1:3]) if isinstance(run.get("command"), list) else str(run.get("command")),
+                        (run.get("stderr") or "").strip().splitlines()[:1]))
+    return out
+
+
+def bends(points, figure):
+    """The N at which `figure` bends, with its growth over that step."""
+    ns = [n for n in points if points[n].get(figure)]
+    found, previous = [], None
+    for a, b in zip(ns, ns[1:]):
+        growth = points[b][figure] / points[a][figure]
+        if growth > BEND * max(previous or 1, 1):
+            found.append((a, b, growth))
+        previous = growth
+    return found
+
+
+def plot(folder, data, workload):
+    try:
+        import matplotlib
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        return "plots skipped: needs python3-matplotlib"
+    target = os.path.join(folder, "scale-%s.png" % workload)
+    if os.path.exists(target):
+        return "%s exists; not rewritten" % target
+    fig, axes = plt.subplots(1, len(FIGURES), figsize=(5.2 * len(FIGURES), 4))
+    for ax, (figure, label) in zip(axes, FIGURES):
+        for (w, mode), points in sorted(data.items()):
+            if w != workload:
+                continue
+            xs = [n for n in points if points[n].get(figure) is not None]
+            if xs:
+                ax.plot(xs, [points[n][figure] for n in xs], marker="o", label=mode)
+        ax.set_xscale("log")
+        ax.set_yscale("log")
+        ax.set_xlabel("N (%s)" % ("actors" if workload == "yield" else "pairs"))
+        ax.set_title(label, fontsize=10)
+        ax.grid(alpha=0.3, which="both")
+        ax.legend(fontsize=8)
+    fig.suptitle("csgb %s: cost against N, pinned to one CPU (median of the runs)" % workload, fontsize=11)
+    fig.tight_layout()
+    fig.savefig(target, dpi=100)
+    return None
+
+
+def main(argv):
+    if len(argv) != 1:
+        print(__doc__, file=sys.stderr)
+        return 64
+    folder = argv[0]
+    with open(os.path.join(folder, "results.json")) as f:
+        results = json.load(f)
+    out_path = os.path.join(folder, "scale-summary.md")
+    if os.path.exists(out_path):
+        print("scale_summary: %s exists; not rewritten" % out_path, file=sys.stderr)
+        return 64
+    data = series(results)
+    host = results.get("host", {})
+    lines = ["# How each mode's cost grows with N", "",
+             "From `%s` (%s), %s. Medians of the completed runs; a bend is a x10 step of N over which a figure grows "
+             "more than %.1f times its growth over the step before." % (
+                 os.path.basename(os.path.normpath(folder)), host.get("hostname", "?") if isinstance(host, dict) else host,
+                 results.get("started", "?"), BEND), ""]
+    notes = []
+    for workload in sorted({w for w, _ in data}):
+        lines += ["## %s" % workload, "", "| mode | N | ns/iteration | memory/actor | set-up s |", "|---|---|---|---|---|"]
+        for (w, mode), points in sorted(data.items()):
+            if w != workload:
+                continue
+            for n, figs in points.items():
+                lines.append("| %s | %s | %s | %s | %s |" % (mode, format(n, ","), fmt(figs["ns_per_iteration"]),
+                                                           fmt(figs["memory_per_actor_bytes"]), fmt(figs["setup_seconds"])))
+        lines.append("")
+        for (w, mode), points in sorted(data.items()):
+            if w != workload:
+                continue
+            for figure, label in FIGURES:
+                for a, b, growth in bends(points, figure):
+                    lines.append("- %s %s: %s bends between N = %s and %s (x%.1f)" % (
+                        workload, mode, label, format(a, ","), format(b, ","), growth))
+        lines.append("")
+        note = plot(folder, data, workload)
+        if note:
+            notes.append(note)
+        else:
+            lines += ["![%s](scale-%s.png)" % (workload, workload), ""]
+    refused = refusals(results)
+    if refused:
+        lines += ["## Refused by a limit (exit 71)", ""]
+        lines += ["- `%s`: %s" % (cmd, first[0] if first else "") for cmd, first in refused]
+        lines.append("")
+    lines += ["- " + n for n in notes]
+    text = "\n".join(lines) + "\n"
+    with open(out_path, "w") as f:
+        f.write(text)
+    print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
