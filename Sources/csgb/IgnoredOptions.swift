@@ -36,6 +36,9 @@ extension WorkloadOptions {
         if !configuration.threadSettings.isEmpty && !configuration.ownsItsThreads {
             throw ValidationError("--sched and --spec set the threads that carry actors, and this run's actors also run on threads csgb does not own (Swift's global executor); use --executor dedicated")
         }
+        if counters != nil && !configuration.actorsInThisProcess {
+            throw ValidationError("--counters counts csgb's own threads and getrusage, and the actors of --mode \(configuration.mode.rawValue) are other processes; csgb stat counts the whole process tree")
+        }
         if counters == .cpu && !configuration.ownsItsThreads {
             throw ValidationError("--counters cpu needs every thread of the run pinned, and this run's actors also run on threads csgb does not own; use --counters thread")
         }

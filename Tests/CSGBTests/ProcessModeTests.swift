@@ -98,6 +98,7 @@ enum ProcessModeChildren {
 
     @Test(arguments: [
         (["--workers", "2"], "--workers"), (["--latency"], "--latency"), (["--stack-size", "64K"], "--stack-size"),
+        (["--counters"], "--counters"),
     ])
     func optionsWithoutMeaningAreRefused(extra: [String], option: String) throws {
         let result = try CSGBProcess.run(["socket", "1", "--mode", "process", "--duration", "0.1"] + extra, timeout: 30)

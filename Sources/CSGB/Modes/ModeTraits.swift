@@ -34,6 +34,9 @@ protocol ModeTraits {
     /// Whether the kernel changes address space when it switches between actors
     /// (where an IBPB, `--spec ibpb`, is issued).
     static var switchesAddressSpace: Bool { get }
+    /// Whether the actors run in csgb's own process (its getrusage and its threads'
+    /// counters then cover them).
+    static var actorsInThisProcess: Bool { get }
     /// Why this mode's rings cannot link a write to the peer's read (both must be on
     /// one ring), or nil when they can.
     static func ringLinkRefusal(_ configuration: RunConfiguration) -> String?
@@ -44,6 +47,7 @@ extension ModeTraits {
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
     static var carrier: String { "OS thread" }
     static var switchesAddressSpace: Bool { false }
+    static var actorsInThisProcess: Bool { true }
     /// Green threads and tasks: both ends of a pair share their worker's ring.
     static func ringLinkRefusal(_ configuration: RunConfiguration) -> String? { nil }
 }

@@ -348,6 +348,7 @@ extension ProcessMode: ModeTraits {
 
     static var carrier: String { "process" }
     static var switchesAddressSpace: Bool { true }
+    static var actorsInThisProcess: Bool { false }
 
     /// Thread mode's claims: the same scripts and syscalls, blocking the same way;
     /// only the address space changes at each switch.

@@ -104,6 +104,9 @@ extension RunConfiguration {
     /// pinned to `--cpus`).
     public var ownsItsThreads: Bool { mode.traits.ownsItsThreads(self) }
 
+    /// Whether the actors run inside this process, where `--counters` can see them.
+    public var actorsInThisProcess: Bool { mode.traits.actorsInThisProcess }
+
     /// The executor the report names (nil for modes without one).
     public var reportedExecutor: ExecutorChoice? { mode.traits.executor(self) }
 
