@@ -5,9 +5,9 @@ against N, the plots of the three (log x), and where each curve bends.
 
     python3 experiments/scale_summary.py experiments/results/<folder>
 
-A bend is a step of N (x10) over which a figure grows by more than BEND times
-what it grew over the step before (or, for the first step, more than BEND): the
-place where something stops fitting. Writes <folder>/scale-summary.md and
+A bend is a step of N (x10) over which a cost per actor (ns per iteration,
+memory per actor, set-up seconds per actor) grows by more than BEND: the place
+where something stops fitting (a cache, the TLB, an allocator's fast path). Writes <folder>/scale-summary.md and
 <folder>/scale-<workload>.png (never over an existing file) and prints the summary.
 Standard library, plus matplotlib for the plots (skipped, and said so, without it)."""
 
@@ -49,15 +49,23 @@ def refusals(results):
     return out
 
 
+def per_actor(points, n, figure):
+    """`figure` per actor at N: set-up seconds are a total, the others per actor
+    or per iteration already."""
+    value = points[n].get(figure)
+    if value is None or figure != "setup_seconds":
+        return value
+    return value / n
+
+
 def bends(points, figure):
-    """The N at which `figure` bends, with its growth over that step."""
-    ns = [n for n in points if points[n].get(figure)]
-    found, previous = [], None
+    """The steps of N over which `figure`, per actor, grows more than BEND."""
+    ns = [n for n in points if per_actor(points, n, figure)]
+    found = []
     for a, b in zip(ns, ns[1:]):
-        growth = points[b][figure] / points[a][figure]
-        if growth > BEND * max(previous or 1, 1):
+        growth = per_actor(points, b, figure) / per_actor(points, a, figure)
+        if growth > BEND:
             found.append((a, b, growth))
-        previous = growth
     return found
 
 
@@ -92,6 +100,13 @@ def plot(folder, data, workload):
 
 
 def main(argv):
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        # Under an interpreter without matplotlib (a pyenv python3, say), once more
+        # under Debian's, which python3-matplotlib installs into.
+        if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
+            os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
     if len(argv) != 1:
         print(__doc__, file=sys.stderr)
         return 64
@@ -105,8 +120,8 @@ def main(argv):
     data = series(results)
     host = results.get("host", {})
     lines = ["# How each mode's cost grows with N", "",
-             "From `%s` (%s), %s. Medians of the completed runs; a bend is a x10 step of N over which a figure grows "
-             "more than %.1f times its growth over the step before." % (
+             "From `%s` (%s), %s. Medians of the completed runs; a bend is a step of N over which a cost per actor "
+             "(ns per iteration, memory per actor, set-up seconds per actor) grows more than %.1f times." % (
                  os.path.basename(os.path.normpath(folder)), host.get("hostname", "?") if isinstance(host, dict) else host,
                  results.get("started", "?"), BEND), ""]
     notes = []
@@ -124,8 +139,9 @@ def main(argv):
                 continue
             for figure, label in FIGURES:
                 for a, b, growth in bends(points, figure):
-                    lines.append("- %s %s: %s bends between N = %s and %s (x%.1f)" % (
-                        workload, mode, label, format(a, ","), format(b, ","), growth))
+                    lines.append("- %s %s: %s%s bends between N = %s and %s (x%.1f)" % (
+                        workload, mode, label, " per actor" if figure == "setup_seconds" else "",
+                        format(a, ","), format(b, ","), growth))
         lines.append("")
         note = plot(folder, data, workload)
         if note:

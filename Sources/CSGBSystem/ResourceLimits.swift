@@ -36,6 +36,8 @@ public struct RaisedLimit: Equatable, Sendable {
 public enum ResourceLimits {
     /// Descriptors kept free for the runtime, perf's control fifo, /proc reads.
     static let descriptorHeadroom = 64
+    /// Task ids kept free for the machine's other processes (pid_max, threads-max).
+    static let taskHeadroom = 256
 
     /// Makes room for `descriptors` more open files, raising the soft limit (and,
     /// with CAP_SYS_RESOURCE, the hard one up to fs.nr_open) only as far as needed;
@@ -79,13 +81,16 @@ public enum ResourceLimits {
     /// Checks that `threads` more OS threads can exist, against the kernel-wide and
     /// cgroup limits and the memory-map count their stacks need.
     public static func ensureThreads(_ threads: Int) throws(LimitError) {
-        // pid_max and threads-max bound every task of the machine, not only ours.
-        let running = systemTaskCount() ?? currentThreadCount()
+        // pid_max and threads-max bound every task of the machine, not only ours;
+        // the headroom is for tasks others start while this run sets up (a thread
+        // refused by pthread_create then would fail the run half-started).
+        let running = (systemTaskCount() ?? currentThreadCount()) + taskHeadroom
         let needed = threads + running
         if let max = readSetting("kernel/threads-max"), needed > max {
             throw LimitError(description: "this run needs \(threads) threads, \(needed) with the \(running) tasks already on this machine, but kernel.threads-max is \(max); raise it with `sysctl -w kernel.threads-max=\(needed * 2)`, or lower N")
         }
-        if let max = readSetting("kernel/pid_max"), needed > max {
+        // PIDs run from 1 to pid_max - 1.
+        if let max = readSetting("kernel/pid_max"), needed > max - 1 {
             throw LimitError(description: "this run needs \(threads) threads, \(needed) task ids with the \(running) tasks already on this machine, but kernel.pid_max is \(max); raise it with `sysctl -w kernel.pid_max=\(min(needed * 2, 4_194_304))` (at most 4194304), or lower N")
         }
         if let max = cgroupPidsMax(), needed > max {

@@ -63,7 +63,7 @@ import Testing
     func taskLimitsStopThreadMode(file: String, name: String) throws {
         // Whatever the machine already runs counts against these system-wide limits.
         let tasks = try #require(Self.systemTasks())
-        let limit = tasks + 400
+        let limit = tasks + 700
         let refused = try run(["yield", "1000", "--mode", "thread", "-d", "0.1"], sysctl: [file: "\(limit)"])
         #expect(refused.status == 71, "\(refused.stderr)")
         #expect(refused.stderr.contains("\(name) is \(limit)") && refused.stderr.contains("sysctl -w \(name)="), "\(refused.stderr)")
