@@ -417,3 +417,35 @@ import Testing
         #expect(refused.description.contains("run csgb explain as root"))
     }
 }
+
+/// A stop while the workload waits for perf's acknowledgement at the window's edge:
+/// perf, stopped by the same signal, may never answer. Before, the workload waited
+/// out the 5 s timeout and failed (71, "perf did not acknowledge"); now it ends on
+/// the stop with its report.
+@Suite struct StopDuringPerfHandshakeTests {
+    @Test func aStopEndsTheWaitForPerfsAck() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("csgb-ack-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let control = directory + "/control", ack = directory + "/ack"
+        #expect(mkfifo(control, 0o600) == 0 && mkfifo(ack, 0o600) == 0)
+        // Held open read-write as perf holds them, so neither side's open blocks; nobody answers.
+        let controlFD = open(control, O_RDWR | O_NONBLOCK), ackFD = open(ack, O_RDWR | O_NONBLOCK)
+        defer { close(controlFD); close(ackFD) }
+        let run = try GroupProcess(["socket", "1", "--duration", "60", "--format", "json", "--perf-control", "\(control),\(ack)"])
+        // The workload wrote "enable" and now waits for the ack.
+        var received = [UInt8](repeating: 0, count: 64)
+        let deadline = Date().addingTimeInterval(30)
+        var got = 0
+        while got <= 0 && Date() < deadline {
+            got = read(controlFD, &received, received.count)
+            if got <= 0 { Thread.sleep(forTimeInterval: 0.005) }
+        }
+        #expect(got > 0, "the workload never asked perf to enable")
+        #expect(String(decoding: received[0..<max(got, 0)], as: UTF8.self).hasPrefix("enable"))
+        run.signalLeader(SIGINT)
+        let result = try run.wait(timeout: 30)
+        #expect(!result.stderr.contains("did not acknowledge"), "\(result.stderr)")
+        #expect(result.status == 0 || result.status == 130, "\(result.stderr)")
+    }
+}

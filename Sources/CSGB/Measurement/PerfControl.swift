@@ -10,6 +10,7 @@ import CSGBSystem
 public final class PerfControl: WindowObserver {
     /// How long to wait for perf's ack before giving up on the window.
     static let ackTimeoutMilliseconds: Int32 = 5_000
+    static let ackSliceMilliseconds: Int32 = 20
 
     private let control: FileDescriptor
     private let ack: FileDescriptor
@@ -71,8 +72,15 @@ public final class PerfControl: WindowObserver {
             var chunk = [UInt8](repeating: 0, count: 16)
             let n: Int?
             do throws(SystemError) {
-                guard try ack.waitReadable(milliseconds: Self.ackTimeoutMilliseconds) else {
-                    throw SystemError("perf did not acknowledge '\(word)'", .timedOut)
+                // In slices, so that a stop is not held up for the whole timeout: perf,
+                // stopped by the same signal, may never answer.
+                var waited: Int32 = 0
+                while try !ack.waitReadable(milliseconds: Self.ackSliceMilliseconds) {
+                    if StopRequest.isRequested { return }
+                    waited += Self.ackSliceMilliseconds
+                    if waited >= Self.ackTimeoutMilliseconds {
+                        throw SystemError("perf did not acknowledge '\(word)'", .timedOut)
+                    }
                 }
                 let outcome: Result<Int?, SystemError> = chunk.withUnsafeMutableBytes { buffer in
                     do throws(SystemError) { return .success(try ack.read(into: buffer)) } catch { return .failure(error) }
