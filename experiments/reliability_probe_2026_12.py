@@ -314,6 +314,7 @@ def main():
     parser.add_argument("--out", default="docs/reliability-probe-2026-12.md")
     parser.add_argument("--only", help="comma-separated items, e.g. 1,2a,21")
     options = parser.parse_args()
+    options.before, options.after = os.path.abspath(options.before), os.path.abspath(options.after)
     only = set(options.only.split(",")) if options.only else None
     rows = []
     for item, text, fn in case_rows(None):

@@ -157,7 +157,7 @@ public enum ResourceLimits {
     static func virtualSize() -> UInt64 {
         guard let status = try? ProcFile.read("/proc/self/status"),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }) else { return 0 }
-        let kilobytes = line.dropFirst("VmSize:".count).split(separator: " ").first.flatMap { UInt64($0) } ?? 0
+        let kilobytes = line.dropFirst("VmSize:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { UInt64($0) } ?? 0
         return kilobytes * 1024
     }
 
