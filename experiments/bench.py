@@ -183,7 +183,7 @@ RATIOS = [
     ("async-socket-sr", "tokio-socket-sr", None),
 ]
 
-# The second way to meet a target that the Swift runtime itself prevents:
+# The second way to meet a target that the Swift runtime itself prevents:
 # when the floor program (the runtime alone, no csgb) is already slower than the
 # competitor, csgb must come within `bound` of that floor instead.
 # ratio label -> (label, numerator, [denominator cases], bound, floor case, competitor case)

@@ -349,7 +349,7 @@ def test_compare_same_distribution_is_not_significant(fx):
     """Two draws of one distribution (n = 10, 2 % spread). A correct test at α = 0.05
     calls about 5 % of such pairs significant by chance (the exact U test at n = 10 has
     size 4.3 %): checked over 2,000 seeded trials, so that a wrong variance, tie
-    handling or p-value (which give 8-15 %) fails. The first 100 trials are the issue's
+    handling or p-value (which give 8-15 %) fails. The first 100 trials are the literal
     check; at a true size of 4.3 % their count of "~" is 95.7 ± 2, printed here."""
     draw = lambda rng: ([rng.gauss(1000, 20) for _ in range(10)],
                         [rng.gauss(1000, 20) for _ in range(10)])

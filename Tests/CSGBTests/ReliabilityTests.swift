@@ -9,7 +9,7 @@ import Testing
 extension PerfProcessTests { @Suite struct StatInterruptTests {
     static var perfUsable: Bool { StatCommandTests.perfUsable }
 
-    /// The Ctrl-C: the terminal's SIGINT reaches the whole group while the
+    /// Ctrl-C at a terminal: its SIGINT reaches the whole group while the
     /// workload warms up. Before: perf counted almost nothing against the iterations
     /// and the verdict was a false FAIL (exit 3).
     @Test(.enabled(if: perfUsable, "needs root and perf"))

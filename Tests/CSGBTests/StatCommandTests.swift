@@ -135,7 +135,7 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
         }
     }
 
-    /// The cross-check: the child's per-thread counters and perf stat saw
+    /// A cross-check: the child's per-thread counters and perf stat saw
     /// the same window and agree within 5 %.
     @Test(.enabled(if: perfUsable, "needs root and perf"))
     func countersAgreeWithPerfStat() throws {
