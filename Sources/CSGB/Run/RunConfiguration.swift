@@ -81,6 +81,11 @@ extension RunConfiguration {
             }
         }
         if io == .uring {
+            // A ring is owned by the thread that submits to it: actors on a runtime's
+            // threads (Swift's global executor) have no such thread.
+            if !ownsItsThreads {
+                throw .usage("--io uring needs worker threads the run owns to carry its rings, and this run's actors run on threads it does not own (--executor global); use --executor dedicated")
+            }
             if let reason = ring.setupRefusal() { throw .usage(reason) }
             if ring.link == true, let reason = mode.traits.ringLinkRefusal(self) { throw .usage("--ring-link: \(reason)") }
         }
