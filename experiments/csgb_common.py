@@ -9,6 +9,8 @@ stop_latency.py, measure_overhead.py, explain_findings.py, compare.py) imports i
 without matplotlib.
 """
 import json
+import os
+import sys
 import math
 import re
 import shlex
@@ -356,6 +358,24 @@ def resolve_binary(path, repo=REPO):
 
 class CapabilitiesError(Exception):
     pass
+
+
+def summary_inputs(argv, doc, name, tool):
+    """What a summary script of one sweep folder starts from: (results.json as a dict,
+    the path of its new summary `name` in the folder), or an exit status when the
+    arguments are wrong (64 with `doc`) or the summary already exists (results are
+    never overwritten)."""
+    if len(argv) != 1:
+        print(doc, file=sys.stderr)
+        return 64
+    folder = argv[0]
+    with open(os.path.join(folder, "results.json")) as f:
+        results = json.load(f)
+    out_path = os.path.join(folder, name)
+    if os.path.exists(out_path):
+        print("%s: %s exists; results are never overwritten" % (tool, out_path), file=sys.stderr)
+        return 64
+    return results, out_path
 
 
 def csgb_info(csgb, timeout=30):

@@ -12,6 +12,8 @@ import json
 import os
 import sys
 
+from csgb_common import summary_inputs
+
 
 def knobs(case):
     flags = case.get("flags") or []
@@ -21,16 +23,11 @@ def knobs(case):
 
 
 def main(argv):
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 64
+    inputs = summary_inputs(argv, __doc__, "kernel-summary.md", "kernel_summary")
+    if isinstance(inputs, int):
+        return inputs
+    results, out_path = inputs
     folder = argv[0]
-    with open(os.path.join(folder, "results.json")) as f:
-        results = json.load(f)
-    out_path = os.path.join(folder, "kernel-summary.md")
-    if os.path.exists(out_path):
-        print("kernel_summary: %s exists; results are never overwritten" % out_path, file=sys.stderr)
-        return 64
     table = {}
     for case in results["cases"]:
         s = case["summary"]

@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from csgb_common import fmt, median
+from csgb_common import fmt, median, summary_inputs
 
 BEND = 1.5
 FIGURES = (("ns_per_iteration", "ns / iteration"),
@@ -107,16 +107,11 @@ def main(argv):
         # under Debian's, which python3-matplotlib installs into.
         if os.path.exists("/usr/bin/python3") and os.path.realpath(sys.executable) != os.path.realpath("/usr/bin/python3"):
             os.execv("/usr/bin/python3", ["/usr/bin/python3"] + sys.argv)
-    if len(argv) != 1:
-        print(__doc__, file=sys.stderr)
-        return 64
+    inputs = summary_inputs(argv, __doc__, "scale-summary.md", "scale_summary")
+    if isinstance(inputs, int):
+        return inputs
+    results, out_path = inputs
     folder = argv[0]
-    with open(os.path.join(folder, "results.json")) as f:
-        results = json.load(f)
-    out_path = os.path.join(folder, "scale-summary.md")
-    if os.path.exists(out_path):
-        print("scale_summary: %s exists; not rewritten" % out_path, file=sys.stderr)
-        return 64
     data = series(results)
     host = results.get("host", {})
     lines = ["# How each mode's cost grows with N", "",
