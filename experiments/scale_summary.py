@@ -150,7 +150,7 @@ def main(argv):
         lines.append("")
     lines += ["- " + n for n in notes]
     text = "\n".join(lines) + "\n"
-    with open(out_path, "w") as f:
+    with open(out_path, "x") as f:
         f.write(text)
     print(text)
     return 0
