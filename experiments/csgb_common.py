@@ -360,6 +360,18 @@ class CapabilitiesError(Exception):
     pass
 
 
+def signal_session(pid, sig, group):
+    """Sends `sig` to the session leader `pid` alone or to its whole process group
+    (as a terminal's Ctrl-C does); a process already gone is not an error."""
+    try:
+        if group:
+            os.killpg(pid, sig)
+        else:
+            os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
 def summary_inputs(argv, doc, name, tool):
     """What a summary script of one sweep folder starts from: (results.json as a dict,
     the path of its new summary `name` in the folder), or an exit status when the

@@ -25,6 +25,8 @@ import sys
 import tempfile
 import time
 
+from csgb_common import signal_session
+
 TMP = tempfile.mkdtemp(prefix="csgb-probe-")
 
 
@@ -58,13 +60,7 @@ def signalled(binary, args, delay, sig, group=True, timeout=60, env=None):
     p = subprocess.Popen([binary] + args, stdout=out, stderr=err, start_new_session=True, env=env)
     time.sleep(delay)
     sent = time.monotonic()
-    try:
-        if group:
-            os.killpg(p.pid, sig)
-        else:
-            os.kill(p.pid, sig)
-    except ProcessLookupError:
-        pass
+    signal_session(p.pid, sig, group)
     try:
         p.wait(timeout=timeout)
         rc = p.returncode

@@ -27,6 +27,8 @@ import subprocess
 import sys
 import time
 
+from csgb_common import signal_session
+
 COMMANDS = [
     ["socket", "1", "-d", "30"],
     ["socket", "1", "--mode", "green", "--cpus", "0", "-d", "30"],
@@ -74,13 +76,7 @@ def trial(binary, command, delay, sig, group, scratch):
     p = subprocess.Popen([binary] + args, stdout=out, stderr=err, start_new_session=True)
     time.sleep(max(0.0, delay - (time.monotonic() - started)))
     sent = time.monotonic()
-    try:
-        if group:
-            os.killpg(p.pid, sig)
-        else:
-            os.kill(p.pid, sig)
-    except ProcessLookupError:
-        pass
+    signal_session(p.pid, sig, group)
     lost = False
     try:
         p.wait(timeout=LOST_AFTER)

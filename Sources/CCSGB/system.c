@@ -92,9 +92,10 @@ static int stop_eventfd = -1;
 static atomic_int stop_armed;
 static atomic_int continued;
 
-static void on_stop_signal(int sig) {
-    int saved = errno;
-    atomic_store(&stop_signal, sig);
+// Sets the stop flag and wakes whoever waits for it: the coordinator's semaphore
+// and the eventfd stat and explain poll. Async-signal-safe (atomics, sem_post and
+// write only), so the signal handler and csgb_request_stop share it.
+static void raise_stop(void) {
     atomic_store(&stop_flag, 1);
     sem_post(&stop_sem);
     if (stop_eventfd >= 0) {
@@ -102,6 +103,12 @@ static void on_stop_signal(int sig) {
         ssize_t ignored = write(stop_eventfd, &one, sizeof(one));
         (void)ignored;
     }
+}
+
+static void on_stop_signal(int sig) {
+    int saved = errno;
+    atomic_store(&stop_signal, sig);
+    raise_stop();
     errno = saved;
 }
 
@@ -220,13 +227,7 @@ int csgb_wait_forwarding_stop(pid_t pid, int forward, int *status) {
 
 void csgb_request_stop(void) {
     ensure_sem();
-    atomic_store(&stop_flag, 1);
-    sem_post(&stop_sem);
-    if (stop_eventfd >= 0) {
-        uint64_t one = 1;
-        ssize_t ignored = write(stop_eventfd, &one, sizeof(one));
-        (void)ignored;
-    }
+    raise_stop();
 }
 
 int csgb_stop_requested(void) { return atomic_load_explicit(&stop_flag, memory_order_relaxed); }
