@@ -421,7 +421,8 @@ class Capabilities:
             self.transports = [str(t) for t in doc["transports"]]
             self.executors = [str(e) for e in doc.get("executors", [])]
             self._workloads = {str(w["name"]): {"modes": [str(m) for m in w["modes"]],
-                                                "transports": [str(t) for t in w.get("transports", [])]}
+                                                "transports": [str(t) for t in w.get("transports", [])],
+                                                "unit": str(w.get("unit") or "actor")}
                                for w in doc["workloads"]}
         except (KeyError, TypeError) as e:
             raise CapabilitiesError("csgb info: capabilities object lacks %s" % e)
@@ -436,6 +437,15 @@ class Capabilities:
     def transports_for(self, workload):
         """The transports `--transport` accepts for this workload; [] when it takes none."""
         return list(self._workloads[workload]["transports"])
+
+    def unit_of(self, workload):
+        """What one N counts for this workload ("pair", "actor"), from `csgb info`; an
+        older csgb that lists no unit counts actors."""
+        return self._workloads[workload]["unit"] if workload in self._workloads else "actor"
+
+    def actors_per_unit(self, workload):
+        # A pair is two actors that echo to each other; every other unit is one actor.
+        return 2 if self.unit_of(workload) == "pair" else 1
 
     def lacks(self, workload=None, mode=None, io=None, transport=None):
         """Why this build cannot run the case, from its `csgb info` (e.g. green mode on

@@ -494,6 +494,29 @@ def test_compare_plot(fx):
     assert p.returncode == 64 and "exists" in p.stderr and png.read_bytes() == before, p.stderr
 
 
+# ---------------------------------------------------------------- manifests
+
+def test_actors_follow_the_workload_unit(fx):
+    """What one N counts comes from `csgb info`'s unit, never from a workload's name:
+    a workload csgb adds later, counted in pairs, gets two actors per N."""
+    import copy
+    from csgb_common import capabilities_of
+    from sweep_manifest import actors, expand_manifest, prepare_cases
+    info = copy.deepcopy(RECORDED_INFO)
+    info["capabilities"]["workloads"].append(
+        {"name": "relay", "modes": ["thread"], "unit": "pair", "transports": []})
+    info["capabilities"]["workloads"].append(
+        {"name": "spin", "modes": ["thread"], "unit": "actor", "transports": []})
+    caps = capabilities_of(info)
+    man = {"defaults": {"duration": 0.1, "warmup": 0, "repeats": 1},
+           "matrix": [{"workloads": ["relay", "spin", "socket", "yield"], "modes": ["thread"],
+                       "n": [5]}]}
+    cases, _ = expand_manifest(man, caps)
+    prepare_cases(cases, fx.csgb, caps)
+    got = {c["workload"]: actors(c) for c in cases}
+    assert got == {"relay": 10, "spin": 5, "socket": 10, "yield": 5}, got
+
+
 # ---------------------------------------------------------------- runner
 
 def main(argv):

@@ -46,14 +46,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from csgb_common import CapabilitiesError, capabilities_of  # noqa: E402
 
 # The modes come from the sweep's `csgb info` (results.json), in csgb's order; each
-# gets the next colour and marker. plot_all() sets these three.
+# gets the next colour and marker; the N axis is labelled with what N counts there.
+# plot_all() sets these four.
 MODES = ()
 COLORS = {}
 MARKERS = {}
 PALETTE = ("#1f77b4", "#2ca02c", "#ff7f0e", "#d62728", "#9467bd", "#8c564b")
 MARKER_CYCLE = ("o", "s", "^", "D", "v", "P")
-N_LABEL = {"socket": "N (socket pairs; 2N actors)", "yield": "N (yielding actors)",
-           "futex": "N (futex pairs; 2N threads)"}
+CAPS = None
 COUNTER_METRICS = (("counters_ipc", "IPC (instructions per cycle)"),
                    ("counters_cache_misses_per_iteration", "cache misses per iteration"),
                    ("counters_dtlb_load_misses_per_iteration", "dTLB load misses per iteration"))
@@ -93,16 +93,27 @@ def _n_ticks(ax, cases):
 def _set_modes(doc):
     """csgb's modes from the sweep's `csgb info`; for a results.json written before
     csgb listed its capabilities, the modes of its cases in order of appearance."""
-    global MODES
+    global MODES, CAPS
     try:
-        MODES = tuple(capabilities_of(doc.get("csgb_info") or {}).modes)
+        CAPS = capabilities_of(doc.get("csgb_info") or {})
+        MODES = tuple(CAPS.modes)
     except CapabilitiesError:
+        CAPS = None
         MODES = tuple(dict.fromkeys(c["mode"] for c in doc["cases"] if not c.get("program")))
     COLORS.clear()
     MARKERS.clear()
     for i, m in enumerate(MODES):
         COLORS[m] = PALETTE[i % len(PALETTE)]
         MARKERS[m] = MARKER_CYCLE[i % len(MARKER_CYCLE)]
+
+
+def _n_label(workload):
+    """The N axis label: what one N counts for the workload, from the sweep's `csgb info`."""
+    if CAPS is None or workload not in CAPS.workloads:
+        return "N"
+    per = CAPS.actors_per_unit(workload)
+    unit = CAPS.unit_of(workload)
+    return "N (%s %ss; %s actors)" % (workload, unit, "N" if per == 1 else "%dN" % per)
 
 
 def _col(c):
@@ -189,7 +200,7 @@ def _line_ns(w, cases, out):
             ax.grid(True, which="major", alpha=0.4)
             ax.grid(True, which="minor", alpha=0.15)
             if i == len(pins) - 1:
-                ax.set_xlabel(N_LABEL.get(w, "N"))
+                ax.set_xlabel(_n_label(w))
             if j == 0:
                 ax.set_ylabel("ns per iteration (log)")
     for row in axes:
@@ -224,7 +235,7 @@ def _line_switches(w, cases, out):
             ax.grid(True, alpha=0.4)
             _n_ticks(ax, cases)
             if i == len(pins) - 1:
-                ax.set_xlabel(N_LABEL.get(w, "N"))
+                ax.set_xlabel(_n_label(w))
             if j == 0:
                 ax.set_ylabel("context switches per iteration")
     _finish(fig, axes, "csgb %s: context switches per iteration against N\n(whole process, "
@@ -271,7 +282,7 @@ def _line_counters(w, cases, out):
             ax.set_title("%s · %s" % (pin, _col_title(col)), fontsize=9)
             ax.set_ylabel(label, fontsize=9)
             if i == len(panels) - 1:
-                ax.set_xlabel(N_LABEL.get(w, "N"))
+                ax.set_xlabel(_n_label(w))
     handles = [plt.Line2D([], [], color=COLORS[m], marker=MARKERS[m], label=m) for m in MODES
                if any(c["mode"] == m for c in cases)]
     _finish(fig, axes, "csgb %s: hardware counters per iteration against N\n(perf, separate "

@@ -365,6 +365,7 @@ def prepare_cases(cases, csgb, caps):
     for c in cases:
         c["pinning_index"] = pin_order.index(c["pinning"])
         c["argv"] = case_argv(csgb, c)
+        c["actors_per_n"] = caps.actors_per_unit(c["workload"])
     cases.sort(key=lambda c: sort_key(c, caps))
     return cases
 
@@ -378,8 +379,8 @@ def sort_key(c, caps):
 
 
 def actors(c):
-    # Pair workloads (socket, futex) have 2N actors; a yield actor is alone.
-    return c["n"] if c["workload"] == "yield" else 2 * c["n"]
+    # prepare_cases() sets actors_per_n from the workload's unit in `csgb info`.
+    return c.get("actors_per_n", 1) * c["n"]
 
 
 def estimate_run_seconds(c):

@@ -29,10 +29,11 @@ RECORDED_INFO = {
         "io": ["direct", "uring"],
         "transports": ["unix", "pipe", "tcp"],
         "workloads": [
-            {"name": "socket", "modes": ["thread", "green", "async"],
+            {"name": "socket", "modes": ["thread", "green", "async"], "unit": "pair",
              "transports": ["unix", "pipe", "tcp"]},
-            {"name": "yield", "modes": ["thread", "green", "async"], "transports": []},
-            {"name": "futex", "modes": ["thread"], "transports": []},
+            {"name": "yield", "modes": ["thread", "green", "async"], "unit": "actor",
+             "transports": []},
+            {"name": "futex", "modes": ["thread"], "unit": "pair", "transports": []},
         ],
     },
 }
