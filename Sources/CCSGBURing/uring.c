@@ -8,6 +8,9 @@ struct csgb_ring {
     struct io_uring ring;
     int sqpoll;
     unsigned setup;
+    // What the kernel made: it rounds the entries asked for up to a power of two.
+    unsigned sq_entries;
+    unsigned cq_entries;
     unsigned pending;
     // The entry prepared last while it is not submitted, for csgb_ring_link_last.
     struct io_uring_sqe *last_sqe;
@@ -30,7 +33,8 @@ static void bump(uint64_t *counter, uint64_t by) {
     __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + by, __ATOMIC_RELAXED);
 }
 
-csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsigned setup, int *error) {
+csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsigned setup, const csgb_ring *poller_of,
+                            int *error) {
     csgb_ring *r = calloc(1, sizeof *r);
     if (!r) { *error = -ENOMEM; return NULL; }
     struct io_uring_params params = {0};
@@ -43,7 +47,11 @@ csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsign
     if (sqpoll) {
         params.flags |= IORING_SETUP_SQPOLL;
         params.sq_thread_idle = 1000;  // ms of idleness before the poller sleeps
-        if (sqpoll_cpu >= 0) {
+        if (poller_of) {
+            // The poller of that ring serves this one too (its CPU stays as set).
+            params.flags |= IORING_SETUP_ATTACH_WQ;
+            params.wq_fd = (unsigned)poller_of->ring.ring_fd;
+        } else if (sqpoll_cpu >= 0) {
             params.flags |= IORING_SETUP_SQ_AFF;
             params.sq_thread_cpu = (unsigned)sqpoll_cpu;
         }
@@ -52,8 +60,13 @@ csgb_ring *csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsign
     if (rc < 0) { free(r); *error = rc; return NULL; }
     r->sqpoll = sqpoll;
     r->setup = setup;
+    r->sq_entries = params.sq_entries;
+    r->cq_entries = params.cq_entries;
     return r;
 }
+
+unsigned csgb_ring_sq_entries(const csgb_ring *r) { return r->sq_entries; }
+unsigned csgb_ring_cq_entries(const csgb_ring *r) { return r->cq_entries; }
 
 int csgb_ring_adopt(csgb_ring *r) {
     if (r->setup & CSGB_RING_SINGLE_ISSUER) {

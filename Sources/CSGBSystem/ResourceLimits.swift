@@ -153,6 +153,56 @@ public enum ResourceLimits {
         return "this run needs about \(needed / 1024) KiB of address space (\(inUseBytes / 1024) KiB in use, \(threads) thread stacks of \(stackSize / 1024) KiB, \(allocatorReserve / 1024 / 1024) MiB for the allocator) but the address-space limit (ulimit -v, RLIMIT_AS) is \(limitBytes / 1024) KiB; raise it with `ulimit -v \(needed / 1024 * 2)` or `ulimit -v unlimited`, or lower N"
     }
 
+    /// Checks that work buffers of `total` bytes (`asked` says what was asked, as the
+    /// command line put it), each process mapping `perProcess` of them, can be had
+    /// and faulted in before the window: under the address-space limit, under the
+    /// commit limit of strict overcommit, and within the memory available now (every
+    /// page is touched, and a buffer paged to swap would be measured as paging).
+    public static func ensureWorkMemory(total: UInt64, perProcess: UInt64, asked: String) throws(LimitError) {
+        guard total > 0 else { return }
+        let need = "\(asked) needs \(bytesText(total)) of work buffers, all faulted in before the window"
+        var limit = rlimit()
+        getrlimit(RLIMIT_AS_VALUE, &limit)
+        if limit.rlim_cur != rlim_t.max {
+            let inUse = virtualSize()
+            if inUse + perProcess + UInt64(allocatorReserve) > UInt64(limit.rlim_cur) {
+                let wanted = (inUse + perProcess + UInt64(allocatorReserve)) / 1024 * 2
+                throw LimitError(description: "\(need), \(bytesText(perProcess)) of them in one process, but the address-space limit (ulimit -v, RLIMIT_AS) is \(bytesText(UInt64(limit.rlim_cur))) with \(bytesText(inUse)) in use; raise it with `ulimit -v \(wanted)` or `ulimit -v unlimited`, or lower --work-size or N")
+            }
+        }
+        let memory = memoryInfo()
+        if readSetting("vm/overcommit_memory") == 2, let commitLimit = memory["CommitLimit"], let committed = memory["Committed_AS"] {
+            let free = commitLimit > committed ? commitLimit - committed : 0
+            if total > free {
+                throw LimitError(description: "\(need) but vm.overcommit_memory is 2 (strict) and only \(bytesText(free)) can still be committed (CommitLimit \(bytesText(commitLimit)) less Committed_AS \(bytesText(committed)) in /proc/meminfo); lower --work-size or N, raise vm.overcommit_ratio, or set `sysctl -w vm.overcommit_memory=0`")
+            }
+        }
+        if let available = memory["MemAvailable"], total > available {
+            throw LimitError(description: "\(need) but this machine has \(bytesText(available)) available (MemAvailable in /proc/meminfo, of \(bytesText(memory["MemTotal"] ?? 0)) in all); lower --work-size or N to fit, or free memory")
+        }
+    }
+
+    /// /proc/meminfo's figures in bytes, by name ("MemAvailable").
+    static func memoryInfo() -> [String: UInt64] {
+        guard let text = try? ProcFile.read("/proc/meminfo") else { return [:] }
+        var figures: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, fields[0].hasSuffix(":"), let value = UInt64(fields[1]) else { continue }
+            figures[String(fields[0].dropLast())] = fields.count > 2 && fields[2] == "kB" ? value * 1024 : value
+        }
+        return figures
+    }
+
+    /// 64 GiB, 512 MiB, 12 KiB: the unit that keeps the figure readable.
+    static func bytesText(_ bytes: UInt64) -> String {
+        for (unit, shift) in [("GiB", 30), ("MiB", 20), ("KiB", 10)] where bytes >= UInt64(1) << UInt64(shift) {
+            let tenths = Int((Double(bytes) / Double(UInt64(1) << UInt64(shift)) * 10).rounded())
+            return tenths % 10 == 0 ? "\(tenths / 10) \(unit)" : "\(tenths / 10).\(tenths % 10) \(unit)"
+        }
+        return "\(bytes) bytes"
+    }
+
     /// The process's mapped address space now (VmSize).
     static func virtualSize() -> UInt64 {
         guard let status = try? ProcFile.read("/proc/self/status"),

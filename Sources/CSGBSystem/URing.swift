@@ -49,8 +49,14 @@ public struct RingSetup: OptionSet, Sendable, Hashable {
 /// reaped on that thread only, which `adopt()` makes the ring's own.
 public final class URing: @unchecked Sendable {
     private let ring: OpaquePointer
+    /// Submission queue entries as the kernel made them (a power of two).
     public let entries: Int
+    /// Completion queue entries as the kernel made them (twice `entries`).
+    public let completionEntries: Int
     public let sqpoll: Bool
+    /// With `sqpoll`: whether this ring started a poller thread of its own, rather
+    /// than sharing another ring's.
+    public let ownsPoller: Bool
     public let setup: RingSetup
 
     /// Why a ring could not be made, with how to fix it.
@@ -82,12 +88,20 @@ public final class URing: @unchecked Sendable {
 
     /// `pollerCPU`: with `sqpoll`, the CPU the kernel's poller thread is pinned to
     /// (nil: it inherits the creating thread's CPUs).
+    /// `sharingPollerOf`: with `sqpoll`, a ring of this process whose poller thread
+    /// serves this ring too (IORING_SETUP_ATTACH_WQ), instead of a poller of its own;
+    /// `pollerCPU` is then that ring's.
     /// `setup`: the options (`.singleIssuer` makes the ring disabled until its owner
     /// calls `adopt()`). A kernel that refuses an option with EINVAL is asked again
     /// without each one, so the error can name the one it lacks.
-    public init(entries: Int, sqpoll: Bool = false, pollerCPU: Int32? = nil, setup: RingSetup = []) throws(CreationError) {
+    public init(entries: Int, sqpoll: Bool = false, pollerCPU: Int32? = nil, sharingPollerOf other: URing? = nil,
+                setup: RingSetup = []) throws(CreationError) {
         var code: Int32 = 0
-        guard let ring = csgb_ring_create(UInt32(entries), sqpoll ? 1 : 0, pollerCPU ?? -1, setup.rawValue, &code) else {
+        let shared = sqpoll ? other : nil
+        let made = withExtendedLifetime(shared) {
+            csgb_ring_create(UInt32(entries), sqpoll ? 1 : 0, pollerCPU ?? -1, setup.rawValue, shared?.ring, &code)
+        }
+        guard let ring = made else {
             var error = CreationError(errno: Errno(-code), setup: setup)
             if Errno(-code) == .invalidArgument && !setup.isEmpty {
                 error.refused = URing.refusedOption(entries: entries, sqpoll: sqpoll, setup: setup)
@@ -95,8 +109,10 @@ public final class URing: @unchecked Sendable {
             throw error
         }
         self.ring = ring
-        self.entries = entries
+        self.entries = Int(csgb_ring_sq_entries(ring))
+        self.completionEntries = Int(csgb_ring_cq_entries(ring))
         self.sqpoll = sqpoll
+        self.ownsPoller = sqpoll && shared == nil
         self.setup = setup
     }
 
@@ -107,7 +123,7 @@ public final class URing: @unchecked Sendable {
         var code: Int32 = 0
         for (option, _, _, _) in RingSetup.catalogue where setup.contains(option) {
             let alone: RingSetup = option == .deferTaskrun ? [.singleIssuer, .deferTaskrun] : option
-            guard let ring = csgb_ring_create(UInt32(entries), sqpoll ? 1 : 0, -1, alone.rawValue, &code) else { return option }
+            guard let ring = csgb_ring_create(UInt32(entries), sqpoll ? 1 : 0, -1, alone.rawValue, nil, &code) else { return option }
             csgb_ring_destroy(ring)
         }
         return nil

@@ -1,4 +1,5 @@
 import CSGB
+import CSGBSystem
 
 /// Catches argument shapes the parser would misread before it sees them: a negative
 /// number looks like an option to swift-argument-parser ("Missing value for
@@ -19,7 +20,7 @@ enum ArgumentScreen {
         "--stride": "a byte count of at least 1 (suffixes K, M, G)",
         "--stack-size": "a byte count, a multiple of 4096 from 16K to 1G",
         "--repeat": "a count of runs from 1 to 100",
-        "--ring-entries": "a count of submission queue entries from 1 to 32768",
+        "--ring-entries": "a power of two of submission queue entries from 1 to 32768",
         "--ring-setup": "none or a list such as single-issuer,defer-taskrun",
     ]
 
@@ -73,7 +74,17 @@ enum ArgumentScreen {
             if let name, seconds.contains(name), !isDecimal(value) {
                 throw .usage("\(name) \(value): not a decimal number; \(name) takes \(accepts[name]!)")
             }
+            if name == "--cpus", CPUList(parsing: value) == nil {
+                throw .usage("--cpus \(value): not a CPU list; give CPU numbers and ascending ranges separated by commas (0, 0-3, 0,2) from this machine's CPUs \(machineCPUs)")
+            }
         }
+    }
+
+    /// The machine's online CPUs and those this process may use, for a message.
+    static var machineCPUs: String {
+        let online = (try? ProcFile.read("/sys/devices/system/cpu/online"))?.trimming(.blanks) ?? "unknown"
+        let allowed = (try? CPUList.allowed().description) ?? "unknown"
+        return online == allowed ? online : "\(online) (this process may use \(allowed))"
     }
 
     /// "-1", "-0.5", "-.5", "-1e3": what a user means as a negative number. No csgb

@@ -32,6 +32,7 @@ struct CSGBCommand: ParsableCommand {
         do {
             let arguments = ArgumentScreen.normalize(arguments)
             try ArgumentScreen.check(arguments)
+            try checkHelpTopic(arguments)
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch let error as CSGBError {
@@ -45,6 +46,30 @@ struct CSGBCommand: ParsableCommand {
             // One line: the option and what it accepts, not the whole usage.
             let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
             fail(message, code: code == .validationFailure ? 64 : code.rawValue)
+        }
+    }
+
+    /// `csgb help NAME` for a NAME that is no command would print the overview and
+    /// exit 0, as if the topic existed: a script asking for help on a misspelt
+    /// command would never learn it.
+    static func checkHelpTopic(_ arguments: [String]) throws(CSGBError) {
+        guard arguments.first == "help" else { return }
+        var subcommands: [any ParsableCommand.Type] = configuration.subcommands
+        var path = "csgb"
+        for name in arguments.dropFirst() where !name.hasPrefix("-") {
+            if subcommands.isEmpty { return }
+            var names: [String] = []
+            var found: (any ParsableCommand.Type)?
+            for subcommand in subcommands {
+                let known = subcommand._commandName
+                names.append(known)
+                if known == name || subcommand.configuration.aliases.contains(name) { found = subcommand }
+            }
+            guard let found else {
+                throw .usage("help \(name): \(path) has no command \(name); it has \(names.joined(separator: ", "))")
+            }
+            subcommands = found.configuration.subcommands
+            path += " " + name
         }
     }
 

@@ -80,7 +80,7 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "How reads and writes reach the kernel: direct (read(2)/write(2)) or uring (io_uring entries: one ring per actor thread in thread mode, one per worker in green and async modes, batched).")
     var io: IOChoice = .direct
 
-    @Option(name: .customLong("ring-entries"), help: "With --io uring: submission queue entries per ring (default: the actors the ring serves, rounded up to a power of two, at least 4).")
+    @Option(name: .customLong("ring-entries"), help: "With --io uring: submission queue entries per ring, a power of two (default: the actors the ring serves, rounded up to a power of two, at least 4).")
     var ringEntries: Int?
 
     @Flag(help: "With --io uring: a kernel thread polls each ring's submission queue (IORING_SETUP_SQPOLL); enters drop to about 0 but a CPU spins.")
@@ -157,7 +157,14 @@ struct WorkloadOptions: ParsableArguments {
             throw ValidationError("--ring-setup: unknown option '\(unknown.name)'; give none or a comma-separated list of \(RingSetup.catalogue.map(\.name).joined(separator: ", "))")
         }
         if let ringEntries, !(1...32_768).contains(ringEntries) {
-            throw ValidationError("--ring-entries must be between 1 and 32768, got \(ringEntries)")
+            throw ValidationError("--ring-entries must be a power of two from 1 to 32768, got \(ringEntries)")
+        }
+        if let ringEntries, ringEntries & (ringEntries - 1) != 0 {
+            // The kernel rounds a ring up to a power of two: a report saying 3
+            // entries of a ring that has 4 would be wrong.
+            var rounded = 1
+            while rounded < ringEntries { rounded <<= 1 }
+            throw ValidationError("--ring-entries \(ringEntries): the kernel makes rings of a power of two entries and would make \(rounded); give a power of two from 1 to 32768")
         }
         if let perfControl, PerfControl.paths(perfControl) == nil {
             throw ValidationError("--perf-control must be CTL-FIFO,ACK-FIFO, got \(perfControl)")

@@ -449,3 +449,90 @@ import Testing
         #expect(result.status == 0 || result.status == 130, "\(result.stderr)")
     }
 }
+
+/// Messages that say what is accepted and how to fix what stops the run.
+@Suite struct MessageTests {
+    /// `csgb help bogus` printed the overview and exited 0, as if the topic existed.
+    @Test(arguments: [["help", "bogus"], ["help", "sockets"]])
+    func helpOnACommandThatDoesNotExistIsBadUsage(arguments: [String]) throws {
+        let result = try CSGBProcess.run(arguments, timeout: 30)
+        #expect(result.status == 64, "\(result.status): \(result.stdout.prefix(200)) \(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains(arguments[1]) && result.stderr.contains("socket"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    @Test func helpOnACommandStillWorks() throws {
+        let result = try CSGBProcess.run(["help", "socket"], timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("--work-size"))
+    }
+
+    /// A CPU list csgb cannot read: the accepted form and this machine's CPUs, not
+    /// "The value '0-2000000000' is invalid".
+    @Test(arguments: ["0-2000000000", "3-1", "zero", "0,,1"])
+    func anUnreadableCPUListSaysWhatIsAccepted(list: String) throws {
+        let result = try CSGBProcess.run(["socket", "1", "--cpus", list, "-d", "0.2"], timeout: 30)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("0-3") && result.stderr.contains("this machine's CPUs"), "\(result.stderr)")
+        let online = try String(contentsOfFile: "/sys/devices/system/cpu/online", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(result.stderr.contains(online), "\(result.stderr)")
+        #expect(!result.stderr.contains("is invalid"), "\(result.stderr)")
+    }
+
+    /// Work buffers larger than the memory available: before, "mmap of … bytes: Cannot
+    /// allocate memory" with no size asked and no fix. Refused before anything
+    /// starts, exit 71, naming the size, the figure that stops it and the fix.
+    @Test func workBuffersBeyondTheAvailableMemoryAreRefusedWithTheFix() throws {
+        let result = try CSGBProcess.run(["socket", "1", "--work-size", "64G", "-d", "0.2"], timeout: 30)
+        #expect(result.status == 71, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("--work-size 64G for 2 actors needs 128 GiB"), "\(result.stderr)")
+        #expect(result.stderr.contains("MemAvailable") && result.stderr.contains("lower --work-size or N"), "\(result.stderr)")
+        #expect(!result.stderr.contains("mmap"), "\(result.stderr)")
+    }
+
+    /// Under `ulimit -v` the refusal names the address-space limit and how to raise it.
+    @Test func workBuffersBeyondTheAddressSpaceLimitNameIt() throws {
+        let result = try CSGBProcess.run(["socket", "1", "--work-size", "3G", "-d", "0.2"], timeout: 30,
+                                         shellPrefix: "ulimit -v 4000000 &&")
+        #expect(result.status == 71, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("RLIMIT_AS") && result.stderr.contains("ulimit -v"), "\(result.stderr)")
+        #expect(result.stderr.contains("6 GiB"), "\(result.stderr)")
+    }
+
+    /// The estimate itself: what fits, what does not, in readable units.
+    @Test func byteFiguresAreReadable() {
+        #expect(ResourceLimits.bytesText(64 << 30) == "64 GiB")
+        #expect(ResourceLimits.bytesText(3 << 29) == "1.5 GiB")
+        #expect(ResourceLimits.bytesText(4096) == "4 KiB")
+        #expect(throws: LimitError.self) { try ResourceLimits.ensureWorkMemory(total: 1 << 62, perProcess: 1 << 62, asked: "x") }
+        #expect(throws: Never.self) { try ResourceLimits.ensureWorkMemory(total: 1 << 20, perProcess: 1 << 20, asked: "x") }
+    }
+
+    /// The kernel rounds a ring up to a power of two: 3 entries asked were reported
+    /// as 3 while the ring had 4. A count that is not a power of two is refused.
+    @Test(arguments: [("3", "4"), ("5", "8"), ("1000", "1024")])
+    func ringEntriesThatAreNoPowerOfTwoAreRefused(entries: String, rounded: String) throws {
+        let result = try CSGBProcess.run(["socket", "1", "--io", "uring", "--ring-entries", entries, "-d", "0.2"], timeout: 30)
+        #expect(result.status == 64, "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("power of two") && result.stderr.contains("would make \(rounded)"), "\(result.stderr)")
+    }
+
+    /// The entries the report gives are the kernel's (io_uring_params.sq_entries).
+    @Test(.enabled(if: URing.probe() == nil, "needs io_uring"))
+    func theRingHasTheEntriesReported() throws {
+        for asked in [1, 4, 64] {
+            let ring = try URing(entries: asked)
+            #expect(ring.entries == asked)
+            #expect(ring.completionEntries == 2 * asked)
+        }
+        let result = try CSGBProcess.run(["socket", "1", "--io", "uring", "--ring-entries", "4", "-d", "0.2", "--format", "json"], timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(try CSGBProcess.json(result.stdout)["ring_entries"] as? Int == 4)
+    }
+}

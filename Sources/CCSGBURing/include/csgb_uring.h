@@ -38,11 +38,18 @@ enum {
     CSGB_RING_SEND = 3,
 };
 
-/// A ring of `entries` SQEs (a power of two is not required) with the CSGB_RING_*
-/// `setup` bits. `sqpoll`: a kernel thread polls the SQ, so submitting needs no
-/// io_uring_enter while it is awake; `sqpoll_cpu` >= 0 pins that thread to the CPU.
+/// A ring of `entries` SQEs (the kernel rounds them up to a power of two) with the
+/// CSGB_RING_* `setup` bits. `sqpoll`: a kernel thread polls the SQ, so submitting
+/// needs no io_uring_enter while it is awake; `sqpoll_cpu` >= 0 pins that thread to
+/// the CPU. `poller_of`, an SQPOLL ring of this process: no new poller thread, that
+/// ring's serves this one too (IORING_SETUP_ATTACH_WQ, Linux 5.11).
 /// Returns NULL and stores -errno in *error when the ring cannot be made.
-csgb_ring *_Nullable csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsigned setup, int *error);
+csgb_ring *_Nullable csgb_ring_create(unsigned entries, int sqpoll, int sqpoll_cpu, unsigned setup,
+                                      const csgb_ring *_Nullable poller_of, int *error);
+
+/// The submission and completion queue entries the kernel gave the ring.
+unsigned csgb_ring_sq_entries(const csgb_ring *ring);
+unsigned csgb_ring_cq_entries(const csgb_ring *ring);
 
 /// Called once by the thread that will submit and wait on the ring, before it
 /// does: enables a single-issuer ring for that thread and registers the ring's

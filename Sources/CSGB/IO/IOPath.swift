@@ -58,11 +58,15 @@ public struct RingSettings: Sendable {
     }
 
     /// A ring for `actors` actors, registered with the run; a ring the kernel refuses
-    /// becomes the run's error with its fix (exit 69).
+    /// becomes the run's error with its fix (exit 69). Under --sqpoll every ring of
+    /// the run after the first shares the first one's poller thread: a poller each
+    /// would mean as many kernel threads spinning as there are rings, which at a few
+    /// hundred starve the actors, the window's edges and the stop.
     func makeRing(forActors actors: Int, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) -> URing {
         let ring: URing
         do {
-            ring = try URing(entries: entries(forActors: actors), sqpoll: sqpoll, pollerCPU: pollerCPU, setup: effectiveSetup)
+            ring = try URing(entries: entries(forActors: actors), sqpoll: sqpoll, pollerCPU: pollerCPU,
+                             sharingPollerOf: sqpoll ? registry.pollerOwner : nil, setup: effectiveSetup)
         } catch {
             throw .unavailable(error.description)
         }
@@ -85,6 +89,9 @@ final class RingRegistry: @unchecked Sendable {
     private let rings = Mutex<[URing]>([])
 
     func add(_ ring: URing) { rings.withLock { $0.append(ring) } }
+
+    /// The first ring whose poller thread is its own, which later rings share.
+    var pollerOwner: URing? { rings.withLock { $0.first(where: \.ownsPoller) } }
 
     /// Counters summed over every ring so far.
     var totals: RingTotals {

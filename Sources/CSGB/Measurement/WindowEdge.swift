@@ -16,6 +16,9 @@ public struct WindowEdge: Sendable {
     /// CPU time of the kernel's SQ poller threads so far (`--sqpoll` only: listing
     /// every thread at an edge is not free).
     public let pollerNanoseconds: UInt64
+    /// The SQ poller threads of this process at this edge (`--sqpoll`; nil where
+    /// the rings live in other processes).
+    public var pollerThreads: Int? = nil
 
     static func take(_ context: RunContext) -> WindowEdge {
         let time = MonotonicClock.nanoseconds()
@@ -25,9 +28,11 @@ public struct WindowEdge: Sendable {
         let rings = context.rings.totals
         let sqpoll = context.configuration.pollsSubmissions
         let failed = (0..<slots.count).reduce(UInt64(0)) { $0 + slots.failed($1) }
+        let pollers = sqpoll ? ThreadCPUTime.sample(namePrefix: "iou-sqp") : (threads: 0, nanoseconds: 0)
         return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
                           usage: .now(),
                           rings: rings,
-                          pollerNanoseconds: sqpoll ? ThreadCPUTime.nanoseconds(namePrefix: "iou-sqp") : 0)
+                          pollerNanoseconds: pollers.nanoseconds,
+                          pollerThreads: sqpoll ? pollers.threads : nil)
     }
 }

@@ -40,6 +40,10 @@ protocol ModeTraits {
     /// Why this mode's rings cannot link a write to the peer's read (both must be on
     /// one ring), or nil when they can.
     static func ringLinkRefusal(_ configuration: RunConfiguration) -> String?
+    /// Why `--sqpoll` cannot be given to `actors` actors: more SQ poller threads,
+    /// each spinning a CPU, than the run has CPUs. Nil when the run's rings share
+    /// one poller.
+    static func pollerRefusal(actors: Int, _ configuration: RunConfiguration) -> String?
 }
 
 extension ModeTraits {
@@ -50,6 +54,8 @@ extension ModeTraits {
     static var actorsInThisProcess: Bool { true }
     /// Green threads and tasks: both ends of a pair share their worker's ring.
     static func ringLinkRefusal(_ configuration: RunConfiguration) -> String? { nil }
+    /// The rings of one process share the first ring's poller.
+    static func pollerRefusal(actors: Int, _ configuration: RunConfiguration) -> String? { nil }
 }
 
 /// The options whose meaning belongs to a mode: each mode says which it gives a

@@ -328,6 +328,14 @@ extension ProcessMode: ModeTraits {
         "--mode process gives each actor its own ring, and a link joins two entries of one ring"
     }
 
+    /// A poller is shared only within one process, so each actor process has its
+    /// own; more of them than CPUs spin against each other and the actors.
+    static func pollerRefusal(actors: Int, _ configuration: RunConfiguration) -> String? {
+        let cpus = configuration.placement.cpus?.cpus.count ?? (try? CPUList.allowed().cpus.count) ?? 1
+        guard actors > cpus else { return nil }
+        return "--sqpoll in --mode process gives each of the \(actors) actor processes an SQ poller thread of its own (rings share a poller only within a process), each spinning a CPU, and this run has \(cpus) CPU\(cpus == 1 ? "" : "s"); lower N to at most \(cpus) actors, or use --mode thread, green or async, whose rings share one poller"
+    }
+
     /// A process per actor and the actor host; each actor's ring lives in its own
     /// process, so the coordinator opens none.
     static func needs(actors: Int, _ configuration: RunConfiguration) -> RunNeeds {

@@ -26,7 +26,9 @@ extension RunReport {
                 + (ring.map { ", \($0.entries.map { "\($0) entries" } ?? "entries sized per ring")\($0.sqpoll ? ", sqpoll" : "")\($0.fixedFiles ? ", fixed files" : "")" } ?? "")
                 + (ringEntersPerIteration.map { ", \(Fmt.fixed($0, 4)) io_uring_enter/iteration" } ?? "")
                 + (entriesPerEnter.map { ", \(Fmt.fixed($0, 1)) entries/enter" } ?? "")
-                + (pollerSeconds.map { ", SQ pollers \(Fmt.fixed($0, 3)) s cpu" } ?? "")),
+                + (pollerSeconds.map { seconds in
+                    ", " + (pollerThreads.map { "\($0) SQ poller\($0 == 1 ? "" : "s")" } ?? "SQ pollers") + " \(Fmt.fixed(seconds, 3)) s cpu"
+                } ?? "")),
         ]
         if let ring {
             rows.append(("ring setup", ring.effectiveSetup.names

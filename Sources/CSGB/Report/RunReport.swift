@@ -23,6 +23,10 @@ public struct RunReport: Sendable {
     public var ringSubmitted: UInt64 { rings.submitted }
     /// `--sqpoll`: CPU seconds the kernel's SQ pollers used in the window.
     public var pollerSeconds: Double?
+    /// `--sqpoll`: the SQ poller threads the run had at the window's close, counted
+    /// in /proc/self/task (the run's rings share one); nil where they are not in
+    /// this process (process mode: one per actor process).
+    public var pollerThreads: Int? = nil
     public var executor: ExecutorChoice?
     public var n: Int
     public var actors: Int
@@ -101,6 +105,7 @@ public struct RunReport: Sendable {
             ("io_uring_enter_per_iteration", .number(ringEntersPerIteration)),
             ("sqes_per_enter", .number(entriesPerEnter)),
             ("sqpoll_cpu_seconds", .number(pollerSeconds)),
+            ("sqpoll_pollers", .integer(pollerThreads)),
             ("n", .integer(n)),
             ("actors", .integer(actors)),
             ("workers", .integer(workers)),

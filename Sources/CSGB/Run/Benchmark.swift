@@ -98,6 +98,7 @@ public enum Benchmark {
                 // One loopback connection per pair, each holding an ephemeral port.
                 try ResourceLimits.ensureEphemeralPorts(configuration.n)
             }
+            try configuration.checkWorkMemory()
             return try ResourceLimits.ensureOpenFiles(configuration.descriptorsNeeded)
         } catch {
             throw .limit(error.description)
@@ -228,6 +229,7 @@ public enum Benchmark {
             ringCancelled: last.rings.cancelled,
             pollerSeconds: configuration.pollsSubmissions
                 ? Double(last.pollerNanoseconds &- first.pollerNanoseconds) / 1e9 : nil,
+            pollerThreads: configuration.pollsSubmissions ? last.pollerThreads : nil,
             executor: configuration.reportedExecutor,
             n: configuration.n,
             actors: context.actors.count,

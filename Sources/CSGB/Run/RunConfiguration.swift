@@ -88,6 +88,7 @@ extension RunConfiguration {
             }
             if let reason = ring.setupRefusal() { throw .usage(reason) }
             if ring.link == true, let reason = mode.traits.ringLinkRefusal(self) { throw .usage("--ring-link: \(reason)") }
+            if ring.sqpoll, let reason = mode.traits.pollerRefusal(actors: workload.actors(n: n), self) { throw .usage(reason) }
         }
     }
 
@@ -138,9 +139,20 @@ extension RunConfiguration {
             if workload.transport == .tcp { try ResourceLimits.ensureEphemeralPorts(n) }
             try ResourceLimits.ensureOpenFiles(descriptorsNeeded)
             try ResourceLimits.check(needs)
+            try checkWorkMemory()
         } catch {
             throw .limit(error.description)
         }
+    }
+
+    /// The actors' work buffers against the memory the run may have (LimitError).
+    func checkWorkMemory() throws(LimitError) {
+        guard workSize > 0 else { return }
+        let page = AnonymousMapping.pageSize
+        let perActor = UInt64((workSize + page - 1) / page * page)
+        let actors = UInt64(workload.actors(n: n))
+        try ResourceLimits.ensureWorkMemory(total: perActor * actors, perProcess: actorsInThisProcess ? perActor * actors : perActor,
+                                            asked: "--work-size \(ByteSize(bytes: workSize)) for \(actors) actors")
     }
 
     /// The largest N up to `ceiling` whose preflight passes, and the refusal of the
