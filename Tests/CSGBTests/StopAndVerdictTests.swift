@@ -333,6 +333,19 @@ import Testing
         #expect(result.stderr.contains("standard output is closed"))
     }
 
+    /// A report explain cannot write to standard output (a full device): exit 74
+    /// naming the cause. Before: exit 0, the report silently lost.
+    @Test(.enabled(if: PerfProcessTests.StatCommandTests.perfUsable, "needs root and perf"))
+    func explainIntoAFullDeviceExits74() throws {
+        let out = temporary("full-device")
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let result = try CSGBProcess.run(["explain", "--seconds", "0.2", "--timeline-seconds", "0.1", "--out", out, "--", "socket", "1"],
+                                         timeout: 120, shellPrefix: "exec >/dev/full;")
+        #expect(result.status == 74, "\(result.stderr)")
+        #expect(result.stderr.contains("No space left on device"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+    }
+
     /// A reader that went away (`| true`, `| head -1`): exit 74 with a line, not a
     /// silent death by SIGPIPE (141).
     @Test func statIntoAClosedPipeExits74() throws {
