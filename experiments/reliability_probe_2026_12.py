@@ -51,7 +51,7 @@ def first_line(err, out=""):
     for text, label in ((err, ""), (out, "stdout: ")):
         for line in text.splitlines():
             if line.strip():
-                return label + line.strip()[:150]
+                return label + line.strip()[:300]
     return "(no output)"
 
 
@@ -108,7 +108,10 @@ def tries(binary, args, delays, sig, group=True, timeout=60):
         except Exception:
             if "stopped by duration" in out:
                 stopped_by = "duration"
-        key = f"{rc}" + (" lost" if rc == 0 and stopped_by == "duration" else "")
+        # A run that went on to its duration, or (csgb stat) was judged, after the
+        # signal: the signal was lost.
+        lost = rc == 0 and (stopped_by == "duration" or "verification: PASS" in out or "verification: FAIL" in out)
+        key = f"{rc}" + (" lost" if lost else "")
         entry = seen.setdefault(key, [0, first_line(err, out), 0.0])
         entry[0] += 1
         entry[2] = max(entry[2], took)
@@ -652,7 +655,7 @@ def main():
         "",
         "Each cell is the exit code (Python's -N for a death by signal N) and the first line of stderr (stdout when "
         "stderr was empty). Rows tried several times list each outcome with its count; \"0 lost\" is a run that went "
-        "on to its duration after the signal. Item 8 runs at N = 200 only: at N = 500 the before build did not "
+        "on to its duration (or, for csgb stat, to a verdict) after the signal. Long lines are cut at 300 characters. Item 8 runs at N = 200 only: at N = 500 the before build did not "
         "honour SIGTERM within 60 s and drove the load average into the thousands "
         "(`experiments/results/2026-12-01-sqpoll-pollers/` has N = 200 and 500 after). Item 10 has no test: the "
         "Swift runtime crashes below a stack limit of about 56 KiB, before csgb's code runs (docs/decisions.md).",
