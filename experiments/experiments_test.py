@@ -241,6 +241,41 @@ def test_run_once_statuses(fx):
         del os.environ["FAKE_CSGB_STOPPED_BY"], os.environ["FAKE_CSGB_LOG"]
 
 
+# ---------------------------------------------------------------- signal_stress's classes
+
+def stress_trial(**fields):
+    trial = {"trial": 1, "command": "socket 1 -d 30", "signal": "SIGTERM", "target": "csgb", "delay_s": 0.001,
+             "exec_to_signal_ms": 0.8, "caught_at_signal": True, "exit": 130, "seconds_to_exit": 0.01,
+             "lost": False, "left": [], "stopped_by": None, "stderr": ""}
+    trial.update(fields)
+    return trial
+
+
+def test_signal_stress_classes_deaths_before_the_handlers(fx):
+    import signal_stress
+    early = stress_trial(caught_at_signal=False, exit=-15)
+    assert signal_stress.before_handlers(early) and signal_stress.broken(early) == [], early
+    # The same death once the handler was seen installed is csgb's fault.
+    late = stress_trial(caught_at_signal=True, exit=-15)
+    assert not signal_stress.before_handlers(late) and signal_stress.broken(late) == ["exit -15"]
+    # Not caught yet but handled all the same (installed meanwhile): a pass.
+    handled = stress_trial(caught_at_signal=False, exit=130)
+    assert not signal_stress.before_handlers(handled) and signal_stress.broken(handled) == []
+    # Another signal's death is not this one's default action.
+    other = stress_trial(caught_at_signal=False, exit=-9)
+    assert not signal_stress.before_handlers(other) and signal_stress.broken(other) == ["exit -9"]
+    window = {"measured": False, "reason": "test"}
+    for r in (early, late, handled):
+        r["broken"] = signal_stress.broken(r)
+    text, status = signal_stress.summary_text([early, handled], window, [])
+    assert status == 2, text
+    assert "passed: 1; broken: 0; before the handlers (not passes, not csgb's fault): 1" in text, text
+    assert "signalled 0.80–0.80 ms after exec" in text, text
+    text, status = signal_stress.summary_text([early, late, handled], window, [])
+    assert status == 1 and "broken: 1" in text, text
+    assert signal_stress.summary_text([handled], window, [])[1] == 0
+
+
 # ---------------------------------------------------------------- --resume and --merge
 
 def test_resume_completes_without_rerunning(fx):

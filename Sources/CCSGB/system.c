@@ -183,19 +183,30 @@ static void die_of_unarmed_stop(void) {
     raise(sig);
 }
 
-// Before Swift's runtime and the argument parser run (10 to 15 ms of a cold start),
-// so that a Ctrl-C in that time is a stop rather than a death without a message.
+// As early as a program's own code can run: from the executable's preinit array,
+// which the dynamic loader calls once every object is loaded and relocated and
+// before any library's initializer (libstdc++, the Swift runtime, libnuma) or any
+// constructor, so that a Ctrl-C during start-up is a stop rather than a death
+// without a message. What comes before (exec, loading, relocation: about 2 to 5 ms
+// here, docs/decisions.md) no program can handle.
 // Only in the csgb program itself: a test runner linking this library keeps its
-// own Ctrl-C.
+// own Ctrl-C. argv[0], not program_invocation_short_name: libc sets that in its
+// own initializer, which has not run yet.
 // Not in the process mode's actor host either (`csgb __process-actors …`): it is
 // started with the stop signals blocked and ignores them, leaving the stop to the
 // coordinator; a handler there would turn its blocking calls into EINTR.
-__attribute__((constructor)) static void install_early(int argc, char **argv) {
-    const char *name = program_invocation_short_name;
-    if (name == NULL || strcmp(name, "csgb") != 0) return;
-    if (argc > 1 && argv != NULL && argv[1] != NULL && strcmp(argv[1], "__process-actors") == 0) return;
+static void install_early(int argc, char **argv, char **envp) {
+    (void)envp;
+    if (argc < 1 || argv == NULL || argv[0] == NULL) return;
+    const char *slash = strrchr(argv[0], '/');
+    const char *name = slash ? slash + 1 : argv[0];
+    if (strcmp(name, "csgb") != 0) return;
+    if (argc > 1 && argv[1] != NULL && strcmp(argv[1], "__process-actors") == 0) return;
     if (install_handlers() == 0) atexit(die_of_unarmed_stop);
 }
+
+__attribute__((used, section(".preinit_array")))
+static void (*const csgb_install_early)(int, char **, char **) = install_early;
 
 int csgb_continue_count(void) { return atomic_load(&continued); }
 
@@ -266,3 +277,75 @@ int csgb_sleep_until_stop(double seconds) {
     }
 }
 
+
+// The syscalls csgb stat counts, and the few a claim could name besides: each
+// entry only where this architecture has the call (arm64 has no epoll_wait).
+static const struct { const char *name; long number; } syscall_numbers[] = {
+#ifdef SYS_read
+    { "read", SYS_read },
+#endif
+#ifdef SYS_write
+    { "write", SYS_write },
+#endif
+#ifdef SYS_readv
+    { "readv", SYS_readv },
+#endif
+#ifdef SYS_writev
+    { "writev", SYS_writev },
+#endif
+#ifdef SYS_recvfrom
+    { "recvfrom", SYS_recvfrom },
+#endif
+#ifdef SYS_sendto
+    { "sendto", SYS_sendto },
+#endif
+#ifdef SYS_recvmsg
+    { "recvmsg", SYS_recvmsg },
+#endif
+#ifdef SYS_sendmsg
+    { "sendmsg", SYS_sendmsg },
+#endif
+#ifdef SYS_futex
+    { "futex", SYS_futex },
+#endif
+#ifdef SYS_epoll_wait
+    { "epoll_wait", SYS_epoll_wait },
+#endif
+#ifdef SYS_epoll_pwait
+    { "epoll_pwait", SYS_epoll_pwait },
+#endif
+#ifdef SYS_epoll_pwait2
+    { "epoll_pwait2", SYS_epoll_pwait2 },
+#endif
+#ifdef SYS_io_uring_enter
+    { "io_uring_enter", SYS_io_uring_enter },
+#endif
+#ifdef SYS_sched_yield
+    { "sched_yield", SYS_sched_yield },
+#endif
+#ifdef SYS_poll
+    { "poll", SYS_poll },
+#endif
+#ifdef SYS_ppoll
+    { "ppoll", SYS_ppoll },
+#endif
+#ifdef SYS_select
+    { "select", SYS_select },
+#endif
+#ifdef SYS_pselect6
+    { "pselect6", SYS_pselect6 },
+#endif
+#ifdef SYS_nanosleep
+    { "nanosleep", SYS_nanosleep },
+#endif
+#ifdef SYS_clock_nanosleep
+    { "clock_nanosleep", SYS_clock_nanosleep },
+#endif
+};
+
+long csgb_syscall_number(const char *name) {
+    for (size_t i = 0; i < sizeof(syscall_numbers) / sizeof(syscall_numbers[0]); i++) {
+        if (strcmp(syscall_numbers[i].name, name) == 0) return syscall_numbers[i].number;
+    }
+    return -1;
+}

@@ -8,7 +8,8 @@ import Foundation
 /// Environment of the fake: `FAKE_PERF_CSV` (a file copied to `-o`),
 /// `FAKE_PERF_STARTED` (a file touched when it starts), `FAKE_PERF_SWALLOW_INT`
 /// (catch the first SIGINT, touch this file, then exec the workload, as perf's
-/// forked child does when the stop lands before its exec).
+/// forked child does when the stop lands before its exec), `FAKE_PERF_ARGS` (a file
+/// its arguments are appended to, one a line).
 final class FakePerf {
     let directory: URL
 
@@ -18,6 +19,7 @@ final class FakePerf {
         let script = """
             #!/bin/bash
             [ -n "$FAKE_PERF_STARTED" ] && touch "$FAKE_PERF_STARTED"
+            [ -n "$FAKE_PERF_ARGS" ] && printf '%s\n' "$@" >> "$FAKE_PERF_ARGS"
             out=""
             while (($#)); do case "$1" in -o) out=$2; shift 2;; --) shift; break;; *) shift;; esac; done
             child=()

@@ -76,7 +76,7 @@ public enum ExplainSession {
             let workload = request.workloadArguments + ["--mode", mode]
             // The attribution run.
             let data = perf.file("perf-\(mode).data")
-            let recorded = try perf.measure(["record", "-q", "-e", event, "-F", String(request.frequency), "-g", "-o", data],
+            let recorded = try perf.measure(["record", "-q"] + PerfRunner.recordOptions + ["-e", event, "-F", String(request.frequency), "-g", "-o", data],
                                             workload: workload, duration: request.seconds)
             try checkStop(recorded, "the \(mode) mode's recorded run")
             if recorded.status != 0 {

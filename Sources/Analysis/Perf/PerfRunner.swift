@@ -9,6 +9,15 @@ public final class PerfRunner {
     /// The line for a machine without perf.
     public static let perfMissing = "perf not found: install it with `apt-get install linux-perf` (Ubuntu: linux-tools-$(uname -r)), or put perf on PATH"
 
+    /// For every `perf record`, so that it exits soon after its workload. No
+    /// build-id pass: it reads the whole recording again to find the binaries
+    /// sampled and copies them into ~/.debug; perf script runs right after, on
+    /// binaries still in place, and finds them by their paths in the recording's
+    /// mmap events. No BPF events: their side-band thread polls with a 1 s timeout
+    /// and perf joins it at exit, which held a stopped `csgb explain` up to 1.1 s;
+    /// csgb's profiles have no BPF programs to name.
+    static let recordOptions = ["--no-buildid", "--no-buildid-cache", "--no-bpf-event"]
+
     public let perfPath: String
     /// The csgb binary perf runs (this one, so perf runs what the user ran).
     public let executable: String

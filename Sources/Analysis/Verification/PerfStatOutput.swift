@@ -151,14 +151,44 @@ public struct PerfStatOutput: Equatable, Sendable {
     }
 
     public var multiplexed: Bool { records.contains { $0.multiplexed } }
+
+    /// The same records, the `raw_syscalls:sys_enter` ones renamed, in perf's order,
+    /// to the events they were asked for (`StatEvents.perfArguments`). A count of
+    /// them other than the one asked for cannot be matched to the syscalls: an
+    /// error. None at all is a perf that printed none of those rows, read as any
+    /// missing row is (its figures not measured).
+    public func naming(rawRecords names: [String]) throws(PerfOutputError) -> PerfStatOutput {
+        let raw = records.indices.filter { records[$0].event == StatEvents.rawSyscallEntry }
+        if raw.isEmpty { return self }
+        guard raw.count == names.count else {
+            throw PerfOutputError(reason: "perf printed \(raw.count) \(StatEvents.rawSyscallEntry) records where \(names.count) were asked for (one per traced syscall)")
+        }
+        var renamed = self
+        for (index, name) in zip(raw, names) { renamed.records[index].event = name }
+        return renamed
+    }
 }
 
 /// A line of `perf stat -x,` output that cannot be perf's.
 public struct PerfOutputError: Error, Equatable, Sendable, CustomStringConvertible {
     public let line: Int
     public let text: String
+    /// Set when the file as a whole, not one line, cannot be perf's.
+    public var reason: String?
+
+    public init(line: Int, text: String) {
+        self.line = line
+        self.text = text
+    }
+
+    public init(reason: String) {
+        line = 0
+        text = ""
+        self.reason = reason
+    }
 
     public var description: String {
+        if let reason { return reason }
         let shown = text.count > 120 ? String(text.prefix(120)) + "…" : text
         return "line \(line) is not a perf stat record (value,unit,event,… with a decimal count): \"\(shown)\""
     }

@@ -41,6 +41,43 @@ public enum StatEvents {
         return (events, absent)
     }
 
+    /// The tracepoint every syscall's entry passes, with the syscall's number in `id`.
+    public static let rawSyscallEntry = "raw_syscalls:sys_enter"
+
+    /// The `-e` (and `--filter`) arguments for perf stat, and the names perf's
+    /// `raw_syscalls:sys_enter` records stand for, in its order.
+    public struct PerfArguments: Equatable, Sendable {
+        public var arguments: [String]
+        public var rawRecordNames: [String]
+    }
+
+    /// Each `syscalls:sys_enter_NAME` is counted as `raw_syscalls:sys_enter` filtered
+    /// on NAME's number: the same entries. Why: when the last perf event of a
+    /// tracepoint closes, the kernel waits for a grace period (about 40 ms here; the
+    /// syscall tracepoints are faultable, so it is an RCU tasks-trace one) before it
+    /// returns, and perf closes its events one by one after the workload has exited.
+    /// Seven syscall tracepoints held a stopped `csgb stat` 0.3 s after its workload
+    /// was gone; seven events on one tracepoint wait once. perf prints every event
+    /// in the order it was given, so the n-th `raw_syscalls:sys_enter` record is the
+    /// n-th of `rawRecordNames`. A syscall without a known number keeps its own
+    /// tracepoint.
+    public static func perfArguments(_ events: [String], number: (String) -> Int? = SyscallNumbers.of,
+                                     rawAvailable: Bool = tracepointExists(rawSyscallEntry) != false) -> PerfArguments {
+        var arguments: [String] = []
+        var names: [String] = []
+        let prefix = "syscalls:sys_enter_"
+        for event in events {
+            if rawAvailable, event.hasPrefix(prefix), let id = number(String(event.dropFirst(prefix.count))) {
+                arguments += ["-e", rawSyscallEntry, "--filter", "id == \(id)"]
+                names.append(event)
+            } else {
+                arguments += ["-e", event]
+                if event == rawSyscallEntry { names.append(event) }
+            }
+        }
+        return PerfArguments(arguments: arguments, rawRecordNames: names)
+    }
+
     /// Splits `--events a,b:u,{c,d}` on the commas perf itself splits on, keeping
     /// groups (`{…}`) and PMU terms (`cpu/…,…/`) whole.
     public static func split(_ list: String) -> [String] {

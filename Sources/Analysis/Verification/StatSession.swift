@@ -38,6 +38,7 @@ public enum StatSession {
     public static func run(_ request: StatRequest) throws(CSGBError) -> StatReport {
         let (events, absent) = StatEvents.resolve(user: request.events, syscalls: request.syscalls)
         let perf = try PerfRunner(perfPath: request.perfPath, executable: request.executable)
+        let perfEvents = StatEvents.perfArguments(events)
 
         var runs: [StatFigures] = []
         var last: (output: PerfStatOutput, report: JSON)?
@@ -49,7 +50,7 @@ public enum StatSession {
                 interruption = StatInterruption(signal: StopSignal.received ?? "a stop request", run: run, requested: requested, cutShort: false)
                 break
             }
-            let outcome = try perf.measure(["stat", "-x,", "-o", perf.file("stat.csv"), "-e", events.joined(separator: ",")],
+            let outcome = try perf.measure(["stat", "-x,", "-o", perf.file("stat.csv")] + perfEvents.arguments,
                                            workload: request.workloadArguments)
             let report = try? JSON(parsing: outcome.stdout)
             // A window cut short (a stop during the warm-up, or before its duration)
@@ -65,7 +66,7 @@ public enum StatSession {
             }
             let output: PerfStatOutput
             do {
-                output = try PerfStatOutput(parsing: perf.read("stat.csv"))
+                output = try PerfStatOutput(parsing: perf.read("stat.csv")).naming(rawRecords: perfEvents.rawRecordNames)
             } catch {
                 throw .unavailable("csgb stat: \(perf.perfPath) wrote output that is not perf stat's: \(error.description)")
             }
@@ -119,7 +120,7 @@ public enum StatSession {
     /// control) and folds the stacks.
     static func recordSwitches(_ request: StatRequest, seconds: Double, perf: PerfRunner) throws(CSGBError) -> SwitchStacks {
         let data = perf.file("switches.data")
-        let recorded = try perf.measure(["record", "-q", "-e", "sched:sched_switch", "-g", "--kernel-callchains", "-o", data],
+        let recorded = try perf.measure(["record", "-q"] + PerfRunner.recordOptions + ["-e", "sched:sched_switch", "-g", "--kernel-callchains", "-o", data],
                                         workload: request.workloadArguments, duration: seconds)
         if recorded.stopped { throw .interrupted("stopped by \(StopSignal.received ?? "a stop request")") }
         if recorded.status != 0 {

@@ -75,4 +75,8 @@ int csgb_sleep_until_stop(double seconds);
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t csgb_monotonic_ns(void);
 
+/// This architecture's number of the syscall `name` (as in `syscalls:sys_enter_NAME`),
+/// or -1 when it has none or csgb does not know it.
+long csgb_syscall_number(const char *name);
+
 #endif
