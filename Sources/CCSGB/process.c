@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -78,6 +79,63 @@ pid_t csgb_wait_child(pid_t pid, int no_hang, int *exit_code, int *signal) {
         else { *exit_code = WEXITSTATUS(status); *signal = 0; }
     }
     return rc;
+}
+
+int csgb_descriptor_socket_pair(int fds[2]) {
+    return socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, fds);
+}
+
+enum { descriptor_batch = 8 };
+
+int csgb_send_descriptors(int socket, uint32_t tag, const int *fds, int count) {
+    if (count < 0 || count > descriptor_batch) { errno = EINVAL; return -1; }
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * descriptor_batch)]; } control;
+    memset(&control, 0, sizeof control);
+    struct iovec payload = { .iov_base = &tag, .iov_len = sizeof tag };
+    struct msghdr message = { .msg_iov = &payload, .msg_iovlen = 1 };
+    if (count > 0) {
+        message.msg_control = control.space;
+        message.msg_controllen = CMSG_SPACE(sizeof(int) * (size_t)count);
+        struct cmsghdr *header = CMSG_FIRSTHDR(&message);
+        header->cmsg_level = SOL_SOCKET;
+        header->cmsg_type = SCM_RIGHTS;
+        header->cmsg_len = CMSG_LEN(sizeof(int) * (size_t)count);
+        memcpy(CMSG_DATA(header), fds, sizeof(int) * (size_t)count);
+    }
+    ssize_t rc;
+    do {
+        rc = sendmsg(socket, &message, MSG_NOSIGNAL);
+    } while (rc < 0 && errno == EINTR);
+    return rc < 0 ? -1 : 0;
+}
+
+int csgb_receive_descriptors(int socket, uint32_t *tag, int *fds, int capacity) {
+    union { struct cmsghdr header; char space[CMSG_SPACE(sizeof(int) * descriptor_batch)]; } control;
+    struct iovec payload = { .iov_base = tag, .iov_len = sizeof *tag };
+    struct msghdr message = { .msg_iov = &payload, .msg_iovlen = 1,
+                              .msg_control = control.space, .msg_controllen = sizeof control.space };
+    ssize_t rc;
+    do {
+        rc = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+    } while (rc < 0 && errno == EINTR);
+    if (rc < 0) return -1;
+    if (rc == 0) return -2;
+    int count = 0;
+    for (struct cmsghdr *header = CMSG_FIRSTHDR(&message); header; header = CMSG_NXTHDR(&message, header)) {
+        if (header->cmsg_level != SOL_SOCKET || header->cmsg_type != SCM_RIGHTS) continue;
+        int arrived = (int)((header->cmsg_len - CMSG_LEN(0)) / sizeof(int));
+        const int *received = (const int *)CMSG_DATA(header);
+        for (int i = 0; i < arrived; i++) {
+            if (count < capacity) fds[count++] = received[i];
+            else close(received[i]);
+        }
+    }
+    if ((size_t)rc != sizeof *tag || (message.msg_flags & (MSG_TRUNC | MSG_CTRUNC))) {
+        for (int i = 0; i < count; i++) close(fds[i]);
+        errno = EBADMSG;
+        return -1;
+    }
+    return count;
 }
 
 int csgb_send_signal(pid_t pid, int signal) { return kill(pid, signal); }

@@ -276,13 +276,24 @@ extension WorkloadCommand {
         return (n, found.stoppedBy)
     }
 
+    /// A fault for the test of `max`: `CSGB_INJECT_TASKS_AFTER_MAX=K` starts K idle
+    /// threads once N is chosen, as other programs' tasks may start on a busy machine.
+    static func injectTasksAfterLargest() {
+        guard let text = SystemIdentity.environmentVariable("CSGB_INJECT_TASKS_AFTER_MAX"), let count = Int(text) else { return }
+        for _ in 0..<max(count, 0) { _ = try? OSThread(name: "csgb-injected") { while true { pause() } } }
+    }
+
     func run() throws {
         if options.largestN {
             let (n, next) = try largest()
             try StandardOutput.write("\(n)\n" + (next.map { "N = \(n + 1): \($0)\n" } ?? "N = \(n) is csgb's own ceiling\n"))
             return
         }
-        let configuration = options.configuration(workload: workload, n: try resolvedN())
+        var configuration = options.configuration(workload: workload, n: try resolvedN())
+        if case .largest = count {
+            configuration.needsCheckedByLargest = true
+            Self.injectTasksAfterLargest()
+        }
         try configuration.validatePlan()
         try CSGBRun.prepareProcess()
         try StandardOutput.ensureOpen()

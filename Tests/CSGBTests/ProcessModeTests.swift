@@ -126,6 +126,42 @@ enum ProcessModeChildren {
         #expect(ProcessModeChildren.noneLeft().isEmpty)
     }
 
+    /// Memory per actor counts the actors' own processes: at the gate it is at least
+    /// what those processes hold privately (their dirty pages no other process
+    /// shares), read from /proc while they wait there.
+    @Test func memoryPerActorCountsTheActorProcesses() throws {
+        final class PrivateMemory: WindowObserver {
+            var bytes = 0
+            var processes = 0
+            func windowWillPrepare(threads: [Int32]) throws {
+                for pid in threads {
+                    let rollup = try String(contentsOfFile: "/proc/\(pid)/smaps_rollup", encoding: .utf8)
+                    let line = try #require(rollup.split(separator: "\n").first { $0.hasPrefix("Private_Dirty:") })
+                    bytes += try #require(Int(line.split(separator: " ")[1])) * 1024
+                    processes += 1
+                }
+            }
+            func windowWillOpen(threads: [Int32]) throws {}
+            func windowDidClose() {}
+        }
+        // 100 actor processes: their private pages far outweigh what the
+        // coordinator's own resident set grows by.
+        var configuration = RunConfiguration(workload: SocketEcho(), n: 50)
+        configuration.mode = .process
+        configuration.duration = 0.1
+        configuration.warmup = 0
+        let probe = PrivateMemory()
+        let report = try Benchmark.run(configuration, observers: [probe])
+        let setup = try #require(report.setup)
+        let perActor = try #require(setup.memoryPerActorBytes)
+        #expect(probe.processes == 100)
+        #expect(probe.bytes > 0)
+        #expect(perActor * Double(setup.actors) >= Double(probe.bytes),
+                "memory per actor \(perActor) B × \(setup.actors) actors against \(probe.bytes) B the actor processes hold privately")
+        #expect(try #require(setup.actorProcessBytes) >= probe.bytes)
+        #expect(ProcessModeChildren.noneLeft().isEmpty)
+    }
+
     /// The actor host forks only while it has one thread; the guard is shown to
     /// fire by starting a thread in it first.
     @Test func hostWithAThreadRefusesToFork() throws {
@@ -179,6 +215,40 @@ enum ProcessModeChildren {
                 "\(stoppedBy)")
         #expect((report["failed_transfers"] as? Int ?? 0) >= 1)
         #expect(result.seconds < 5)
+        #expect(ProcessModeChildren.noneLeft().isEmpty)
+    }
+
+    /// A stop signal while the host is still forking thousands of actors ends the
+    /// forking there: csgb exits 130 without a report and leaves no process. The
+    /// signal goes once a hundred actors exist, so it lands in the forking whatever
+    /// the machine's speed (12,000 actors take seconds to fork).
+    @Test(arguments: [SIGINT, SIGTERM, SIGQUIT, SIGHUP])
+    func signalDuringTheForkingStopsIt(signal: Int32) throws {
+        let pairs = 6_000
+        let csgb = try GroupProcess(["socket", "\(pairs)", "--mode", "process", "--cpus", "0", "--duration", "1"])
+        var atSignal = ProcessModeChildren.alive().count
+        let deadline = Date().addingTimeInterval(120)
+        while atSignal < 100 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.005)
+            atSignal = ProcessModeChildren.alive().count
+        }
+        csgb.signalLeader(signal)
+        // The most processes alive after the signal: the forking must not go on.
+        var most = atSignal
+        var alive = atSignal
+        while alive > 0 && Date() < deadline {
+            alive = ProcessModeChildren.alive().count
+            most = max(most, alive)
+        }
+        let result = try csgb.wait(timeout: 30)
+        #expect(atSignal >= 100 && atSignal < 2 * pairs, "signalled with \(atSignal) processes")
+        #expect(result.status == 130, "\(result.stderr)")
+        #expect(result.stderr.contains("stopped by \(Self.names[signal]!) before the run started"), "\(result.stderr)")
+        #expect(result.stderr.contains("processes"), "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+        #expect(most < atSignal + 200, "the host went on forking after the stop: \(atSignal) processes at the signal, \(most) later")
+        // Catches a stop that waits for the forking to finish, not a latency target.
+        #expect(result.seconds < 10)
         #expect(ProcessModeChildren.noneLeft().isEmpty)
     }
 

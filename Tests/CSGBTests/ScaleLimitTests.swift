@@ -17,10 +17,10 @@ import Testing
         return root.path
     }
 
-    func run(_ arguments: [String], sysctl: [String: String]) throws -> CSGBProcess.Result {
+    func run(_ arguments: [String], sysctl: [String: String], environment: String = "") throws -> CSGBProcess.Result {
         let root = try fakeSysctl(sysctl)
         defer { try? FileManager.default.removeItem(atPath: root) }
-        return try CSGBProcess.run(arguments, timeout: 60, shellPrefix: "CSGB_SYSCTL_ROOT='\(root)'")
+        return try CSGBProcess.run(arguments, timeout: 60, shellPrefix: "\(environment) CSGB_SYSCTL_ROOT='\(root)'")
     }
 
     /// Whether this process may raise hard limits (CAP_SYS_RESOURCE, bit 24 of CapEff).
@@ -69,6 +69,22 @@ import Testing
         #expect(refused.stderr.contains("\(name) is \(limit)") && refused.stderr.contains("sysctl -w \(name)="), "\(refused.stderr)")
         let fits = try run(["yield", "20", "--mode", "thread", "-d", "0.1", "--warmup", "0"], sysctl: [file: "\(limit)"])
         #expect(fits.status == 0, "\(fits.stderr)")
+    }
+
+    /// `max` chooses N by the task limits; tasks that start after that (here 64
+    /// threads csgb itself starts, as a busy machine's programs would) must not make
+    /// the run refuse the N it was given.
+    @Test func maxDoesNotRefuseItself() throws {
+        let tasks = try #require(Self.systemTasks())
+        let limit = tasks + 700
+        let result = try run(["yield", "max", "--mode", "thread", "-d", "0.1", "--warmup", "0", "--format", "json"],
+                             sysctl: ["kernel/pid_max": "\(limit)"], environment: "CSGB_INJECT_TASKS_AFTER_MAX=64")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let n = try #require(report["n"] as? Int)
+        // pid_max less the machine's tasks and the 256 kept free: a few hundred.
+        #expect(n > 100 && n < 700, "N = \(n)")
+        #expect(report["os_threads"] as? Int == n)
     }
 
     @Test func portRangeStopsTCP() throws {

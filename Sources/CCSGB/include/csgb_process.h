@@ -34,6 +34,18 @@ pid_t csgb_fork_with_death_signal(int death_signal);
 /// ended it; `*signal` is that signal or 0.
 pid_t csgb_wait_child(pid_t pid, int no_hang, int *exit_code, int *signal);
 
+/// socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC): a channel that carries
+/// descriptors (SCM_RIGHTS) one message at a time. Returns 0 or -1.
+int csgb_descriptor_socket_pair(int fds[2]);
+
+/// sendmsg of a 4-byte `tag` with the `count` descriptors of `fds` (at most 8)
+/// attached, retried on EINTR. Returns 0 or -1 (EPIPE once the peer is gone).
+int csgb_send_descriptors(int socket, uint32_t tag, const int *fds, int count);
+
+/// recvmsg of one such message (MSG_CMSG_CLOEXEC); the descriptors go to `fds`
+/// (room for `capacity`). Returns how many arrived, -2 at end of stream, or -1.
+int csgb_receive_descriptors(int socket, uint32_t *tag, int *fds, int capacity);
+
 /// kill(pid, signal).
 int csgb_send_signal(pid_t pid, int signal);
 

@@ -31,7 +31,7 @@ final class AsyncMode: ModeRunner {
     var startedThreads: Int { dedicated ? executors.count : tasksStarted.load(ordering: .acquiring) }
 
     func prepare(_ context: RunContext) throws {
-        try ResourceLimits.check(Self.needs(actors: context.actors.count, configuration))
+        try configuration.checkNeeds(Self.needs(actors: context.actors.count, configuration))
         notifies = context.actors.map { _ in AsyncNotify() }
         if configuration.io == .uring {
             guard dedicated else {

@@ -24,7 +24,7 @@ final class GreenMode: ModeRunner {
         #if !arch(x86_64)
         throw CSGBError.usage("--mode green: the context switch exists for x86_64 only")
         #endif
-        try ResourceLimits.check(Self.needs(actors: context.actors.count, configuration))
+        try configuration.checkNeeds(Self.needs(actors: context.actors.count, configuration))
         if configuration.io == .uring { rings = try WorkerRing.forWorkers(context) }
     }
 

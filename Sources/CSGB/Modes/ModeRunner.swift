@@ -1,3 +1,4 @@
+import CSGBSystem
 /// How a mode runs the actors of a plan. The coordinator owns the window, the stop
 /// and the report; a mode only starts OS threads, unblocks them on stop and joins.
 protocol ModeRunner: AnyObject {
@@ -25,6 +26,10 @@ protocol ModeRunner: AnyObject {
     func finishedThreads(_ context: RunContext) -> Int
     /// Why the run ended, when neither the duration nor a signal ended it.
     func stopCause(_ context: RunContext) -> String?
+    /// Memory the actors hold outside this process at the gate (their own
+    /// processes), nil when every actor lives in this one; throws when it could not
+    /// be read.
+    func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int?
 }
 
 // Actors in this process share the coordinator's memory: the gate, the counters
@@ -37,6 +42,7 @@ extension ModeRunner {
     func takeEdge(_ context: RunContext) -> WindowEdge { WindowEdge.take(context) }
     func finishedThreads(_ context: RunContext) -> Int { context.finishedThreads }
     func stopCause(_ context: RunContext) -> String? { nil }
+    func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int? { nil }
 }
 
 extension Mode {

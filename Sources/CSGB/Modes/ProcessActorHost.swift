@@ -9,12 +9,13 @@ import CSGBSystem
 /// code, Swift's runtime included. It then waits for its children and records how
 /// each one ended in the shared region, telling the coordinator through a pipe.
 public enum ProcessActorHost {
-    /// The hidden command: `csgb __process-actors REGION-FD NOTIFY-FD`.
+    /// The hidden command: `csgb __process-actors REGION-FD NOTIFY-FD FEED-FD`.
     public static let command = "__process-actors"
 
     /// Runs the host and exits; never returns.
     public static func main(_ arguments: [String]) -> Never {
-        guard arguments.count == 3, let regionFD = Int32(arguments[1]), let notifyFD = Int32(arguments[2]) else {
+        guard arguments.count == 4, let regionFD = Int32(arguments[1]), let notifyFD = Int32(arguments[2]),
+              let feedFD = Int32(arguments[3]) else {
             writeError("csgb: \(command) is csgb's own actor host for --mode process, not a command to run\n")
             _exit(64)
         }
@@ -25,6 +26,7 @@ public enum ProcessActorHost {
             _exit(71)
         }
         let notify = FileDescriptor(rawValue: notifyFD)
+        let feed = DescriptorChannel(FileDescriptor(rawValue: feedFD))
         guard let memory = try? SharedMemory(mapping: FileDescriptor(rawValue: regionFD)),
               let region = ProcessRegion(mapped: memory.base, length: memory.length) else {
             writeError("csgb actor host: descriptor \(regionFD) is not a csgb process region\n")
@@ -47,7 +49,27 @@ public enum ProcessActorHost {
         if threads != 1 {
             fail("the actor host runs \(threads) threads before forking; a fork would copy locks held by the others")
         }
+        // Each actor's descriptors arrive just before its fork, and the host closes
+        // its copies right after: the table every fork copies stays a few entries
+        // long, so forking N actors costs N times one small fork. A stop (the stop
+        // bit, or the coordinator shutting the feed) ends the forking at once; the
+        // actors already forked see the stop at the gate and leave on their own.
+        var forked = 0
+        var actorOf: [pid_t: Int] = [:]
+        actorOf.reserveCapacity(region.actors)
         for actor in 0..<region.actors {
+            if region.state.load(ordering: .acquiring) & ProcessRegion.stopBit != 0 { break }
+            let received: (tag: UInt32, descriptors: [FileDescriptor])?
+            do {
+                received = try feed.receive()
+            } catch {
+                fail("could not receive actor \(actor)'s descriptors: \(error)")
+            }
+            guard let received, region.state.load(ordering: .acquiring) & ProcessRegion.stopBit == 0 else {
+                for descriptor in received?.descriptors ?? [] { descriptor.close() }
+                break
+            }
+            if received.tag != UInt32(actor) { fail("the coordinator sent actor \(received.tag)'s descriptors for actor \(actor)") }
             let pid: pid_t
             do {
                 pid = try ChildProcess.fork()
@@ -56,17 +78,20 @@ public enum ProcessActorHost {
             }
             if pid == 0 {
                 notify.close()
-                ProcessActor(region: region, index: actor).run()
+                feed.close()
+                ProcessActor(region: region, index: actor, descriptors: received.descriptors).run()
             }
+            for descriptor in received.descriptors { descriptor.close() }
             region.status(actor, ProcessRegion.Status.pid).store(UInt64(pid), ordering: .releasing)
+            actorOf[pid] = actor
+            forked += 1
         }
-        region.hostState.store(1, ordering: .sequentiallyConsistent)
-        var remaining = region.actors
+        feed.close()
+        region.hostState.store(forked == region.actors ? 1 : 3, ordering: .sequentiallyConsistent)
+        var remaining = forked
         while remaining > 0 {
             guard let (pid, exit) = (try? ChildProcess.wait()) ?? nil else { break }
-            guard let actor = (0..<region.actors).first(where: {
-                region.status($0, ProcessRegion.Status.pid).load(ordering: .relaxed) == UInt64(pid)
-            }) else { continue }
+            guard let actor = actorOf[pid] else { continue }
             switch exit {
             case .exited(let code):
                 region.status(actor, ProcessRegion.Status.exitCode).store(UInt64(code), ordering: .relaxed)
@@ -93,6 +118,9 @@ public enum ProcessActorHost {
 struct ProcessActor {
     let region: ProcessRegion
     let index: Int
+    /// Its channel ends as the host received them, input first (one when a socket
+    /// carries both directions).
+    let descriptors: [FileDescriptor]
 
     func run() -> Never {
         let header = region.header
@@ -118,8 +146,9 @@ struct ProcessActor {
             }
         }
         let calls: TransferCalls = header[ProcessRegion.Header.syscalls] == 1 ? .sendRecv : .readWrite
-        let input = plan.input >= 0 ? FileDescriptor(rawValue: Int32(plan.input)) : nil
-        let output = plan.output >= 0 ? FileDescriptor(rawValue: Int32(plan.output)) : nil
+        // The plan's numbers are the coordinator's; this process has its own.
+        let input = plan.input >= 0 ? descriptors.first : nil
+        let output = plan.output < 0 ? nil : plan.output == plan.input ? input : descriptors.last
         var ring: ThreadRing?
         if failure == nil, header[ProcessRegion.Header.io] == 1, let input, let output {
             var settings = RingSettings()

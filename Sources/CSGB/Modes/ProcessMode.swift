@@ -7,7 +7,8 @@ import Synchronization
 
 /// One process per actor with blocking syscalls: thread mode's interpreter, but
 /// every switch between actors changes address space. The channels exist before
-/// the actors do and are inherited; futex words, the gate, the stop word, the pass
+/// the actors do; each actor process receives only its own ends (passed to the
+/// host over a descriptor channel); futex words, the gate, the stop word, the pass
 /// counters and each actor's window-edge getrusage live in a shared memfd region.
 /// The actors are forked by csgb re-executed as a hidden actor host (see
 /// `ProcessActorHost`), so no fork ever copies a process that runs threads.
@@ -18,6 +19,8 @@ final class ProcessMode: ModeRunner {
     private var hostReaped = false
     private var notifyRead: FileDescriptor?
     private var watcher: OSThread?
+    private var feed: DescriptorChannel?
+    private var feeder: OSThread?
     private var expected = 0
     private var epoch: UInt64 = 0
     private var interruptStarted: Int64 = 0
@@ -49,7 +52,7 @@ final class ProcessMode: ModeRunner {
         if configuration.latency {
             throw CSGBError.usage("--latency is not available with --mode process: each actor's histogram would live in its own process")
         }
-        try ResourceLimits.check(Self.needs(actors: expected, configuration))
+        try configuration.checkNeeds(Self.needs(actors: expected, configuration))
         // Futex words are shared by the two actors of a pair: the same private word in
         // the plan becomes the same word in the region.
         var futexIndex: [UnsafeMutablePointer<UInt32>: Int] = [:]
@@ -108,17 +111,53 @@ final class ProcessMode: ModeRunner {
         let executable = try ProcessMode.executable()
         let notify = try ChildProcess.pipe()
         notifyRead = notify.read
-        let keep = [memory.descriptor, notify.write] + context.resources.descriptors
+        let (feed, hostFeed) = try DescriptorChannel.pair()
+        self.feed = feed
+        // The host inherits none of the workload's descriptors: it receives each
+        // actor's own over the feed just before forking that actor, so every fork
+        // copies a table of a handful of descriptors, not the run's 20,000, and each
+        // actor process holds only its own channel ends.
+        let keep = [memory.descriptor, notify.write, hostFeed.descriptor]
         do {
             host = try ChildProcess.spawn(path: executable, arguments: [
                 ProcessActorHost.command, "\(memory.descriptor.rawValue)", "\(notify.write.rawValue)",
+                "\(hostFeed.descriptor.rawValue)",
             ], keeping: keep)
         } catch {
             notify.write.close()
+            hostFeed.close()
             throw error
         }
         notify.write.close()
+        hostFeed.close()
         watcher = try OSThread(name: "csgb-watcher") { [self] in self.watch(context) }
+        feeder = try OSThread(name: "csgb-feeder") { [self] in self.feedActors(context, feed) }
+    }
+
+    /// Hands each actor's channel ends to the host, in actor order (the host forks
+    /// actor i once its message arrives). A stop shuts the feed down: a send blocked
+    /// on a full queue then fails, and the host reads the end of the stream.
+    private func feedActors(_ context: RunContext, _ feed: DescriptorChannel) {
+        for (index, actor) in context.actors.enumerated() {
+            if stopping.load(ordering: .acquiring) { return }
+            do {
+                try feed.send(tag: UInt32(index), Self.descriptors(of: actor))
+            } catch {
+                if stopping.load(ordering: .acquiring) { return }
+                let message = "could not hand actor \(index) its descriptors: \(error)"
+                death.withLock { if $0 == nil { $0 = message } }
+                context.recordFailure(message)
+                StopRequest.request()
+                return
+            }
+        }
+    }
+
+    /// An actor's distinct descriptors, input first: what the feed sends and the
+    /// host's `ProcessActor` expects.
+    static func descriptors(of actor: ActorPlan) -> [FileDescriptor] {
+        guard let channel = actor.channel else { return [] }
+        return channel.input == channel.output ? [channel.input] : [channel.input, channel.output]
     }
 
     /// Blocks on the host's pipe: a byte per actor that ended, end of file when the
@@ -228,6 +267,36 @@ final class ProcessMode: ModeRunner {
                           pollerNanoseconds: 0)
     }
 
+    /// The anonymous memory of the host and every actor process, each page counted
+    /// once (smaps_rollup's Pss_Anon: a page that k processes still share copy-on-write
+    /// counts 1/k in each). File pages (csgb and its libraries, resident for this
+    /// process anyway) and the shared region (already in this process's figure) are
+    /// left out: they do not grow with the actors.
+    func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int? {
+        guard let region else { return nil }
+        var pids = [host]
+        for actor in 0..<region.actors {
+            pids.append(pid_t(region.status(actor, ProcessRegion.Status.pid).load(ordering: .acquiring)))
+        }
+        var bytes = 0
+        for pid in pids {
+            let rollup = try ProcFile.read("/proc/\(pid)/smaps_rollup")
+            guard let anonymous = Self.kibField("Pss_Anon:", in: rollup) else {
+                throw SystemError("no Pss_Anon in /proc/\(pid)/smaps_rollup (Linux 5.9 or later has it)", .invalidArgument)
+            }
+            bytes += anonymous * 1024
+        }
+        return bytes
+    }
+
+    /// A `Name:   123 kB` line's number.
+    static func kibField(_ name: String, in text: String) -> Int? {
+        for line in text.split(separator: "\n") where line.hasPrefix(name) {
+            return line.dropFirst(name.count).split(separator: " ").first.flatMap { Int($0) }
+        }
+        return nil
+    }
+
     func stopCause(_ context: RunContext) -> String? {
         death.withLock { $0 }
     }
@@ -257,6 +326,7 @@ final class ProcessMode: ModeRunner {
             interruptStarted = now
             region.state.store(epoch | ProcessRegion.stopBit, ordering: .sequentiallyConsistent)
             region.gate.post(1, waking: Int32.max)
+            feed?.shutdown()
             context.resources.interruptBlockedActors()
             for word in 0..<region.futexWords { region.futex(word).poisonAndWakeAll() }
             return
@@ -285,6 +355,11 @@ final class ProcessMode: ModeRunner {
         }
         watcher?.join()
         watcher = nil
+        feed?.shutdown()
+        feeder?.join()
+        feeder = nil
+        feed?.close()
+        feed = nil
         notifyRead?.close()
         notifyRead = nil
         memory?.release()

@@ -97,7 +97,8 @@ struct ProcessRegion: @unchecked Sendable {
     /// per pass, as a thread loads its stop flag.
     var state: UnsafeAtomic<UInt64> { atomic(control + Self.line) }
     var arrivals: UnsafeAtomic<UInt64> { atomic(control + 2 * Self.line) }
-    /// 0 while the host forks, 1 once every actor exists, 2 when the host failed.
+    /// 0 while the host forks, 1 once every actor exists, 2 when the host failed,
+    /// 3 when a stop ended the forking before every actor existed.
     var hostState: UnsafeAtomic<UInt64> { atomic(control + 3 * Self.line) }
     /// The host's failure, as text.
     var hostMessage: Message { Message(base: base + control + 4 * Self.line, capacity: Self.controlBytes - 4 * Self.line) }

@@ -18,7 +18,7 @@ final class ThreadMode: ModeRunner {
 
     func prepare(_ context: RunContext) throws {
         expected = context.actors.count
-        try ResourceLimits.check(Self.needs(actors: expected, context.configuration))
+        try context.configuration.checkNeeds(Self.needs(actors: expected, context.configuration))
         let configuration = context.configuration
         guard configuration.io == .uring else { return }
         // Each ring is a descriptor of its own, on top of the channels' (which are open by now).

@@ -138,6 +138,7 @@ public struct RunReport: Sendable {
             ("setup_seconds", .number(setup?.seconds)),
             ("memory_per_actor_bytes", .number(setup?.memoryPerActorBytes)),
             ("resident_bytes_at_gate", .integer(setup?.residentBytesAtGate)),
+            ("actor_process_bytes", .integer(setup?.actorProcessBytes)),
             ("limits", setup.map { .string($0.limitsText) } ?? .null),
             ("eagain", .integer(eagain)),
             ("failed_transfers", .integer(failedTransfers)),

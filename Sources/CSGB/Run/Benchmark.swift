@@ -66,9 +66,20 @@ public enum Benchmark {
 
         // From here on threads exist: every exit path stops and joins them.
         try startThreads(runner, context)
-        let setup = SetupFigures(seconds: Double(MonotonicClock.nanoseconds() - startedAt) / 1e9,
-                                 residentBytesBefore: residentBefore, residentBytesAtGate: ProcessUsage.residentBytes(),
-                                 actors: context.actors.count, raisedLimits: raisedLimits)
+        let setupSeconds = Double(MonotonicClock.nanoseconds() - startedAt) / 1e9
+        let residentAtGate = ProcessUsage.residentBytes()
+        let elsewhere: SetupFigures.Elsewhere
+        do {
+            if let bytes = try runner.residentBytesElsewhere(context) {
+                elsewhere = .measured(bytes: bytes, processes: runner.threadCount + 1)
+            } else {
+                elsewhere = .none
+            }
+        } catch {
+            elsewhere = .unreadable("\(error)")
+        }
+        let setup = SetupFigures(seconds: setupSeconds, residentBytesBefore: residentBefore, residentBytesAtGate: residentAtGate,
+                                 actors: context.actors.count, raisedLimits: raisedLimits, elsewhere: elsewhere)
         let threads = context.threadIDs
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
         let priority = CoordinatorPriority.raiseForWindow()
@@ -119,8 +130,9 @@ public enum Benchmark {
             if !configuration.mode.traits.blocksInKernel(configuration) {
                 for descriptor in resources.descriptors { try descriptor.setNonBlocking() }
             }
-            let buffers = try TouchBuffers(actors: actors.count, size: configuration.workSize, stride: configuration.stride,
-                                           numa: configuration.numa)
+            // Actors in processes of their own fault in their own buffers there.
+            let buffers = try TouchBuffers(actors: actors.count, size: configuration.actorsInThisProcess ? configuration.workSize : 0,
+                                           stride: configuration.stride, numa: configuration.numa)
             context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
         } catch {
             throw StopBeforeStart.failure(error, while: StopBeforeStart.setUpStage(configuration))
@@ -167,7 +179,8 @@ public enum Benchmark {
         }
         if StopRequest.isRequested {
             stop(runner, context)
-            try StopBeforeStart.check("starting \(runner.threadCount) OS threads")
+            let carrier = context.configuration.mode.traits.carrier
+            try StopBeforeStart.check("starting \(runner.threadCount) \(carrier)\(carrier.hasSuffix("s") ? "es" : "s")")
         }
     }
 

@@ -56,6 +56,12 @@ public struct RunConfiguration: Sendable {
     /// window opens, so its actors' transfers fail mid-run: a fault for testing that
     /// failed transfers are reported and fail the verification.
     public var injectClosedChannel = false
+    /// N came from `max`: its search passed the machine-wide limit checks (task ids,
+    /// threads, mappings) for this N moments ago, so the run does not repeat them. A
+    /// repeat would count tasks other programs started in between and could refuse the
+    /// very N the search chose; the 256 task ids the checks keep free are the margin
+    /// for those.
+    public var needsCheckedByLargest = false
 
     public init(workload: any Workload, n: Int) {
         self.workload = workload
@@ -128,6 +134,12 @@ extension RunConfiguration {
 
     /// What the run takes from the machine's limits besides its workload's descriptors.
     public var needs: RunNeeds { mode.traits.needs(actors: workload.actors(n: n), self) }
+
+    /// The mode's check of `needs` as it prepares, unless `max` just made it.
+    public func checkNeeds(_ needs: RunNeeds) throws(LimitError) {
+        if needsCheckedByLargest { return }
+        try ResourceLimits.check(needs)
+    }
 
     /// The workload's descriptors and the mode's own (rings).
     public var descriptorsNeeded: Int { workload.descriptors(n: n) + needs.descriptors }
