@@ -188,6 +188,13 @@ int csgb_set_scheduler(int policy, int priority) {
     return sched_setscheduler(0, kernel_policy(policy), &param);
 }
 
+int csgb_set_scheduler_resetting_on_fork(int pid, int policy, int priority) {
+    struct sched_param param;
+    memset(&param, 0, sizeof(param));
+    param.sched_priority = priority;
+    return sched_setscheduler(pid, kernel_policy(policy) | SCHED_RESET_ON_FORK, &param);
+}
+
 int csgb_get_scheduler(int *priority) {
     struct sched_param param;
     memset(&param, 0, sizeof(param));

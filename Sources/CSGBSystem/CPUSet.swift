@@ -44,6 +44,12 @@ public struct CPUList: Equatable, Sendable, CustomStringConvertible {
         if count < 0 { throw SystemError("sched_getaffinity") }
         return CPUList(cpus: Array(buffer.prefix(min(count, buffer.count))))
     }
+
+    /// Restricts another task (a thread or a process's main thread) to these CPUs.
+    public func pin(task pid: Int32) throws(SystemError) {
+        let rc = cpus.withUnsafeBufferPointer { csgb_set_affinity(pid, $0.baseAddress, $0.count) }
+        if rc != 0 { throw SystemError("sched_setaffinity(\(pid), \(description))") }
+    }
 }
 
 /// How OS threads are placed on the CPUs of `--cpus`.

@@ -84,6 +84,13 @@ public enum SchedulingPolicy: Equatable, Hashable, Sendable, CustomStringConvert
         _ = try SystemError.check("sched_setscheduler(\(description))", csgb_set_scheduler(code, priority))
     }
 
+    /// Applies the policy to a task (0: the calling thread) with SCHED_RESET_ON_FORK:
+    /// the threads and processes it starts from then on get the default policy.
+    public func applyResettingOnFork(toTask pid: Int32 = 0) throws(SystemError) {
+        _ = try SystemError.check("sched_setscheduler(\(description), reset on fork)",
+                                  csgb_set_scheduler_resetting_on_fork(pid, code, priority))
+    }
+
     /// The calling thread's policy, as the kernel reports it.
     public static func ofCurrentThread() -> SchedulingPolicy? {
         var priority: Int32 = 0
@@ -107,14 +114,16 @@ public enum SchedulingPolicy: Equatable, Hashable, Sendable, CustomStringConvert
 
     /// The message for a policy the kernel refused, with what grants it.
     public func refusalMessage(_ error: SystemError) -> String {
-        var message = "--sched \(description): \(error)"
+        "--sched \(description): \(error); \(grant)"
+    }
+
+    /// What lets this process give a thread the policy.
+    public var grant: String {
         if isRealTime {
             let limit = csgb_rtprio_limit()
-            message += "; real-time policies need root or CAP_SYS_NICE (setcap cap_sys_nice+ep on the csgb binary), or a real-time priority limit of at least \(priority) (`ulimit -r \(priority)`, RLIMIT_RTPRIO is \(limit < 0 ? "unlimited" : String(limit)); LimitRTPRIO= in systemd, rtprio in /etc/security/limits.conf)"
-        } else {
-            message += "; leaving SCHED_IDLE or SCHED_BATCH for another policy needs root or CAP_SYS_NICE"
+            return "real-time policies need root or CAP_SYS_NICE (setcap cap_sys_nice+ep on the csgb binary), or a real-time priority limit of at least \(priority) (`ulimit -r \(priority)`, RLIMIT_RTPRIO is \(limit < 0 ? "unlimited" : String(limit)); LimitRTPRIO= in systemd, rtprio in /etc/security/limits.conf)"
         }
-        return message
+        return "leaving SCHED_IDLE or SCHED_BATCH for another policy needs root or CAP_SYS_NICE"
     }
 
     /// `kernel.sched_rt_runtime_us` and `kernel.sched_rt_period_us`: how much of each

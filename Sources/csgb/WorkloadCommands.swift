@@ -177,7 +177,8 @@ struct WorkloadOptions: ParsableArguments {
     /// What watches the window's edges: perf's control fifo and the counters.
     /// Counters open first (the slow part), perf is enabled last, so both start as
     /// close to the window's opening as they can; closing runs in reverse.
-    func windowObservers(scope: Counters.Scope) throws -> (observers: [WindowObserver], counters: PerfCounters?) {
+    func windowObservers(scope: Counters.Scope, sched: SchedulingPolicy? = nil)
+        throws -> (observers: [WindowObserver], counters: PerfCounters?, perf: PerfControl?) {
         var observers: [WindowObserver] = []
         var perfCounters: PerfCounters?
         if let counters {
@@ -187,11 +188,18 @@ struct WorkloadOptions: ParsableArguments {
             observers.append(observer)
             perfCounters = observer
         }
+        var perf: PerfControl?
         if let perfControl, let paths = PerfControl.paths(perfControl) {
-            observers.append(try PerfControl(controlPath: paths.control, ackPath: paths.ack))
+            // perf runs at the coordinator's window policy, unless csgb was started
+            // with a lowered priority (as the coordinator then stays put).
+            let lowered = ThreadPriority.current() > 0 && sched?.isRealTime != true
+            let control = try PerfControl(controlPath: paths.control, ackPath: paths.ack, cpus: cpus,
+                                          policy: lowered ? nil : CoordinatorSchedule.windowPolicy(above: sched))
+            observers.append(control)
+            perf = control
         }
         if let windowFile { observers.append(WindowAnnouncement(path: windowFile)) }
-        return (observers, perfCounters)
+        return (observers, perfCounters, perf)
     }
 
     private func allowedDescription() -> String { (try? CPUList.allowed().description) ?? "unknown" }
@@ -297,10 +305,12 @@ extension WorkloadCommand {
         try configuration.validatePlan()
         try CSGBRun.prepareProcess()
         try StandardOutput.ensureOpen()
-        let (observers, counters) = try options.windowObservers(scope: configuration.counterScope)
+        let (observers, counters, perf) = try options.windowObservers(scope: configuration.counterScope,
+                                                                      sched: configuration.threadSettings.sched)
         try Benchmark.run(configuration, observers: observers) { report throws(CSGBError) in
             var report = report
             report.counters = try counters?.counters()
+            report.perfSchedule = perf?.schedule
             // Out before the teardown (write(2), unbuffered): under a pipe, the
             // reader sees the report now.
             try StandardOutput.write(report.rendered(options.format))

@@ -81,14 +81,20 @@ final class GroupProcess {
     }
 
     /// The nice value of every thread of the process (field 19 of /proc/…/stat).
-    func threadNiceValues() -> [Int] {
+    func threadNiceValues() -> [Int] { threadStatField(19) }
+
+    /// Each thread's scheduling policy (0 SCHED_OTHER, 1 SCHED_FIFO, 2 SCHED_RR).
+    func threadPolicies() -> [Int] { threadStatField(41) }
+
+    /// Field `number` (as proc(5) counts, from 1) of every thread's stat line.
+    func threadStatField(_ number: Int) -> [Int] {
         let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
         return tasks.compactMap { tid in
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/stat", encoding: .utf8),
                   let close = stat.lastIndex(of: ")") else { return nil }
-            // Fields after the command name: state is field 3, nice field 19.
+            // Fields after the command name start at field 3 (the state).
             let fields = stat[stat.index(after: close)...].split(separator: " ")
-            return fields.count > 16 ? Int(fields[16]) : nil
+            return fields.count > number - 3 ? Int(fields[number - 3]) : nil
         }
     }
 }

@@ -239,9 +239,11 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
                                    announcing: true)
         try run.waitUntil(.open)
         let nice = run.threadNiceValues()
+        let policies = run.threadPolicies()
         let result = try run.wait(timeout: 20)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(!nice.isEmpty && nice.allSatisfy { $0 == 19 }, "thread nice values in the window: \(nice)")
+        #expect(!policies.isEmpty && policies.allSatisfy { $0 == 0 }, "thread policies in the window: \(policies)")
         let report = try CSGBProcess.json(result.stdout)
         #expect(report["nice"] as? Int == 19)
         #expect(report["coordinator_nice"] as? Int == 19)
@@ -252,10 +254,14 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
         let run = try GroupProcess(["yield", "1", "--duration", "1.5"], announcing: true)
         try run.waitUntil(.open)
         let nice = run.threadNiceValues()
+        let policies = run.threadPolicies()
         let result = try run.wait(timeout: 20)
         #expect(result.status == 0, "\(result.stderr)")
         #expect(nice.filter { $0 == -20 }.count == 1, "thread nice values in the window: \(nice)")
+        // The coordinator alone runs at SCHED_FIFO in the window; the actor does not.
+        #expect(policies.filter { $0 == 1 }.count == 1 && policies.count >= 2, "thread policies in the window: \(policies)")
         #expect(result.stdout.contains("priority:") && result.stdout.contains("coordinator at nice -20"))
+        #expect(result.stdout.contains("and SCHED_FIFO priority 1 in the window"), "\(result.stdout)")
     }
 }
 

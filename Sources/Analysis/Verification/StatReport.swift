@@ -32,7 +32,21 @@ public struct StatReport: Sendable {
             warnings.append("preempted: \(Fmt.fixed(involuntary, 4)) involuntary switches/iteration\(count): other tasks took the run's CPUs; not counted against the mode (it did not block), but ns/iteration includes their time")
         }
         if let suspension = report["suspension"]?.stringValue { warnings.append(suspension) }
+        // The run sets perf's policy at its gate (PerfControl) and says how it went.
+        if report["perf_sched"] == .null, let note = report["perf_sched_note"]?.stringValue, note.hasPrefix("left at SCHED_OTHER") {
+            warnings.append("perf " + note)
+        }
         return warnings
+    }
+
+    /// How far the window's edges widen the bounds, when more than one iteration is
+    /// under way at a time.
+    var edgeText: String? {
+        let inFlight = verification.expectation.iterationsInFlight
+        let iterations = summary.runs.map(\.iterations).min() ?? 0
+        guard inFlight > 1, iterations > 0 else { return nil }
+        let share = Double(inFlight) / Double(iterations)
+        return "bounds include the window's edges: \(Fmt.grouped(Double(inFlight))) iterations under way at once over \(Fmt.grouped(Double(iterations))) in the window, so each may be off by its own size × \(Fmt.fixed(share, 4))"
     }
 
     public func rendered(_ format: ReportFormat) -> String {
@@ -74,7 +88,7 @@ public struct StatReport: Sendable {
             ("runs", (runs == 1 ? "1 (perf stat over the measured window)" : "\(runs) (median, min–max in brackets)")
                 + (interruption.map { "; \($0.reportText)" } ?? "")),
             ("iterations", Fmt.grouped(Double(median.iterations))),
-        ]
+        ] + (report["perf_sched_note"]?.stringValue.map { [("perf", $0)] } ?? [])
         var rows: [(String, String)] = [
             ("ns (traced)", nanoseconds),
             ("context switches", show(.contextSwitches)
@@ -99,6 +113,7 @@ public struct StatReport: Sendable {
         lines.append("verification: \(verification.holds ? "PASS" : "FAIL") (\(verification.expectation.summary))")
         for check in verification.checks { lines.append("  " + check.text) }
         if verification.checks.isEmpty { lines.append("  no rules: figures only reported") }
+        if let edges = edgeText { lines.append("  " + edges) }
         if !absentEvents.isEmpty {
             lines.append("  not on this kernel, not checked: " + absentEvents.joined(separator: ", "))
         }
@@ -149,7 +164,10 @@ public struct StatReport: Sendable {
             ("voluntary_switches_per_iteration", value(.voluntarySwitches)),
             ("involuntary_switches_per_iteration", value(.involuntarySwitches)),
             ("verification", verification.json),
+            ("iterations_in_flight", .integer(verification.expectation.iterationsInFlight)),
             ("warnings", .array(warnings.map { .string($0) })),
+            ("perf_sched", report["perf_sched"] ?? .null),
+            ("perf_sched_note", report["perf_sched_note"] ?? .null),
         ]
         if let stacks { pairs.append(("switch_stacks", stacks.json)) }
         if let stacksNote { pairs.append(("switch_stacks_note", .string(stacksNote))) }

@@ -72,6 +72,11 @@ int csgb_self_usage(int64_t *user_us, int64_t *system_us, int64_t *voluntary, in
 /// sched_setscheduler(0, policy, {priority}) for the calling thread.
 int csgb_set_scheduler(int policy, int priority);
 
+/// sched_setscheduler(pid, policy | SCHED_RESET_ON_FORK, {priority}): the task gets
+/// the policy, and whatever it starts afterwards (threads, processes) gets the
+/// default policy back, so a real-time perf or coordinator never hands it on.
+int csgb_set_scheduler_resetting_on_fork(int pid, int policy, int priority);
+
 /// The calling thread's policy (sched_getscheduler) and priority; -1 on error.
 int csgb_get_scheduler(int *priority);
 

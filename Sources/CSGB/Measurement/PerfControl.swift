@@ -14,11 +14,17 @@ public final class PerfControl: WindowObserver {
 
     private let control: FileDescriptor
     private let ack: FileDescriptor
+    /// The run's `--cpus`: perf is moved onto them before the window.
+    private let cpus: CPUList?
+    /// The policy perf is given before the window (nil: left alone).
+    private let policy: SchedulingPolicy?
+    /// What perf got: the policy, or why not.
+    public private(set) var schedule: PerfSchedule
 
     /// Opens both fifos. perf opens them read-write itself, so neither open blocks
     /// while perf runs; when nobody has them open, opening fails at once instead of
     /// hanging (O_NONBLOCK), which is what a stray `--perf-control` deserves.
-    public init(controlPath: String, ackPath: String) throws(CSGBError) {
+    public init(controlPath: String, ackPath: String, cpus: CPUList? = nil, policy: SchedulingPolicy? = nil) throws(CSGBError) {
         let control: FileDescriptor
         do {
             control = try FileDescriptor.open(controlPath, O_WRONLY | O_NONBLOCK)
@@ -34,6 +40,10 @@ public final class PerfControl: WindowObserver {
         }
         self.control = control
         self.ack = ack
+        self.cpus = cpus
+        self.policy = policy
+        schedule = PerfSchedule(applied: nil, note: policy == nil
+            ? "left at nice \(ThreadPriority.current()): csgb was started with a lowered priority" : "not set: its parent is not perf")
     }
 
     /// Parses `CTL,ACK`.
@@ -46,6 +56,30 @@ public final class PerfControl: WindowObserver {
     deinit {
         control.close()
         ack.close()
+    }
+
+    /// perf (the parent) gets SCHED_FIFO above the actors and moves onto the run's
+    /// CPUs. Among 20,000 runnable actor threads perf at SCHED_OTHER woke seconds
+    /// late to an edge and counted on meanwhile. On the run's CPUs, enabling a
+    /// counter inherited by every thread calls each thread's CPU locally instead of
+    /// by interrupt (0.05 s instead of 0.3 s for 20,000 threads here), and the actors
+    /// there cannot run, so count nothing, until perf acknowledges and the
+    /// coordinator (also at SCHED_FIFO) has taken the edge. Done here, after perf
+    /// started this process, so that it inherited neither the policy nor what comes
+    /// with it (a real-time task's timer slack is 0: a 1 µs nanosleep would not block).
+    public func windowWillPrepare(threads: [Int32]) throws {
+        let parent = getppid()
+        guard (try? ProcFile.read("/proc/\(parent)/comm"))?.hasPrefix("perf") == true else { return }
+        if let cpus {
+            do { try cpus.pin(task: parent) } catch { throw CSGBError.system(error) }
+        }
+        guard let policy else { return }
+        do {
+            try policy.applyResettingOnFork(toTask: parent)
+            schedule = PerfSchedule(applied: policy, note: "SCHED_FIFO priority \(policy.priority)\(cpus.map { " on CPU \($0)" } ?? ""), so it acts on the window's edges at once")
+        } catch {
+            schedule = PerfSchedule(applied: nil, note: "left at SCHED_OTHER (\(error); \(policy.grant)): among many runnable threads it may act on the window's edges late and count beyond the window")
+        }
     }
 
     public func windowWillOpen(threads: [Int32]) throws {
@@ -94,4 +128,11 @@ public final class PerfControl: WindowObserver {
             reply.append(contentsOf: chunk[0..<n])
         }
     }
+}
+
+
+/// The policy perf counted at, as the run reports it (`perf_sched`, `perf_sched_note`).
+public struct PerfSchedule: Sendable, Equatable {
+    public let applied: SchedulingPolicy?
+    public let note: String
 }

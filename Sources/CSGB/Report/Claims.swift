@@ -22,6 +22,10 @@ public struct Claims: Equatable, Sendable {
     public var noEAGAIN = false
     /// Why, in words, for the verification's summary.
     public var reasons: [String] = []
+    /// Iterations under way at once: one per actor that counts them (a socket pair's
+    /// round trip is counted by one side). Each edge of the window may cut every one
+    /// of them in the middle, which `csgb stat` adds to the tolerance of each rule.
+    public var iterationsInFlight = 1
 
     public init() {}
 
@@ -64,6 +68,7 @@ public struct Claims: Equatable, Sendable {
             }()),
             ("eagain_zero", .bool(noEAGAIN)),
             ("reasons", .array(reasons.map { .string($0) })),
+            ("iterations_in_flight", .integer(iterationsInFlight)),
         ])
     }
 
@@ -81,5 +86,6 @@ public struct Claims: Equatable, Sendable {
         }
         noEAGAIN = json["eagain_zero"]?.boolValue ?? false
         reasons = json["reasons"]?.arrayValue?.compactMap(\.stringValue) ?? []
+        iterationsInFlight = max(Int(json["iterations_in_flight"]?.intValue ?? 1), 1)
     }
 }

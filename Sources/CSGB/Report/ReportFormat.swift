@@ -49,7 +49,7 @@ extension RunReport {
             ("cpu time", "user \(Fmt.fixed(userSeconds, 3)) s, system \(Fmt.fixed(systemSeconds, 3)) s"),
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
         ] + (setup?.textRows ?? []) + [
-            ("priority", priority?.text ?? "not recorded"),
+            ("priority", (priority?.text ?? "not recorded") + (coordinatorSchedule?.text.map { "; " + $0 } ?? "")),
             ("eagain", eagain == 0 ? "0" : "\(eagain) (a bug: a read found no byte)"),
             ("failed transfers", failedTransfers == 0 ? "0"
                 : "\(failedTransfers) actor\(failedTransfers == 1 ? "" : "s") stopped on a failed or short read or write before the stop"),

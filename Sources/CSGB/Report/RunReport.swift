@@ -57,6 +57,8 @@ public struct RunReport: Sendable {
     public var latency: LatencySummary? = nil
     /// `--counters`: the window's perf counters; nil when not asked for.
     public var counters: Counters? = nil
+    /// Under csgb stat: the policy the run gave perf before the window.
+    public var perfSchedule: PerfSchedule? = nil
     /// What csgb did to the coordinator's priority; nil for a report built by hand.
     public var priority: CoordinatorPriority? = nil
     /// `--sched` and `--spec` as asked, as the actor threads read them back, and the
@@ -146,6 +148,8 @@ public struct RunReport: Sendable {
             ("coordinator_nice", .integer(priority.map { Int($0.niceInWindow) })),
             ("sched", threadSettings?.sched == nil ? .null : .string(readback?.sched?.description ?? "unknown")),
             ("coordinator_sched", coordinatorSchedule?.inWindow.map { .string($0.description) } ?? .null),
+            ("perf_sched", perfSchedule?.applied.map { .string($0.description) } ?? .null),
+            ("perf_sched_note", perfSchedule.map { .string($0.note) } ?? .null),
             ("thread_settings_notes", threadSettingsNotes.isEmpty ? .null : .string(threadSettingsNotes.joined(separator: "; "))),
             ("version", .string(BuildInfo.version)),
         ]

@@ -56,28 +56,51 @@ public struct ActorThreadSettings: Sendable, Equatable {
     var encodedSched: UInt64 { sched.map { $0.encoded + 1 } ?? 0 }
 }
 
-/// While the window is open, a coordinator that shares a CPU with real-time actors
-/// runs above them (SCHED_FIFO one priority higher, or at the same top priority):
-/// it sleeps through the window, and when its timer fires it preempts the actor at
-/// once and takes the edge on time. At SCHED_OTHER it would wait for the actors to
-/// sleep, or for the kernel's real-time throttling (sched_rt_runtime_us).
+/// While the window is open the coordinator runs at SCHED_FIFO, above the actors
+/// (one real-time priority above real-time actors, else priority 1). It sleeps
+/// through the window, so this costs the actors nothing; but when its timer fires,
+/// or perf acknowledges a window edge, it runs at once and takes the edge on time.
+/// At SCHED_OTHER, even at nice −20, it queues behind thousands of runnable actor
+/// threads (a second and more with 20,000 on one CPU), and behind real-time actors
+/// it would wait for them to sleep or for the kernel's real-time throttling.
+/// SCHED_RESET_ON_FORK: a thread it starts in the window does not inherit the policy.
 public struct CoordinatorSchedule: Sendable, Equatable {
     /// The coordinator's policy in the window, nil when it was left alone.
     public let inWindow: SchedulingPolicy?
+    /// Why it was left at SCHED_OTHER although SCHED_FIFO was wanted, nil otherwise.
+    public let refusal: String?
 
-    static func raise(above sched: SchedulingPolicy?) -> CoordinatorSchedule {
-        guard let sched, sched.isRealTime else { return CoordinatorSchedule(inWindow: nil) }
-        let policy = SchedulingPolicy.fifo(min(sched.priority + 1, 99))
+    /// The policy the window's edges are taken at (csgb stat runs perf at it too).
+    public static func windowPolicy(above sched: SchedulingPolicy?) -> SchedulingPolicy {
+        .fifo(min((sched?.isRealTime == true ? sched!.priority : 0) + 1, 99))
+    }
+
+    /// Raises the calling thread, unless the caller lowered csgb's priority
+    /// (`nice -n 19 csgb …` asks for the opposite) and the actors are not real-time.
+    static func raise(above sched: SchedulingPolicy?, niceAtStart: Int32) -> CoordinatorSchedule {
+        if niceAtStart > 0 && sched?.isRealTime != true { return CoordinatorSchedule(inWindow: nil, refusal: nil) }
+        let policy = windowPolicy(above: sched)
         do {
-            try policy.applyToCurrentThread()
-            return CoordinatorSchedule(inWindow: policy)
+            try policy.applyResettingOnFork()
+            return CoordinatorSchedule(inWindow: policy, refusal: nil)
         } catch {
-            return CoordinatorSchedule(inWindow: nil)
+            return CoordinatorSchedule(inWindow: nil, refusal: "\(error); \(policy.grant)")
         }
     }
 
     func restore() {
-        if inWindow != nil { try? SchedulingPolicy.other.applyToCurrentThread() }
+        guard inWindow != nil else { return }
+        // Only a privileged thread may clear SCHED_RESET_ON_FORK; one raised through
+        // RLIMIT_RTPRIO keeps it, which changes nothing for SCHED_OTHER at nice 0.
+        do throws(SystemError) { try SchedulingPolicy.other.applyToCurrentThread() } catch {
+            try? SchedulingPolicy.other.applyResettingOnFork()
+        }
+    }
+
+    /// The report's words for it, after the nice value's.
+    public var text: String? {
+        if let inWindow { return "and SCHED_FIFO priority \(inWindow.priority) in the window, so it takes the edges on time" }
+        return refusal.map { "left at SCHED_OTHER, so among many runnable actors its edges may be late: \($0)" }
     }
 }
 

@@ -84,11 +84,13 @@ public enum Benchmark {
         try tell(observers, runner, context) { try $0.windowWillPrepare(threads: threads) }
         let priority = CoordinatorPriority.raiseForWindow()
         defer { priority.restore() }
-        let schedule = CoordinatorSchedule.raise(above: configuration.threadSettings.sched)
+        let schedule = CoordinatorSchedule.raise(above: configuration.threadSettings.sched, niceAtStart: priority.niceAtStart)
         defer { schedule.restore() }
         let window = try measureWindow(runner, context, observers: observers)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
+        // Both edges are taken: the stop and the teardown need no real-time priority.
+        schedule.restore()
         stop(runner, context, join: false)
         defer { runner.join() }
         // Merged only now: the actors have stopped writing their histograms.
@@ -97,6 +99,7 @@ public enum Benchmark {
                            stopCause: runner.stopCause(context))
         built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
         built.setup = setup
+        built.coordinatorSchedule = schedule
         try deliver(built)
     }
 
@@ -230,6 +233,8 @@ public enum Benchmark {
         let (first, last) = (window.first, window.last)
         let perActor = zip(last.iterations, first.iterations).map { $0 &- $1 }
         let counted = context.actors.indices.filter { context.actors[$0].countsIterations }
+        var claims = configuration.mode.traits.claims(OperationCounts(context.actors), configuration)
+        claims.iterationsInFlight = max(counted.count, 1)
         return RunReport(
             workload: configuration.workload.name,
             transport: configuration.workload.transport,
@@ -266,7 +271,7 @@ public enum Benchmark {
             eagain: zip(last.eagain, first.eagain).reduce(0) { $0 + ($1.0 &- $1.1) },
             failedTransfers: last.failedTransfers,
             environment: environment,
-            claims: configuration.mode.traits.claims(OperationCounts(context.actors), configuration),
+            claims: claims,
             latency: latency,
             priority: priority,
             suspension: window.suspension.note(
