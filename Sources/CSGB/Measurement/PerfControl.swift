@@ -8,9 +8,12 @@ import CSGBSystem
 /// writes `enable` at the window's opening and `disable` at its close, waiting for
 /// perf's `ack` each time so that perf counts exactly the measured window.
 public final class PerfControl: WindowObserver {
-    /// How long to wait for perf's ack before giving up on the window.
+    /// How long to wait for perf's ack before giving up on the window, plus a
+    /// millisecond per thread or process of the run: perf enables and disables its
+    /// inherited events task by task (19,936 actor processes took longer than 5 s).
     static let ackTimeoutMilliseconds: Int32 = 5_000
     static let ackSliceMilliseconds: Int32 = 20
+    private var ackTimeout = ackTimeoutMilliseconds
 
     private let control: FileDescriptor
     private let ack: FileDescriptor
@@ -83,6 +86,7 @@ public final class PerfControl: WindowObserver {
     }
 
     public func windowWillOpen(threads: [Int32]) throws {
+        ackTimeout = Self.ackTimeoutMilliseconds + Int32(clamping: threads.count)
         try command("enable")
     }
 
@@ -112,7 +116,7 @@ public final class PerfControl: WindowObserver {
                 while try !ack.waitReadable(milliseconds: Self.ackSliceMilliseconds) {
                     if StopRequest.isRequested { return }
                     waited += Self.ackSliceMilliseconds
-                    if waited >= Self.ackTimeoutMilliseconds {
+                    if waited >= ackTimeout {
                         throw SystemError("perf did not acknowledge '\(word)'", .timedOut)
                     }
                 }

@@ -143,7 +143,8 @@ final class ProcessMode: ModeRunner {
             do {
                 try feed.send(tag: UInt32(index), Self.descriptors(of: actor))
             } catch {
-                if stopping.load(ordering: .acquiring) { return }
+                // A host that ended closed its end; the watcher reports how it ended.
+                if stopping.load(ordering: .acquiring) || error.errno == .brokenPipe || error.errno == .connectionReset { return }
                 let message = "could not hand actor \(index) its descriptors: \(error)"
                 death.withLock { if $0 == nil { $0 = message } }
                 context.recordFailure(message)
