@@ -16,7 +16,7 @@ public enum CSVColumns {
         "memory_per_actor_bytes", "resident_bytes_at_gate", "actor_process_bytes", "limits", "eagain", "failed_transfers",
         "syscalls", "ring_entries", "sqpoll", "fixed_files", "ring_setup", "ring_link", "ring_links_per_iteration",
         "ring_cancelled", "io_uring_enter_per_iteration", "sqes_per_enter",
-        "sqpoll_cpu_seconds", "sqpoll_pollers", "nice", "coordinator_nice", "sched", "coordinator_sched", "speculation_ibpb",
+        "sqpoll_cpu_seconds", "sqpoll_pollers", "nice", "coordinator_nice", "sched", "coordinator_sched", "perf_sched", "perf_sched_note", "speculation_ibpb",
         "speculation_ssbd", "speculation_l1d-flush", "thread_settings_notes",
         "version",
     ]
