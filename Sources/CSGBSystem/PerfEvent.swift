@@ -1,7 +1,6 @@
 #if canImport(Glibc)
 import Glibc
 #endif
-import CSGBSystem
 import CCSGB
 
 /// What a counter counts. Hardware events need a PMU, which some VMs do not expose;

@@ -21,7 +21,7 @@ public enum SystemIdentity {
     public static var hostname: String {
         var host = [CChar](repeating: 0, count: 256)
         gethostname(&host, host.count)
-        return String(cString: host)
+        return String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     /// This process's id.

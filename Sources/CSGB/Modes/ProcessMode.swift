@@ -192,7 +192,7 @@ final class ProcessMode: ModeRunner {
         if hostEnded {
             if let message = region.hostMessage.text { return "the actor host failed: \(message)" }
             let status = (try? ChildProcess.wait(host, noHang: true)).flatMap { $0 }
-            if let status { hostReaped = true }
+            if status != nil { hostReaped = true }
             return "the actor host (pid \(host)) \(status.map { $0.exit.description } ?? "ended") mid-run"
         }
         return nil
@@ -313,7 +313,7 @@ final class ProcessMode: ModeRunner {
     private var hostGone: Bool {
         guard host > 0 else { return true }
         if hostReaped { return true }
-        if let status = try? ChildProcess.wait(host, noHang: true), status != nil {
+        if (try? ChildProcess.wait(host, noHang: true)) != nil {
             hostReaped = true
             return true
         }
