@@ -372,6 +372,19 @@ def signal_session(pid, sig, group):
         pass
 
 
+def new_folder(path):
+    """Creates and returns a new folder at `path`, or at path-2, path-3, ... when one
+    exists: an earlier run's results are never written into."""
+    candidate, k = path, 2
+    while True:
+        try:
+            os.makedirs(candidate)
+            return candidate
+        except FileExistsError:
+            candidate = "%s-%d" % (path, k)
+            k += 1
+
+
 def summary_inputs(argv, doc, name, tool):
     """What a summary script of one sweep folder starts from: (results.json as a dict,
     the path of its new summary `name` in the folder), or an exit status when the
@@ -388,6 +401,16 @@ def summary_inputs(argv, doc, name, tool):
         print("%s: %s exists; results are never overwritten" % (tool, out_path), file=sys.stderr)
         return 64
     return results, out_path
+
+
+def publish_summary(out_path, lines):
+    """Writes a summary from summary_inputs() (exclusively: one that appeared meanwhile
+    is never overwritten), prints it and returns exit status 0."""
+    text = "\n".join(lines) + "\n"
+    with open(out_path, "x") as f:
+        f.write(text)
+    print(text)
+    return 0
 
 
 def csgb_info(csgb, timeout=30):

@@ -12,7 +12,7 @@ import json
 import os
 import sys
 
-from csgb_common import summary_inputs
+from csgb_common import publish_summary, summary_inputs
 
 
 def knobs(case):
@@ -97,11 +97,7 @@ def main(argv):
                     af = table.get((kernel, "0", work, "none", sched))
                     if af and b and af["ns"] and b["ns"]:
                         lines.append("| %s --sched %s / %s, work %s | %.2fx |" % (kernel, sched, user, work, af["ns"] / b["ns"]))
-    text = "\n".join(lines) + "\n"
-    with open(out_path, "x") as f:
-        f.write(text)
-    print(text)
-    return 0
+    return publish_summary(out_path, lines)
 
 
 if __name__ == "__main__":

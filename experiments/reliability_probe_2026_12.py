@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 
-from csgb_common import signal_session
+from csgb_common import new_folder, signal_session
 from experiments_test import FAKE_CSGB, TINY_MANIFEST
 from sweep_selftest import RECORDED_INFO
 
@@ -572,17 +572,6 @@ def source_tree(binary):
     if len(parts) > 3 and parts[-3].startswith(".build"):
         return os.sep.join(parts[:-3])
     return None
-
-
-def new_folder(path):
-    candidate, k = path, 2
-    while True:
-        try:
-            os.makedirs(candidate)
-            return candidate
-        except FileExistsError:
-            candidate = f"{path}-{k}"
-            k += 1
 
 
 def main():

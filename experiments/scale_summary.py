@@ -15,7 +15,7 @@ import json
 import os
 import sys
 
-from csgb_common import fmt, median, summary_inputs
+from csgb_common import fmt, median, publish_summary, summary_inputs
 
 BEND = 1.5
 FIGURES = (("ns_per_iteration", "ns / iteration"),
@@ -149,11 +149,7 @@ def main(argv):
         lines += ["- `%s`: %s" % (cmd, first[0] if first else "") for cmd, first in refused]
         lines.append("")
     lines += ["- " + n for n in notes]
-    text = "\n".join(lines) + "\n"
-    with open(out_path, "x") as f:
-        f.write(text)
-    print(text)
-    return 0
+    return publish_summary(out_path, lines)
 
 
 if __name__ == "__main__":

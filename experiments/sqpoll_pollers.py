@@ -23,20 +23,9 @@ import subprocess
 import sys
 import time
 
-from csgb_common import signal_session
+from csgb_common import new_folder, signal_session
 
 KILL_AFTER = 60.0
-
-
-def new_folder(path):
-    candidate, k = path, 2
-    while True:
-        try:
-            os.makedirs(candidate)
-            return candidate
-        except FileExistsError:
-            candidate = f"{path}-{k}"
-            k += 1
 
 
 def pollers(pid):

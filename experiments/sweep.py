@@ -35,7 +35,6 @@ ratios, io_uring against direct), sweep_selftest.py (--self-test), csgb_common.p
 
 import argparse
 import datetime
-import itertools
 import json
 import os
 import platform
@@ -46,7 +45,7 @@ import time
 from pathlib import Path
 
 from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, CapabilitiesError,
-                         UsageError, capabilities_of, csgb_info, resolve_binary)
+                         UsageError, capabilities_of, csgb_info, new_folder, resolve_binary)
 from sweep_manifest import (ManifestError, case_argv, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
 from sweep_runner import (ResumeError, completed_runs, decide_counters, defer_stop_signals,
@@ -122,14 +121,7 @@ def new_results_dir(root, host, now):
     """Creates and returns a new folder root/<YYYY-MM-DD>T<HHMMSS>-<host>; a second
     sweep started in the same second gets -2, -3, ... (never an existing folder)."""
     base = "%sT%s-%s" % (now.strftime("%Y-%m-%d"), now.strftime("%H%M%S"), host)
-    root.mkdir(parents=True, exist_ok=True)
-    for i in itertools.count(1):
-        path = root / (base if i == 1 else "%s-%d" % (base, i))
-        try:
-            path.mkdir()
-            return path
-        except FileExistsError:
-            continue
+    return Path(new_folder(str(root / base)))
 
 
 def largest_n(csgb, case):
