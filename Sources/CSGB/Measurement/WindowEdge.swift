@@ -10,7 +10,7 @@ public struct WindowEdge: Sendable {
     public let eagain: [UInt64]
     /// Actors whose run ended on a failed transfer so far.
     public let failedTransfers: UInt64
-    public let usage: ProcessUsage
+    public var usage: ProcessUsage
     /// What every ring of the run did so far.
     public let rings: RingTotals
     /// CPU time of the kernel's SQ poller threads so far (`--sqpoll` only: listing
@@ -19,6 +19,9 @@ public struct WindowEdge: Sendable {
     /// The SQ poller threads of this process at this edge (`--sqpoll`; nil where
     /// the rings live in other processes).
     public var pollerThreads: Int? = nil
+    /// Per actor, whether its getrusage is from this edge; nil where the actors'
+    /// usage is this process's own, read at the edge itself.
+    public var usageAnswered: [Bool]? = nil
 
     static func take(_ context: RunContext) -> WindowEdge {
         let time = MonotonicClock.nanoseconds()

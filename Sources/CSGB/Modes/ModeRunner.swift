@@ -22,6 +22,10 @@ protocol ModeRunner: AnyObject {
     func openGate(_ context: RunContext)
     /// The figures at one edge of the window.
     func takeEdge(_ context: RunContext) -> WindowEdge
+    /// What an edge gathers after its moment (figures the actors must report
+    /// themselves); called after the last edge's observers have closed the
+    /// window, so that waiting for them counts in no window.
+    func finishEdge(_ edge: WindowEdge, _ context: RunContext) -> WindowEdge
     /// Threads (or processes) that have left their actors.
     func finishedThreads(_ context: RunContext) -> Int
     /// Why the run ended, when neither the duration nor a signal ended it.
@@ -40,6 +44,7 @@ extension ModeRunner {
     func arrivals(_ context: RunContext) -> Int { context.gate.arrivals }
     func openGate(_ context: RunContext) { context.gate.open() }
     func takeEdge(_ context: RunContext) -> WindowEdge { WindowEdge.take(context) }
+    func finishEdge(_ edge: WindowEdge, _ context: RunContext) -> WindowEdge { edge }
     func finishedThreads(_ context: RunContext) -> Int { context.finishedThreads }
     func stopCause(_ context: RunContext) -> String? { nil }
     func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int? { nil }

@@ -202,6 +202,8 @@ struct ProcessActor {
     private func interpret(_ script: [Operation], input: FileDescriptor?, output: FileDescriptor?,
                            futex: SharedFutexWord?, buffer: TouchBuffer, ring: ThreadRing?, calls: TransferCalls) {
         let slot = region.slot(index)
+        let enters = region.slotField(index, ProcessRegion.Slot.ringEnters)
+        let submitted = region.slotField(index, ProcessRegion.Slot.ringSubmitted)
         let state = region.state
         var seen: UInt64 = 0
         var passes: UInt64 = 0
@@ -210,7 +212,7 @@ struct ProcessActor {
             let current = state.load(ordering: .relaxed)
             if current != seen {
                 if current & ProcessRegion.stopBit != 0 { break }
-                recordEdge(current, passes: passes, ring: ring)
+                recordEdge(current)
                 seen = current
             }
             for operation in script {
@@ -246,22 +248,22 @@ struct ProcessActor {
                 }
             }
             passes &+= 1
+            if let ring {
+                enters.store(ring.ring.enters, ordering: .relaxed)
+                submitted.store(ring.ring.submitted, ordering: .relaxed)
+            }
             slot.publish(iterations: passes)
         }
     }
 
-    private func recordEdge(_ epoch: UInt64, passes: UInt64, ring: ThreadRing?) {
+    private func recordEdge(_ epoch: UInt64) {
         let usage = SelfUsage.now()
         let record = region.record(index, epoch: epoch)
-        record[ProcessRegion.Record.passes] = passes
-        record[ProcessRegion.Record.eagain] = region.slotValue(index, 1)
         record[ProcessRegion.Record.userMicroseconds] = UInt64(usage.userMicroseconds)
         record[ProcessRegion.Record.systemMicroseconds] = UInt64(usage.systemMicroseconds)
         record[ProcessRegion.Record.voluntary] = UInt64(usage.voluntarySwitches)
         record[ProcessRegion.Record.involuntary] = UInt64(usage.involuntarySwitches)
         record[ProcessRegion.Record.maxRSSKiB] = UInt64(usage.maxRSSKiB)
-        record[ProcessRegion.Record.ringEnters] = ring?.ring.enters ?? 0
-        record[ProcessRegion.Record.ringSubmitted] = ring?.ring.submitted ?? 0
         region.recordEpoch(index, epoch: epoch).store(epoch, ordering: .releasing)
     }
 }

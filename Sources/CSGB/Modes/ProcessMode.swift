@@ -28,13 +28,19 @@ final class ProcessMode: ModeRunner {
     private let stopping = ManagedAtomic<Bool>(false)
     /// Why the run ended early, when an actor or the host died.
     private let death = Mutex<String?>(nil)
-    /// Each actor's last recorded edge, used for an actor that misses a later one.
-    private var lastRecords: [[UInt64]] = []
+    /// Each actor's getrusage at the last edge it answered, kept for one that
+    /// misses a later edge.
+    private var lastUsage: [SelfUsage] = []
     private var failuresCollected = false
 
-    /// How long an edge waits for every actor to record its figures: one pass each,
-    /// microseconds, unless thousands of processes queue for two CPUs.
-    static let edgeWaitNanoseconds: Int64 = 200_000_000
+    /// How long an edge waits for every actor to record its getrusage: one pass
+    /// each, microseconds, unless thousands of processes queue for one CPU (9,968
+    /// pairs on one CPU pass about every 0.6 s). Shorter once a stop is requested.
+    static let edgeWaitNanoseconds: Int64 = 3_000_000_000
+    static let stoppingEdgeWaitNanoseconds: Int64 = 200_000_000
+    /// The coordinator's polls while it waits: doubling from 20 µs up to 5 ms, so a
+    /// long wait inside the window adds a few hundred switches, not tens of thousands.
+    static let edgePollNanoseconds: (first: Int, most: Int) = (20_000, 5_000_000)
     /// After the stop, how long actors get to leave on their own before SIGKILL
     /// (a reader of a pipe whose writer is another process cannot be unblocked).
     static let graceNanoseconds: Int64 = 20_000_000
@@ -103,7 +109,7 @@ final class ProcessMode: ModeRunner {
                 next += 1
             }
         }
-        lastRecords = Array(repeating: Array(repeating: 0, count: ProcessRegion.Record.count), count: expected)
+        lastUsage = Array(repeating: SelfUsage(), count: expected)
     }
 
     func start(_ context: RunContext) throws {
@@ -186,7 +192,7 @@ final class ProcessMode: ModeRunner {
             let signal = Int32(region.status(actor, S.exitSignal).load(ordering: .relaxed))
             let code = Int32(region.status(actor, S.exitCode).load(ordering: .relaxed))
             let how: ChildProcess.Exit = signal != 0 ? .signalled(signal) : .exited(code)
-            if region.slotValue(actor, 2) == 1 && signal == 0 { continue }
+            if region.slotValue(actor, ProcessRegion.Slot.failed) == 1 && signal == 0 { continue }
             return "actor \(actor) (\(context.actors[actor].name), pid \(pid)) \(how) mid-run"
         }
         if hostEnded {
@@ -217,55 +223,74 @@ final class ProcessMode: ModeRunner {
         region?.gate.post(1, waking: Int32.max)
     }
 
-    /// Asks every actor for its figures (a new epoch in the state word) and waits
-    /// until each live one has answered; one that does not answer in time keeps its
-    /// last figures, so it adds nothing to this window rather than garbage.
+    /// The edge's moment: every actor's passes, EAGAINs and ring counts as it last
+    /// published them (after each pass), read at once, then a request for each
+    /// actor's getrusage, which `finishEdge` collects. Counting iterations at the
+    /// moment itself keeps them in step with perf's window, which opens just before
+    /// and closes just after this; an actor's own answer comes at the end of its
+    /// current pass, which among thousands of processes on one CPU is a large part
+    /// of a second later.
     func takeEdge(_ context: RunContext) -> WindowEdge {
         guard let region else { return WindowEdge.take(context) }
-        typealias R = ProcessRegion.Record
-        epoch += 1
+        typealias S = ProcessRegion.Slot
         let time = MonotonicClock.nanoseconds()
+        var iterations: [UInt64] = [], eagain: [UInt64] = []
+        iterations.reserveCapacity(region.actors)
+        eagain.reserveCapacity(region.actors)
+        var enters: UInt64 = 0, submitted: UInt64 = 0, failed: UInt64 = 0
+        for actor in 0..<region.actors {
+            iterations.append(region.slotValue(actor, S.iterations))
+            eagain.append(region.slotValue(actor, S.eagain))
+            enters &+= region.slotValue(actor, S.ringEnters)
+            submitted &+= region.slotValue(actor, S.ringSubmitted)
+            let killed = region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
+                && region.status(actor, ProcessRegion.Status.exitSignal).load(ordering: .relaxed) != 0
+            failed += region.slotValue(actor, S.failed) == 1 || killed ? 1 : 0
+        }
+        epoch += 1
         region.state.store(epoch, ordering: .sequentiallyConsistent)
-        let deadline = time + ProcessMode.edgeWaitNanoseconds
+        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
+                          usage: ProcessUsage(summing: lastUsage), rings: RingTotals(enters: enters, submitted: submitted),
+                          pollerNanoseconds: 0)
+    }
+
+    /// Waits until every live actor has answered the edge's request with its
+    /// getrusage, or the wait's limit; one that does not answer in time keeps its
+    /// last figures, adds nothing to this window, and the report counts it.
+    func finishEdge(_ edge: WindowEdge, _ context: RunContext) -> WindowEdge {
+        guard let region else { return edge }
+        typealias R = ProcessRegion.Record
+        let started = MonotonicClock.nanoseconds()
+        var pause = Self.edgePollNanoseconds.first
         var pending = Array(0..<region.actors)
-        while !pending.isEmpty {
+        while true {
             pending.removeAll { actor in
                 region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch
                     || region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
             }
-            if pending.isEmpty || MonotonicClock.nanoseconds() > deadline { break }
-            var pause = timespec(tv_sec: 0, tv_nsec: 20_000)
-            nanosleep(&pause, nil)
+            // A stop requested meanwhile shortens the wait too.
+            let limit = StopRequest.isRequested ? Self.stoppingEdgeWaitNanoseconds : Self.edgeWaitNanoseconds
+            if pending.isEmpty || MonotonicClock.nanoseconds() - started > limit { break }
+            var interval = timespec(tv_sec: 0, tv_nsec: pause)
+            nanosleep(&interval, nil)
+            pause = min(pause * 2, Self.edgePollNanoseconds.most)
         }
-        var iterations: [UInt64] = [], eagain: [UInt64] = [], usages: [SelfUsage] = []
-        var enters: UInt64 = 0, submitted: UInt64 = 0, failed: UInt64 = 0
-        for actor in 0..<region.actors {
+        var answered = [Bool](repeating: false, count: region.actors)
+        for actor in 0..<region.actors where region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch {
             let record = region.record(actor, epoch: epoch)
-            if region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch {
-                lastRecords[actor] = (0..<R.count).map { record[$0] }
-            } else {
-                // Its passes so far still count; its usage stays where it was.
-                lastRecords[actor][R.passes] = region.slotValue(actor, 0)
-            }
-            let last = lastRecords[actor]
-            iterations.append(last[R.passes])
-            eagain.append(last[R.eagain])
             var usage = SelfUsage()
-            usage.userMicroseconds = Int64(last[R.userMicroseconds])
-            usage.systemMicroseconds = Int64(last[R.systemMicroseconds])
-            usage.voluntarySwitches = Int64(last[R.voluntary])
-            usage.involuntarySwitches = Int64(last[R.involuntary])
-            usage.maxRSSKiB = Int64(last[R.maxRSSKiB])
-            usages.append(usage)
-            enters &+= last[R.ringEnters]
-            submitted &+= last[R.ringSubmitted]
-            let killed = region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
-                && region.status(actor, ProcessRegion.Status.exitSignal).load(ordering: .relaxed) != 0
-            failed += region.slotValue(actor, 2) == 1 || killed ? 1 : 0
+            usage.userMicroseconds = Int64(record[R.userMicroseconds])
+            usage.systemMicroseconds = Int64(record[R.systemMicroseconds])
+            usage.voluntarySwitches = Int64(record[R.voluntary])
+            usage.involuntarySwitches = Int64(record[R.involuntary])
+            usage.maxRSSKiB = Int64(record[R.maxRSSKiB])
+            lastUsage[actor] = usage
+            answered[actor] = true
         }
-        return WindowEdge(timeNanoseconds: time, iterations: iterations, eagain: eagain, failedTransfers: failed,
-                          usage: ProcessUsage(summing: usages), rings: RingTotals(enters: enters, submitted: submitted),
-                          pollerNanoseconds: 0)
+        var finished = edge
+        finished.usage = ProcessUsage(summing: lastUsage)
+        finished.usageAnswered = answered
+        return finished
     }
 
     /// The anonymous memory of the host and every actor process, each page counted

@@ -140,7 +140,13 @@ struct ProcessRegion: @unchecked Sendable {
 
     // MARK: per actor
 
-    /// The hot line: iterations, EAGAINs, failed, as `ActorSlots` keeps them.
+    /// The hot line: iterations, EAGAINs, failed, as `ActorSlots` keeps them, then
+    /// the actor's ring enters and submissions, all published after every pass, so
+    /// the coordinator reads every actor's figures at the edge's moment itself.
+    enum Slot {
+        static let iterations = 0, eagain = 1, failed = 2, ringEnters = 3, ringSubmitted = 4
+    }
+
     func slot(_ actor: Int) -> ActorSlot {
         let line = base + slots + actor * Self.slotBytes
         func field(_ i: Int) -> UnsafeAtomic<UInt64> {
@@ -150,7 +156,11 @@ struct ProcessRegion: @unchecked Sendable {
     }
 
     func slotValue(_ actor: Int, _ field: Int) -> UInt64 {
-        atomic(slots + actor * Self.slotBytes + field * 8).load(ordering: .relaxed)
+        slotField(actor, field).load(ordering: .relaxed)
+    }
+
+    func slotField(_ actor: Int, _ field: Int) -> UnsafeAtomic<UInt64> {
+        atomic(slots + actor * Self.slotBytes + field * 8)
     }
 
     /// pid (0 until forked), arrived, exited, exit code, exit signal; a message.
@@ -189,11 +199,12 @@ struct ProcessRegion: @unchecked Sendable {
         Message(base: base + statuses + actor * Self.statusBytes + Self.messageOffset, capacity: Self.messageCapacity)
     }
 
-    /// What an actor records at an edge: the request it answers, then its figures.
+    /// What an actor records at an edge: the request it answers, then its own
+    /// getrusage, which only the actor's process can read.
     enum Record {
-        static let epoch = 0, passes = 1, eagain = 2, userMicroseconds = 3, systemMicroseconds = 4
-        static let voluntary = 5, involuntary = 6, maxRSSKiB = 7, ringEnters = 8, ringSubmitted = 9
-        static let count = 10
+        static let epoch = 0, userMicroseconds = 1, systemMicroseconds = 2
+        static let voluntary = 3, involuntary = 4, maxRSSKiB = 5
+        static let count = 6
     }
 
     func record(_ actor: Int, epoch: UInt64) -> UnsafeMutablePointer<UInt64> {

@@ -45,7 +45,8 @@ extension RunReport {
             ("iterations/s", Fmt.grouped(iterationsPerSecond)),
             ("ns/iteration", Fmt.fixed(nanosecondsPerIteration, 1)),
             ("fairness", "min \(fairness.min), max \(fairness.max), cv \(Fmt.fixed(fairness.cv, 4)) (passes per actor)"),
-            ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"),
+            ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"
+                + (usageMissed.flatMap { $0 == 0 ? nil : "; \($0) of \(actors) actors missed an edge, so these and the cpu time leave out part of their window" } ?? "")),
             ("cpu time", "user \(Fmt.fixed(userSeconds, 3)) s, system \(Fmt.fixed(systemSeconds, 3)) s"),
             ("peak RSS", Fmt.bytes(maxRSSBytes)),
         ] + (setup?.textRows ?? []) + [

@@ -44,6 +44,10 @@ public struct RunReport: Sendable {
     public var iterations: UInt64
     public var perActor: [UInt64]
     public var switches: ContextSwitches
+    /// Actors whose switches and CPU time are read by the actor itself (process
+    /// mode) and that missed the window's first or last edge: their figures count
+    /// from an edge they did answer. Nil where every figure is read at the edge.
+    public var usageMissed: Int? = nil
     public var userSeconds: Double
     public var systemSeconds: Double
     public var maxRSSBytes: Int
@@ -134,6 +138,7 @@ public struct RunReport: Sendable {
             ("involuntary_switches", .integer(switches.involuntary)),
             ("voluntary_switches_per_iteration", .number(voluntarySwitchesPerIteration)),
             ("involuntary_switches_per_iteration", .number(involuntarySwitchesPerIteration)),
+            ("usage_missed_actors", .integer(usageMissed)),
             ("user_seconds", .number(userSeconds)),
             ("system_seconds", .number(systemSeconds)),
             ("max_rss_bytes", .integer(maxRSSBytes)),

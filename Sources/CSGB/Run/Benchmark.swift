@@ -86,9 +86,10 @@ public enum Benchmark {
         defer { priority.restore() }
         let schedule = CoordinatorSchedule.raise(above: configuration.threadSettings.sched, niceAtStart: priority.niceAtStart)
         defer { schedule.restore() }
-        let window = try measureWindow(runner, context, observers: observers)
+        var window = try measureWindow(runner, context, observers: observers)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
+        window.last = runner.finishEdge(window.last, context)
         // Both edges are taken: the stop and the teardown need no real-time priority.
         schedule.restore()
         stop(runner, context, join: false)
@@ -197,20 +198,21 @@ public enum Benchmark {
     }
 
     /// Opens the gate, sleeps through the warm-up, takes the window's first edge,
-    /// sleeps until the duration or a stop, and takes the last edge.
+    /// sleeps until the duration or a stop, and takes the last edge (which the
+    /// caller finishes once the observers have closed the window).
     static func measureWindow(_ runner: any ModeRunner, _ context: RunContext,
                               observers: [WindowObserver]) throws(CSGBError) -> Window {
         let configuration = context.configuration
         let threads = context.threadIDs
         runner.openGate(context)
-        let gateEdge = runner.takeEdge(context)
+        let gateEdge = runner.finishEdge(runner.takeEdge(context), context)
         let warmupComplete = !StopRequest.sleep(seconds: configuration.warmup)
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
         try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
-        let first = warmupComplete ? runner.takeEdge(context) : gateEdge
+        let first = warmupComplete ? runner.finishEdge(runner.takeEdge(context), context) : gateEdge
         let suspension = WindowSuspension.open()
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
@@ -265,6 +267,9 @@ public enum Benchmark {
             iterations: counted.reduce(0) { $0 + perActor[$1] },
             perActor: perActor,
             switches: last.usage.switches - first.usage.switches,
+            usageMissed: first.usageAnswered.flatMap { first in
+                last.usageAnswered.map { last in zip(first, last).filter { !($0 && $1) }.count }
+            },
             userSeconds: last.usage.userSeconds - first.usage.userSeconds,
             systemSeconds: last.usage.systemSeconds - first.usage.systemSeconds,
             maxRSSBytes: last.usage.maxRSSBytes,
