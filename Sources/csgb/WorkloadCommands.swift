@@ -124,6 +124,9 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(name: .customLong("inject-closed-channel"), help: ArgumentHelp("Fault injection for tests: the first pair's channel is shut down as the window opens, so its transfers fail mid-run and the report and verification must say so.", visibility: .hidden))
     var injectClosedChannel = false
 
+    @Option(name: .customLong("inject-deaf-actor"), help: ArgumentHelp("K: fault injection for tests of --mode process: actor K never records its own getrusage at the window's edges, so the report must count it as missing there.", visibility: .hidden))
+    var injectDeafActor: Int?
+
     var resolvedMode: Mode { sync ? .thread : (mode ?? .thread) }
 
     mutating func validate() throws {
@@ -228,6 +231,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.syscalls = syscalls
         configuration.injectBlockingSleep = injectBlockingSleep
         configuration.injectClosedChannel = injectClosedChannel
+        configuration.injectDeafActor = injectDeafActor
         return configuration
     }
 }

@@ -83,10 +83,30 @@ enum ProcessModeChildren {
         #expect((report["fairness"] as? [String: Any])?["min"] as? Int ?? 0 > 0, "every actor made passes")
         #expect(report["failed_transfers"] as? Int == 0)
         #expect(report["stopped_by"] as? String == "duration")
+        #expect(report["usage_missed_actors"] as? Int == 0, "every actor recorded its getrusage at both edges")
         // The children's own switches: a blocking echo switches at every read.
         if arguments[0] != "yield" { #expect((report["voluntary_switches_per_iteration"] as? Double ?? 0) >= 1) }
         let reasons = ((report["claims"] as? [String: Any])?["reasons"] as? [String]) ?? []
         #expect(reasons.contains { $0.contains("address space") })
+        #expect(ProcessModeChildren.noneLeft().isEmpty)
+    }
+
+    /// An actor that never records its getrusage at an edge: its passes still count
+    /// (they are read at the edge itself), and the report says whose usage is missing,
+    /// in the JSON and in the text.
+    @Test func anActorThatMissesTheEdgesIsCounted() throws {
+        let (result, report) = try run(["socket", "2", "--cpus", "0", "--duration", "0.3", "--inject-deaf-actor", "1"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(report["usage_missed_actors"] as? Int == 1)
+        #expect((report["fairness"] as? [String: Any])?["min"] as? Int ?? 0 > 0, "the deaf actor's passes counted too")
+        let text = try CSGBProcess.run(["socket", "2", "--mode", "process", "--cpus", "0", "--duration", "0.3",
+                                        "--inject-deaf-actor", "3"], timeout: 60)
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stdout.contains("1 of 4 actors missed an edge"), "\(text.stdout)")
+        let outside = try CSGBProcess.run(["socket", "2", "--mode", "process", "--duration", "0.1", "--inject-deaf-actor", "4"],
+                                          timeout: 30)
+        #expect(outside.status == 64, "\(outside.stdout)")
+        #expect(outside.stderr.contains("actors are 0 to 3"), "\(outside.stderr)")
         #expect(ProcessModeChildren.noneLeft().isEmpty)
     }
 

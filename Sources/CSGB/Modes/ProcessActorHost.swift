@@ -208,11 +208,12 @@ struct ProcessActor {
         var seen: UInt64 = 0
         var passes: UInt64 = 0
         var byte: UInt8 = 0
+        let deaf = region.header[ProcessRegion.Header.deafActor] == UInt64(index) + 1
         running: while true {
             let current = state.load(ordering: .relaxed)
             if current != seen {
                 if current & ProcessRegion.stopBit != 0 { break }
-                recordEdge(current)
+                if !deaf { recordEdge(current) }
                 seen = current
             }
             for operation in script {

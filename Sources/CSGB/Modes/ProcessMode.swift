@@ -32,6 +32,7 @@ final class ProcessMode: ModeRunner {
     /// misses a later edge.
     private var lastUsage: [SelfUsage] = []
     private var failuresCollected = false
+    private var edgeWait = ProcessMode.edgeWaitNanoseconds
 
     /// How long an edge waits for every actor to record its getrusage: one pass
     /// each, microseconds, unless thousands of processes queue for one CPU (9,968
@@ -59,6 +60,9 @@ final class ProcessMode: ModeRunner {
             throw CSGBError.usage("--latency is not available with --mode process: each actor's histogram would live in its own process")
         }
         try configuration.checkNeeds(Self.needs(actors: expected, configuration))
+        if let deaf = configuration.injectDeafActor, !(0..<expected).contains(deaf) {
+            throw CSGBError.usage("--inject-deaf-actor \(deaf): this run's actors are 0 to \(expected - 1)")
+        }
         // Futex words are shared by the two actors of a pair: the same private word in
         // the plan becomes the same word in the region.
         var futexIndex: [UnsafeMutablePointer<UInt32>: Int] = [:]
@@ -94,6 +98,9 @@ final class ProcessMode: ModeRunner {
         header[H.pollerCPU] = poller.map { UInt64($0) + 1 } ?? 0
         header[H.schedPolicy] = configuration.threadSettings.encodedSched
         header[H.speculation] = configuration.threadSettings.speculationMask
+        header[H.deafActor] = configuration.injectDeafActor.map { UInt64($0) + 1 } ?? 0
+        // A test's actor that never answers need not hold up each edge the full limit.
+        edgeWait = configuration.injectDeafActor == nil ? Self.edgeWaitNanoseconds : Self.stoppingEdgeWaitNanoseconds
         for (i, cpu) in cpus.enumerated() { region.cpus[i] = cpu }
         var next = 0
         for (index, actor) in context.actors.enumerated() {
@@ -269,7 +276,7 @@ final class ProcessMode: ModeRunner {
                     || region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
             }
             // A stop requested meanwhile shortens the wait too.
-            let limit = StopRequest.isRequested ? Self.stoppingEdgeWaitNanoseconds : Self.edgeWaitNanoseconds
+            let limit = StopRequest.isRequested ? min(edgeWait, Self.stoppingEdgeWaitNanoseconds) : edgeWait
             if pending.isEmpty || MonotonicClock.nanoseconds() - started > limit { break }
             var interval = timespec(tv_sec: 0, tv_nsec: pause)
             nanosleep(&interval, nil)

@@ -81,6 +81,8 @@ struct ProcessRegion: @unchecked Sendable {
         static let workSize = 6, stride = 7, numa = 8, io = 9, ringEntries = 10, sqpoll = 11, fixedFiles = 12
         static let pollerCPU = 13, schedPolicy = 14, schedPriority = 15, speculation = 16, notifyFD = 17
         static let ringSetup = 18, syscalls = 19
+        /// The hidden fault `--inject-deaf-actor`: its index + 1, 0 for none.
+        static let deafActor = 20
     }
 
     var header: UnsafeMutablePointer<UInt64> { base.assumingMemoryBound(to: UInt64.self) }

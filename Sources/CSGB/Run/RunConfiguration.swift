@@ -56,6 +56,9 @@ public struct RunConfiguration: Sendable {
     /// window opens, so its actors' transfers fail mid-run: a fault for testing that
     /// failed transfers are reported and fail the verification.
     public var injectClosedChannel = false
+    /// Hidden `--inject-deaf-actor K` (`--mode process`): actor K never records its
+    /// getrusage at an edge, a fault for testing that the report counts it.
+    public var injectDeafActor: Int? = nil
     /// N came from `max`: its search passed the machine-wide limit checks (task ids,
     /// threads, mappings) for this N moments ago, so the run does not repeat them. A
     /// repeat would count tasks other programs started in between and could refuse the
