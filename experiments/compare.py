@@ -50,7 +50,7 @@ from csgb_common import EXIT_USAGE, fmt, median  # noqa: E402
 MEASURED_NAME = re.compile(r"(_per_|^seconds$|_seconds$)")
 MEASURED = frozenset((
     "iterations", "voluntary_switches", "involuntary_switches", "max_rss_bytes", "eagain",
-    "failed_transfers", "os_threads", "stopped_by", "warmup_complete", "version",
+    "failed_transfers", "os_threads", "stopped_by", "warmup_complete", "version", "usage_missed_actors",
 ))
 # Objects of the report: "environment" is provenance; "claims" and "fairness" follow
 # from the configuration or are figures; any other object (latency_ns, counters) is
