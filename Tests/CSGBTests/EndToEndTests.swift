@@ -158,6 +158,23 @@ import CSGBSystem
         #expect(switches < 0.01)
     }
 
+    /// A warm-up shorter than the time 2,000 threads need to pass once each on one
+    /// CPU (every pass is at least a switch) is extended until each has, and the
+    /// report says so; `--warmup 0` asks for no warm-up and gets none.
+    @Test(arguments: ["thread", "process"])
+    func warmUpLastsUntilEveryActorHasPassed(mode: String) throws {
+        let result = try CSGBProcess.run(["yield", "2000", "--mode", mode, "--cpus", "0", "--warmup", "0.0001",
+                                          "--duration", "0.2", "--format", "json"], timeout: 120)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let note = report["warmup_note"] as? String ?? ""
+        #expect(note.contains("until every actor had made a pass"), "\(note)")
+        #expect(report["warmup_seconds"] as? Double ?? 0 > 0.0001)
+        let none = try CSGBProcess.json(try CSGBProcess.run(["yield", "2000", "--mode", mode, "--cpus", "0", "--warmup", "0",
+                                                             "--duration", "0.2", "--format", "json"], timeout: 120).stdout)
+        #expect(none["warmup_note"] is NSNull, "\(none["warmup_note"] ?? "missing")")
+    }
+
     @Test func textAndCSVReports() throws {
         let text = try CSGBProcess.run(["socket", "1", "--duration", "0.2", "--warmup", "0"])
         #expect(text.status == 0)

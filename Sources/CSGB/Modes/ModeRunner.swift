@@ -23,9 +23,12 @@ protocol ModeRunner: AnyObject {
     /// The figures at one edge of the window.
     func takeEdge(_ context: RunContext) -> WindowEdge
     /// What an edge gathers after its moment (figures the actors must report
-    /// themselves); called after the last edge's observers have closed the
-    /// window, so that waiting for them counts in no window.
-    func finishEdge(_ edge: WindowEdge, _ context: RunContext) -> WindowEdge
+    /// themselves), waiting at most until `deadline` (monotonic ns) when one is
+    /// given; called after the last edge's observers have closed the window, so
+    /// that waiting for them counts in no window.
+    func finishEdge(_ edge: WindowEdge, _ context: RunContext, by deadline: Int64?) -> WindowEdge
+    /// Passes actor `actor` has published so far.
+    func passes(_ actor: Int, _ context: RunContext) -> UInt64
     /// Threads (or processes) that have left their actors.
     func finishedThreads(_ context: RunContext) -> Int
     /// Why the run ended, when neither the duration nor a signal ended it.
@@ -44,8 +47,9 @@ extension ModeRunner {
     func arrivals(_ context: RunContext) -> Int { context.gate.arrivals }
     func openGate(_ context: RunContext) { context.gate.open() }
     func takeEdge(_ context: RunContext) -> WindowEdge { WindowEdge.take(context) }
-    func finishEdge(_ edge: WindowEdge, _ context: RunContext) -> WindowEdge { edge }
+    func finishEdge(_ edge: WindowEdge, _ context: RunContext, by deadline: Int64?) -> WindowEdge { edge }
     func finishedThreads(_ context: RunContext) -> Int { context.finishedThreads }
+    func passes(_ actor: Int, _ context: RunContext) -> UInt64 { context.slots.iterations(actor) }
     func stopCause(_ context: RunContext) -> String? { nil }
     func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int? { nil }
 }

@@ -264,7 +264,7 @@ final class ProcessMode: ModeRunner {
     /// Waits until every live actor has answered the edge's request with its
     /// getrusage, or the wait's limit; one that does not answer in time keeps its
     /// last figures, adds nothing to this window, and the report counts it.
-    func finishEdge(_ edge: WindowEdge, _ context: RunContext) -> WindowEdge {
+    func finishEdge(_ edge: WindowEdge, _ context: RunContext, by deadline: Int64?) -> WindowEdge {
         guard let region else { return edge }
         typealias R = ProcessRegion.Record
         let started = MonotonicClock.nanoseconds()
@@ -277,7 +277,8 @@ final class ProcessMode: ModeRunner {
             }
             // A stop requested meanwhile shortens the wait too.
             let limit = StopRequest.isRequested ? min(edgeWait, Self.stoppingEdgeWaitNanoseconds) : edgeWait
-            if pending.isEmpty || MonotonicClock.nanoseconds() - started > limit { break }
+            let now = MonotonicClock.nanoseconds()
+            if pending.isEmpty || now - started > limit || deadline.map({ now >= $0 }) == true { break }
             var interval = timespec(tv_sec: 0, tv_nsec: pause)
             nanosleep(&interval, nil)
             pause = min(pause * 2, Self.edgePollNanoseconds.most)
@@ -328,6 +329,10 @@ final class ProcessMode: ModeRunner {
             return line.dropFirst(name.count).split(separator: " ").first.flatMap { Int($0) }
         }
         return nil
+    }
+
+    func passes(_ actor: Int, _ context: RunContext) -> UInt64 {
+        region?.slotValue(actor, ProcessRegion.Slot.iterations) ?? 0
     }
 
     func stopCause(_ context: RunContext) -> String? {

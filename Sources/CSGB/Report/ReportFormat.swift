@@ -40,6 +40,7 @@ extension RunReport {
             ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride)"),
             ("numa", numa == .off ? "off (kernel default placement)" : "\(numa.rawValue) (buffers and green stacks)"),
             ("measured", "\(Fmt.fixed(seconds, 3)) s after \(Fmt.fixed(warmupSeconds, 2)) s warm-up"
+                + (warmupNote.map { " (\($0))" } ?? "")
                 + (warmupComplete ? "" : " (stopped during warm-up: window = gate to stop)")
                 + ", stopped by \(stoppedBy)"),
             ("iterations/s", Fmt.grouped(iterationsPerSecond)),

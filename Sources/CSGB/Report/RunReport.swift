@@ -38,7 +38,10 @@ public struct RunReport: Sendable {
     public var numa: NUMAPolicy
     public var stride: Int
     public var seconds: Double
+    /// The warm-up as run: from the gate to the window's first edge.
     public var warmupSeconds: Double
+    /// Why the warm-up ran longer than `--warmup`, nil when it did not.
+    public var warmupNote: String? = nil
     public var warmupComplete: Bool
     public var stoppedBy: String
     public var iterations: UInt64
@@ -124,6 +127,7 @@ public struct RunReport: Sendable {
             ("seconds", .number(seconds)),
             ("warmup_seconds", .number(warmupSeconds)),
             ("warmup_complete", .bool(warmupComplete)),
+            ("warmup_note", warmupNote.map { .string($0) } ?? .null),
             ("stopped_by", .string(stoppedBy)),
             ("suspension", suspension.map { .string($0) } ?? .null),
             ("iterations", .integer(iterations)),

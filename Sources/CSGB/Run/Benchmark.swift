@@ -89,7 +89,7 @@ public enum Benchmark {
         var window = try measureWindow(runner, context, observers: observers)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
-        window.last = runner.finishEdge(window.last, context)
+        window.last = runner.finishEdge(window.last, context, by: nil)
         // Both edges are taken: the stop and the teardown need no real-time priority.
         schedule.restore()
         stop(runner, context, join: false)
@@ -195,7 +195,14 @@ public enum Benchmark {
         var warmupComplete: Bool
         var sampleEvery: UInt64
         var suspension: WindowSuspension
+        /// The warm-up as run, gate edge to first edge (longer than asked when
+        /// some actor had not made a pass yet), and what the report says about it.
+        var warmupSeconds: Double
+        var warmupNote: String?
     }
+
+    /// How long a warm-up may be extended waiting for every actor's first pass.
+    static let firstPassLimitSeconds = 5.0
 
     /// Opens the gate, sleeps through the warm-up, takes the window's first edge,
     /// sleeps until the duration or a stop, and takes the last edge (which the
@@ -205,14 +212,23 @@ public enum Benchmark {
         let configuration = context.configuration
         let threads = context.threadIDs
         runner.openGate(context)
-        let gateEdge = runner.finishEdge(runner.takeEdge(context), context)
-        let warmupComplete = !StopRequest.sleep(seconds: configuration.warmup)
+        let gateEdge = runner.finishEdge(runner.takeEdge(context), context, by: nil)
+        var warmupComplete = !StopRequest.sleep(seconds: configuration.warmup)
+        var warmupNote: String?
+        if warmupComplete && configuration.warmup > 0 {
+            (warmupComplete, warmupNote) = awaitFirstPasses(runner, context, since: gateEdge)
+        }
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
         try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
         // A stop during the warm-up still gets a report: its window then runs from
         // the gate to the stop, and the report says so.
-        let first = warmupComplete ? runner.finishEdge(runner.takeEdge(context), context) : gateEdge
+        var first = gateEdge
+        if warmupComplete {
+            // What the first edge still gathers is gathered inside the window: never past its planned end.
+            first = runner.takeEdge(context)
+            first = runner.finishEdge(first, context, by: configuration.duration.map { first.timeNanoseconds + Int64($0 * 1e9) })
+        }
         let suspension = WindowSuspension.open()
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
@@ -225,7 +241,41 @@ public enum Benchmark {
         }
         let sampleEvery = context.latency?.close() ?? 0
         return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery,
-                      suspension: suspension)
+                      suspension: suspension,
+                      warmupSeconds: warmupComplete ? Double(first.timeNanoseconds - gateEdge.timeNanoseconds) / 1e9 : configuration.warmup,
+                      warmupNote: warmupNote)
+    }
+
+    /// Extends the warm-up until every actor has made a pass since the gate's edge,
+    /// at most `firstPassLimitSeconds`. An actor that has not passed yet at the
+    /// window's first edge still has its start ahead of it, not a pass under way:
+    /// with thousands of actors on one CPU the default 0.1 s ends before most of them
+    /// ran once, and the window then counts every pair's first calls without the
+    /// calls its first edge cut. Returns whether the warm-up completed (no stop) and
+    /// the report's note when it was extended.
+    static func awaitFirstPasses(_ runner: any ModeRunner, _ context: RunContext,
+                                 since gate: WindowEdge) -> (complete: Bool, note: String?) {
+        let started = MonotonicClock.nanoseconds()
+        let actors = gate.iterations.count
+        var next = 0
+        var pause = 0.0001
+        var slept = false
+        func passed(_ actor: Int) -> Bool { runner.passes(actor, context) != gate.iterations[actor] }
+        while true {
+            // Once an actor has passed it stays passed: each scan starts at the first that had not.
+            while next < actors && passed(next) { next += 1 }
+            let waited = Double(MonotonicClock.nanoseconds() - started) / 1e9
+            if next == actors {
+                return (true, !slept ? nil : "extended by \(Fmt.fixed(waited, 3)) s until every actor had made a pass")
+            }
+            if waited >= firstPassLimitSeconds {
+                let missing = (next..<actors).filter { !passed($0) }.count
+                return (true, "extended by \(Fmt.fixed(waited, 2)) s, its limit, with \(missing) of \(actors) actors still without a pass")
+            }
+            if StopRequest.sleep(seconds: pause) { return (false, nil) }
+            slept = true
+            pause = min(pause * 2, 0.005)
+        }
     }
 
     /// The report of the window: every figure is a difference of its two edges.
@@ -261,7 +311,8 @@ public enum Benchmark {
             numa: configuration.numa,
             stride: configuration.stride,
             seconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
-            warmupSeconds: configuration.warmup,
+            warmupSeconds: window.warmupSeconds,
+            warmupNote: window.warmupNote,
             warmupComplete: window.warmupComplete,
             stoppedBy: stopCause ?? StopSignal.name(StopRequest.signal),
             iterations: counted.reduce(0) { $0 + perActor[$1] },
