@@ -72,7 +72,7 @@ public struct CoordinatorSchedule: Sendable, Equatable {
 
     /// The policy the window's edges are taken at (csgb stat runs perf at it too).
     public static func windowPolicy(above sched: SchedulingPolicy?) -> SchedulingPolicy {
-        .fifo(min((sched?.isRealTime == true ? sched!.priority : 0) + 1, 99))
+        .fifo(min((sched.flatMap { $0.isRealTime ? $0.priority : nil } ?? 0) + 1, 99))
     }
 
     /// Raises the calling thread, unless the caller lowered csgb's priority
