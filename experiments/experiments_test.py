@@ -552,6 +552,29 @@ def test_actors_follow_the_workload_unit(fx):
     assert got == {"relay": 10, "spin": 5, "socket": 10, "yield": 5}, got
 
 
+def test_max_runs_as_max_and_stays_one_row(fx):
+    """A case planned as N = max keeps the N csgb found for it, but runs as `max`, so
+    that csgb resolves it again at the run's moment and tasks started since the plan
+    cannot refuse it; its runs, a task or two apart, stay one row of the summary."""
+    from csgb_common import capabilities_of
+    from scale_summary import resolved_max, series
+    from sweep_manifest import expand_manifest, prepare_cases
+    caps = capabilities_of(RECORDED_INFO)
+    man = {"defaults": {"duration": 0.1, "warmup": 0, "repeats": 2},
+           "matrix": [{"workloads": ["yield"], "modes": ["thread"], "n": [10, "max"]}]}
+    cases, _ = expand_manifest(man, caps, largest_n=lambda case: 32425)
+    prepare_cases(cases, fx.csgb, caps)
+    top = [c for c in cases if c["n"] == 32425]
+    assert len(top) == 1 and top[0]["argv"][2] == "max", [c["argv"][:3] for c in cases]
+    assert [c["argv"][2] for c in cases if c["n"] == 10] == ["10"]
+    report = {"workload": "yield", "mode": "thread", "ns_per_iteration": 6000.0,
+              "memory_per_actor_bytes": 9700, "setup_seconds": 1.2}
+    runs = [{"case_id": top[0]["id"], "status": "ok", "report": dict(report, n=n)} for n in (32425, 32427)]
+    results = {"cases": cases, "runs": runs}
+    assert list(series(results)[("yield", "thread")]) == [32425], series(results)
+    assert resolved_max(results) == [("yield", "thread", 32425, [32425, 32427])], resolved_max(results)
+
+
 # ---------------------------------------------------------------- runner
 
 def main(argv):

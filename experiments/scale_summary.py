@@ -23,6 +23,15 @@ FIGURES = (("ns_per_iteration", "ns / iteration"),
            ("setup_seconds", "set-up (s, to the gate)"))
 
 
+def planned_n(results, run):
+    """The case's N: a case planned as `max` runs as `max`, and csgb may resolve it
+    a few tasks apart from run to run; its runs stay one row."""
+    for case in results.get("cases", []):
+        if case.get("id") == run.get("case_id") and isinstance(case.get("n"), int):
+            return case["n"]
+    return run["report"]["n"]
+
+
 def series(results):
     """{(workload, mode): {n: {figure: median}}} over the runs that completed."""
     by_case = {}
@@ -31,12 +40,24 @@ def series(results):
         if run.get("status") != "ok" or not report:
             continue
         key = (report["workload"], report["mode"])
-        values = by_case.setdefault(key, {}).setdefault(report["n"], {f: [] for f, _ in FIGURES})
+        values = by_case.setdefault(key, {}).setdefault(planned_n(results, run), {f: [] for f, _ in FIGURES})
         for figure, _ in FIGURES:
             if isinstance(report.get(figure), (int, float)):
                 values[figure].append(report[figure])
     return {key: {n: {f: median(v) if v else None for f, v in figs.items()} for n, figs in sorted(ns.items())}
             for key, ns in by_case.items()}
+
+
+def resolved_max(results):
+    """For each case run as `max`: (workload, mode, planned N, the Ns its runs ran at)."""
+    out = []
+    for case in results.get("cases", []):
+        if "max" not in (case.get("argv") or [])[1:3]:
+            continue
+        ran = sorted({r["report"]["n"] for r in results["runs"]
+                      if r.get("case_id") == case.get("id") and r.get("status") == "ok" and r.get("report")})
+        out.append((case["workload"], case["mode"], case["n"], ran))
+    return out
 
 
 def refusals(results):
@@ -143,6 +164,9 @@ def main(argv):
             notes.append(note)
         else:
             lines += ["![%s](scale-%s.png)" % (workload, workload), ""]
+    for workload, mode, planned, ran in resolved_max(results):
+        lines.append("- %s %s at `max`: planned as N = %s, run as `max`, which csgb resolved to N = %s" % (
+            workload, mode, format(planned, ","), ", ".join(format(n, ",") for n in ran) or "none (no run completed)"))
     refused = refusals(results)
     if refused:
         lines += ["## Refused by a limit (exit 71)", ""]

@@ -260,6 +260,12 @@ def expand_manifest(doc, caps, largest_n=None):
                                         if largest_n is None:
                                             raise ManifestError("%s: n = max needs csgb to find the largest N" % where)
                                         case["n"] = largest_n(case)
+                                        # Run as `max` all the same: csgb resolves it again at the
+                                        # run's moment without repeating the checks its search
+                                        # passed, so tasks that came since the plan (the previous
+                                        # case's threads still exiting) cannot refuse the case. The
+                                        # report's n is the N it ran; the case keeps this one.
+                                        case["n_argument"] = "max"
                                     if workers is not None:
                                         case["workers"] = min(workers, case["n"])
                                     if excluded_by(case, excludes):
@@ -351,7 +357,7 @@ def case_id(c):
 def case_argv(csgb, c, counters=False):
     if c.get("program"):
         return baseline_argv(c["program"], c["n"], c["duration"], c["warmup"], c["cpus"])
-    return csgb_argv(csgb, c["workload"], c["n"], mode=c["mode"], cpus=c["cpus"],
+    return csgb_argv(csgb, c["workload"], c.get("n_argument", c["n"]), mode=c["mode"], cpus=c["cpus"],
                      pin=c["pin"], workers=c["workers"],
                      work_size=c["work_size_label"] if c["work_size"] else None,
                      transport=c.get("transport"), io=c.get("io"), flags=c["flags"],
