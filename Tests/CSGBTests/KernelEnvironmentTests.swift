@@ -31,6 +31,11 @@ import Testing
         "/proc/cmdline": "BOOT_IMAGE=/vmlinuz root=/dev/vda1 quiet\n",
         "/proc/cpuinfo": "processor\t: 0\nflags\t\t: fpu vme hypervisor sse2\n",
         "/proc/loadavg": "3.50 2.00 1.00 4/300 12345\n",
+        "/sys/kernel/mm/damon/admin/kdamonds/nr_kdamonds": "1\n",
+        "/sys/kernel/mm/damon/admin/kdamonds/0/state": "on\n",
+        "/sys/kernel/mm/damon/admin/kdamonds/0/pid": "77\n",
+        "/sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/operations": "paddr\n",
+        "/sys/kernel/mm/damon/admin/kdamonds/0/contexts/0/schemes/0/action": "pageout\n",
     ]
 
     @Test func everyItemIsParsed() throws {
@@ -47,9 +52,11 @@ import Testing
         #expect(environment.hypervisor != nil)
         #expect(environment.loadAverage == [3.5, 2.0, 1.0])
         #expect(environment.runnable == 4)
+        #expect(environment.damon == [DAMONMonitor(index: 0, pid: 77, operations: ["paddr"], actions: ["pageout"])])
+        #expect(environment.rows.contains { $0 == ("damon", "kdamond 0 (pid 77) on: paddr, schemes pageout") })
         let json = environment.json.rendered()
         for key in ["vulnerabilities", "preemption", "clocksource", "smt", "transparent_hugepages", "governor",
-                    "isolated_cpus", "nohz_full", "hypervisor", "load_average"] {
+                    "isolated_cpus", "nohz_full", "hypervisor", "damon", "load_average"] {
             #expect(json.contains("\"\(key)\""), "\(key)")
         }
     }
@@ -58,7 +65,8 @@ import Testing
         let environment = KernelEnvironment.read(root: try fakeRoot(Self.noisy))
         let warnings = environment.warnings(onlineCPUs: 2, cpus: CPUList(parsing: "0"), busyOnCPUs: 3)
         for phrase in ["no CPU is isolated", "SMT is on", "governor is powersave", "hypervisor", "load average is 3.50",
-                       "3 other runnable tasks on CPU 0", "huge pages are always"] {
+                       "3 other runnable tasks on CPU 0", "huge pages are always",
+                       "kdamond 0 is on with a pageout scheme", "kdamonds/0/state"] {
             #expect(warnings.contains { $0.contains(phrase) }, "\(phrase)")
         }
     }
@@ -73,7 +81,13 @@ import Testing
         files["/proc/cmdline"] = "root=/dev/sda1 isolcpus=1 nohz_full=1\n"
         files["/proc/cpuinfo"] = "flags\t\t: fpu sse2\n"
         files["/proc/loadavg"] = "0.10 0.05 0.01 1/200 99\n"
+        // A monitor that is off is not running; one that only watches reclaims nothing.
+        files["/sys/kernel/mm/damon/admin/kdamonds/0/state"] = "off\n"
+        files["/sys/kernel/mm/damon/admin/kdamonds/1/state"] = "on\n"
+        files["/sys/kernel/mm/damon/admin/kdamonds/1/contexts/0/operations"] = "vaddr\n"
+        files["/sys/kernel/mm/damon/admin/kdamonds/1/contexts/0/schemes/0/action"] = "stat\n"
         let environment = KernelEnvironment.read(root: try fakeRoot(files))
+        #expect(environment.damon.map(\.index) == [1])
         #expect(environment.commandLineIsolation == ["isolcpus=1", "nohz_full=1"])
         #expect(environment.warnings(onlineCPUs: 2, cpus: CPUList(parsing: "1"), busyOnCPUs: 0).isEmpty)
     }
@@ -83,6 +97,8 @@ import Testing
         #expect(environment.vulnerabilities.isEmpty)
         #expect(environment.governor == nil && environment.smtActive == nil && environment.clocksource == nil)
         #expect(environment.preemptionModel == nil)
+        #expect(environment.damon.isEmpty)
+        #expect(environment.rows.contains { $0 == ("damon", "no monitor running") })
         #expect(environment.rows.contains { $0.0 == "cpufreq governor" && $0.1.hasPrefix("none") })
     }
 

@@ -3,7 +3,7 @@ import CSGBSystem
 /// What on this machine decides what a kernel switch costs, and what makes figures
 /// noisy: the CPU vulnerabilities and their mitigations, the preemption model, the
 /// clocksource, SMT, transparent huge pages, the cpufreq governor, isolated CPUs, a
-/// hypervisor and the load. Read from /proc and /sys under `root` ("" on a real
+/// hypervisor, a running DAMON monitor and the load. Read from /proc and /sys under `root` ("" on a real
 /// machine), so the parsing can be tested on any machine with a faked tree.
 public struct KernelEnvironment: Sendable, Equatable {
     /// Each file of /sys/devices/system/cpu/vulnerabilities, by name, as it reads.
@@ -25,6 +25,8 @@ public struct KernelEnvironment: Sendable, Equatable {
     public var nohzFull: String = ""
     public var commandLineIsolation: [String] = []
     public var hypervisor: String?
+    /// DAMON monitors (kdamonds) that are on, as configured through its sysfs tree.
+    public var damon: [DAMONMonitor] = []
     public var loadAverage: [Double] = []
     public var runnable: Int?
 
@@ -34,7 +36,7 @@ public struct KernelEnvironment: Sendable, Equatable {
             && a.clocksource == b.clocksource && a.smtActive == b.smtActive && a.smtControl == b.smtControl
             && a.transparentHugePages == b.transparentHugePages && a.governor == b.governor
             && a.isolatedCPUs == b.isolatedCPUs && a.nohzFull == b.nohzFull
-            && a.commandLineIsolation == b.commandLineIsolation && a.hypervisor == b.hypervisor
+            && a.commandLineIsolation == b.commandLineIsolation && a.hypervisor == b.hypervisor && a.damon == b.damon
             && a.loadAverage == b.loadAverage && a.runnable == b.runnable
     }
 
@@ -72,6 +74,7 @@ public struct KernelEnvironment: Sendable, Equatable {
         } else if flags.split(separator: " ").contains("hypervisor") {
             environment.hypervisor = "the CPU's hypervisor flag is set"
         }
+        environment.damon = DAMONMonitor.running(text: text, list: { try? ProcFile.listDirectory(root + $0) })
         if let load = text("/proc/loadavg") {
             let fields = load.split(separator: " ")
             environment.loadAverage = fields.prefix(3).compactMap { Double($0) }
@@ -115,6 +118,7 @@ public struct KernelEnvironment: Sendable, Equatable {
             ("nohz_full", .string(nohzFull)),
             ("cmdline_isolation", .string(commandLineIsolation.joined(separator: " "))),
             ("hypervisor", hypervisor.map { .string($0) } ?? .null),
+            ("damon", .array(damon.map { .string($0.description) })),
             ("load_average", .array(loadAverage.map { .number($0) })),
         ])
     }
@@ -129,6 +133,7 @@ public struct KernelEnvironment: Sendable, Equatable {
             ("isolated cpus", isolatedCPUs.isEmpty ? "none" : isolatedCPUs),
             ("nohz_full", nohzFull.isEmpty ? "none" : nohzFull),
             ("hypervisor", hypervisor ?? "none detected"),
+            ("damon", damon.isEmpty ? "no monitor running" : damon.map(\.description).joined(separator: "; ")),
             ("load average", loadAverage.map { Fmt.fixed($0, 2) }.joined(separator: " ")
                 + (runnable.map { " (\($0) runnable now)" } ?? "")),
         ]
@@ -158,6 +163,9 @@ public struct KernelEnvironment: Sendable, Equatable {
         if let cpus, let busyOnCPUs, busyOnCPUs > 0 {
             warnings.append("\(busyOnCPUs) other runnable task\(busyOnCPUs == 1 ? "" : "s") on CPU \(cpus) right now: they will share the run's CPUs; pick idle CPUs or stop them")
         }
+        for monitor in damon where monitor.reclaims {
+            warnings.append("DAMON's kdamond \(monitor.index) is on with a \(monitor.actions.joined(separator: ", ")) scheme: it may reclaim memory a run holds (its faults then count in the run), and it samples page accesses through every page's mappings, which costs it more the more processes share a page (process mode's actors); stop it with `echo off > /sys/kernel/mm/damon/admin/kdamonds/\(monitor.index)/state`")
+        }
         if transparentHugePages == "always" {
             warnings.append("transparent huge pages are always on: --work-size buffers may get huge pages in one run and not the next; `echo madvise > /sys/kernel/mm/transparent_hugepage/enabled` makes runs comparable")
         }
@@ -180,5 +188,44 @@ public struct KernelEnvironment: Sendable, Equatable {
             }
         }
         return count
+    }
+}
+
+/// One running DAMON monitor: what it watches (its contexts' operations) and what its
+/// schemes do to the regions they match.
+public struct DAMONMonitor: Sendable, Equatable {
+    public let index: Int
+    public let pid: Int?
+    public let operations: [String]
+    public let actions: [String]
+
+    static let root = "/sys/kernel/mm/damon/admin/kdamonds"
+    /// Scheme actions that take memory away from a process or push it down the LRU.
+    static let reclaiming: Set<String> = ["pageout", "lru_deprio", "cold", "migrate_cold"]
+
+    var reclaims: Bool { actions.contains { Self.reclaiming.contains($0) } }
+
+    public var description: String {
+        "kdamond \(index)" + (pid.map { " (pid \($0))" } ?? "") + " on: " + (operations.isEmpty ? "no context" : operations.joined(separator: ", "))
+            + (actions.isEmpty ? ", no scheme" : ", schemes " + actions.joined(separator: ", "))
+    }
+
+    /// The kdamonds whose state reads "on", from `text` (a file's trimmed contents)
+    /// and `list` (a directory's entries) over the sysfs tree.
+    static func running(text: (String) -> String?, list: (String) -> [String]?) -> [DAMONMonitor] {
+        func numbered(_ path: String) -> [Int] { (list(path) ?? []).compactMap { Int($0) }.sorted() }
+        return numbered(root).compactMap { index in
+            let monitor = "\(root)/\(index)"
+            guard text("\(monitor)/state") == "on" else { return nil }
+            var operations: [String] = [], actions: [String] = []
+            for context in numbered("\(monitor)/contexts") {
+                let path = "\(monitor)/contexts/\(context)"
+                if let name = text("\(path)/operations") { operations.append(name) }
+                for scheme in numbered("\(path)/schemes") {
+                    if let action = text("\(path)/schemes/\(scheme)/action") { actions.append(action) }
+                }
+            }
+            return DAMONMonitor(index: index, pid: text("\(monitor)/pid").flatMap { Int($0) }, operations: operations, actions: actions)
+        }
     }
 }

@@ -65,7 +65,7 @@ public enum CSVColumns {
         "environment_vulnerabilities", "environment_preemption", "environment_preemption_model",
         "environment_clocksource", "environment_smt", "environment_transparent_hugepages", "environment_governor",
         "environment_isolated_cpus", "environment_nohz_full", "environment_cmdline_isolation",
-        "environment_hypervisor", "environment_load_average",
+        "environment_hypervisor", "environment_damon", "environment_load_average",
     ]
 
     public static let all: [String] = run + latency + counters + environment
