@@ -4,10 +4,18 @@ import Glibc
 import Atomics
 import CCSGB
 
+/// What a futex ping-pong needs of its word, private to a process or shared
+/// between processes: the interpreters are written once over it.
+public protocol FutexWaitable {
+    func load() -> UInt32
+    func post(_ value: UInt32, waking waiters: Int32)
+    func wait(whileEqualTo current: UInt32)
+}
+
 /// A 32-bit atomic whose address the kernel can sleep on: the start gate, the async
 /// worker's sleep, the futex ping-pong pairs. A view on storage owned elsewhere (one
 /// cache line per word in a plan) or by itself (`FutexWord(owning:)`).
-public struct FutexWord: @unchecked Sendable {
+public struct FutexWord: FutexWaitable, @unchecked Sendable {
     public let storage: UnsafeMutablePointer<UInt32>
 
     /// A word in storage the caller owns and keeps alive.

@@ -48,7 +48,7 @@ public final class SharedMemory: @unchecked Sendable {
 
 /// A futex word in shared memory, waited and woken without FUTEX_PRIVATE_FLAG so
 /// that a waiter in one process is woken by a store in another.
-public struct SharedFutexWord: @unchecked Sendable {
+public struct SharedFutexWord: FutexWaitable, @unchecked Sendable {
     public let storage: UnsafeMutablePointer<UInt32>
 
     public init(storage: UnsafeMutablePointer<UInt32>) { self.storage = storage }

@@ -192,6 +192,18 @@ enum ProcessModeChildren {
         #expect(ProcessModeChildren.noneLeft().isEmpty)
     }
 
+    /// Every actor's pid is known when all have arrived, even when the host records
+    /// it only after the actor has arrived (forced here): the memory per actor reads
+    /// each actor process's smaps_rollup by that pid.
+    @Test func pidsAreKnownBeforeTheActorsArrive() throws {
+        let result = try CSGBProcess.run(["socket", "3", "--mode", "process", "--duration", "0.1", "--format", "json"],
+                                         timeout: 30, shellPrefix: "CSGB_INJECT_LATE_PID=1")
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = (try? CSGBProcess.json(result.stdout)) ?? [:]
+        #expect(report["actor_process_bytes"] as? Int ?? 0 > 0, "\(report["actor_process_bytes"] ?? "missing"): \(result.stdout.prefix(300))")
+        #expect(ProcessModeChildren.noneLeft().isEmpty)
+    }
+
     @Test func theHostIsNotACommand() throws {
         let result = try CSGBProcess.run([ProcessActorHost.command], timeout: 10)
         #expect(result.status == 64)

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Atomics
 import CSGBSystem
 
 /// The other side of `--mode process`: csgb re-executed as a hidden command. It
@@ -54,6 +55,11 @@ public enum ProcessActorHost {
         // long, so forking N actors costs N times one small fork. A stop (the stop
         // bit, or the coordinator shutting the feed) ends the forking at once; the
         // actors already forked see the stop at the gate and leave on their own.
+        // A fault for the test of the pid's order: the host records the pids only
+        // once the gate is open, after the coordinator has read them, as a busy CPU
+        // may delay a parent behind its children.
+        let latePIDs = getenv("CSGB_INJECT_LATE_PID") != nil
+        var late: [(actor: Int, pid: pid_t)] = []
         var forked = 0
         var actorOf: [pid_t: Int] = [:]
         actorOf.reserveCapacity(region.actors)
@@ -82,11 +88,17 @@ public enum ProcessActorHost {
                 ProcessActor(region: region, index: actor, descriptors: received.descriptors).run()
             }
             for descriptor in received.descriptors { descriptor.close() }
-            region.status(actor, ProcessRegion.Status.pid).store(UInt64(pid), ordering: .releasing)
+            if latePIDs { late.append((actor, pid)) } else {
+                region.status(actor, ProcessRegion.Status.pid).store(UInt64(pid), ordering: .releasing)
+            }
             actorOf[pid] = actor
             forked += 1
         }
         feed.close()
+        if latePIDs {
+            while region.gate.load() == 0 && region.state.load(ordering: .acquiring) & ProcessRegion.stopBit == 0 { sched_yield() }
+            for (actor, pid) in late { region.status(actor, ProcessRegion.Status.pid).store(UInt64(pid), ordering: .releasing) }
+        }
         region.hostState.store(forked == region.actors ? 1 : 3, ordering: .sequentiallyConsistent)
         var remaining = forked
         while remaining > 0 {
@@ -186,6 +198,10 @@ struct ProcessActor {
         }
         let futex = plan.futex >= 0 ? region.futex(Int(plan.futex)) : nil
 
+        // Its own pid first: the host stores it too once fork returns there, but on a
+        // busy CPU the child may arrive before that, and the coordinator reads every
+        // actor's pid as soon as all have arrived.
+        region.status(index, ProcessRegion.Status.pid).store(UInt64(getpid()), ordering: .releasing)
         region.status(index, ProcessRegion.Status.arrived).store(1, ordering: .relaxed)
         region.arrivals.wrappingIncrement(ordering: .releasing)
         let gate = region.gate
@@ -197,67 +213,16 @@ struct ProcessActor {
         _exit(0)
     }
 
-    /// One pass of the script per iteration until the stop; at each edge request
-    /// (a change of the state word) the actor records its own getrusage first.
+    /// The blocking interpreter until the stop; between passes the actor answers
+    /// each edge request with its own getrusage.
     private func interpret(_ script: [Operation], input: FileDescriptor?, output: FileDescriptor?,
                            futex: SharedFutexWord?, buffer: TouchBuffer, ring: ThreadRing?, calls: TransferCalls) {
-        let slot = region.slot(index)
-        let enters = region.slotField(index, ProcessRegion.Slot.ringEnters)
-        let submitted = region.slotField(index, ProcessRegion.Slot.ringSubmitted)
-        let state = region.state
-        var seen: UInt64 = 0
-        var passes: UInt64 = 0
-        var byte: UInt8 = 0
-        let deaf = region.header[ProcessRegion.Header.deafActor] == UInt64(index) + 1
-        running: while true {
-            let current = state.load(ordering: .relaxed)
-            if current != seen {
-                if current & ProcessRegion.stopBit != 0 { break }
-                if !deaf { recordEdge(current) }
-                seen = current
-            }
-            for operation in script {
-                switch operation {
-                case .touch:
-                    buffer.touch()
-                case .write, .read:
-                    let direction: TransferDirection = operation == .write ? .write : .read
-                    let descriptor = direction == .write ? output! : input!
-                    let result = ring.map { $0.transfer(direction, descriptor, &byte) }
-                        ?? descriptor.transferByte(direction, calls, &byte)
-                    if result != .done {
-                        if state.load(ordering: .relaxed) & ProcessRegion.stopBit == 0 { slot.publishFailure() }
-                        break running
-                    }
-                case .wakePeer, .waitPeer:
-                    break
-                case .yield:
-                    sched_yield()
-                case .injectedSleep:
-                    Operation.sleepBlocking()
-                case .futexPost(let value):
-                    futex!.post(value)
-                case .futexAwait(let value):
-                    while true {
-                        let word = futex!.load()
-                        if word == value { break }
-                        if word == FutexWord.poison || state.load(ordering: .relaxed) & ProcessRegion.stopBit != 0 {
-                            break running
-                        }
-                        futex!.wait(whileEqualTo: word)
-                    }
-                }
-            }
-            passes &+= 1
-            if let ring {
-                enters.store(ring.ring.enters, ordering: .relaxed)
-                submitted.store(ring.ring.submitted, ordering: .relaxed)
-            }
-            slot.publish(iterations: passes)
-        }
+        var passes = ProcessPasses(actor: self, ring: ring)
+        BlockingInterpreter.run(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring,
+                                calls: calls, passes: &passes)
     }
 
-    private func recordEdge(_ epoch: UInt64) {
+    fileprivate func recordEdge(_ epoch: UInt64) {
         let usage = SelfUsage.now()
         let record = region.record(index, epoch: epoch)
         record[ProcessRegion.Record.userMicroseconds] = UInt64(usage.userMicroseconds)
@@ -266,5 +231,59 @@ struct ProcessActor {
         record[ProcessRegion.Record.involuntary] = UInt64(usage.involuntarySwitches)
         record[ProcessRegion.Record.maxRSSKiB] = UInt64(usage.maxRSSKiB)
         region.recordEpoch(index, epoch: epoch).store(epoch, ordering: .releasing)
+    }
+}
+
+/// An actor process's passes: published with its ring counts to its slot in shared
+/// memory after each; before each, a changed state word is an edge request to answer
+/// or the stop.
+struct ProcessPasses: BlockingPasses {
+    let actor: ProcessActor
+    let ring: ThreadRing?
+    let slot: ActorSlot
+    let enters: UnsafeAtomic<UInt64>
+    let submitted: UnsafeAtomic<UInt64>
+    let state: UnsafeAtomic<UInt64>
+    /// The hidden fault `--inject-deaf-actor`: this actor never answers an edge.
+    let deaf: Bool
+    var seen: UInt64 = 0
+    var passes: UInt64 = 0
+
+    init(actor: ProcessActor, ring: ThreadRing?) {
+        let region = actor.region
+        self.actor = actor
+        self.ring = ring
+        slot = region.slot(actor.index)
+        enters = region.slotField(actor.index, ProcessRegion.Slot.ringEnters)
+        submitted = region.slotField(actor.index, ProcessRegion.Slot.ringSubmitted)
+        state = region.state
+        deaf = region.header[ProcessRegion.Header.deafActor] == UInt64(actor.index) + 1
+    }
+
+    @inline(__always)
+    mutating func beginPass() -> Bool {
+        let current = state.load(ordering: .relaxed)
+        if current != seen {
+            if current & ProcessRegion.stopBit != 0 { return false }
+            if !deaf { actor.recordEdge(current) }
+            seen = current
+        }
+        return true
+    }
+
+    @inline(__always)
+    mutating func endPass() {
+        passes &+= 1
+        if let ring {
+            enters.store(ring.ring.enters, ordering: .relaxed)
+            submitted.store(ring.ring.submitted, ordering: .relaxed)
+        }
+        slot.publish(iterations: passes)
+    }
+
+    var stopping: Bool { state.load(ordering: .relaxed) & ProcessRegion.stopBit != 0 }
+
+    func transferFailed() {
+        if !stopping { slot.publishFailure() }
     }
 }

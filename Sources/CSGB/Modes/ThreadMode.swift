@@ -66,52 +66,35 @@ final class ThreadMode: ModeRunner {
         rings.removeAll()
     }
 
-    /// The interpreter: one pass of the script per iteration until the stop.
+    /// One actor on its own kernel thread until the stop.
     static func run(actor index: Int, context: RunContext, ring: ThreadRing?) {
         let plan = context.actors[index]
-        let script = plan.script
-        let buffer = context.buffers[index]
-        let input = plan.channel?.input
-        let output = plan.channel?.output
-        let futex = plan.futex
-        let calls = context.configuration.syscalls
-        var byte: UInt8 = 0
-        var passes = PassRecorder(actor: index, context: context)
-        running: while !context.shouldStop {
-            passes.beginPass()
-            for operation in script {
-                switch operation {
-                case .touch:
-                    buffer.touch()
-                case .write, .read:
-                    let direction: TransferDirection = operation == .write ? .write : .read
-                    let descriptor = direction == .write ? output! : input!
-                    let result = ring.map { $0.transfer(direction, descriptor, &byte) }
-                        ?? descriptor.transferByte(direction, calls, &byte)
-                    if result != .done {
-                        passes.transferFailed(stopping: context.shouldStop)
-                        break running
-                    }
-                case .wakePeer, .waitPeer:
-                    break
-                case .yield:
-                    sched_yield()
-                case .injectedSleep:
-                    Operation.sleepBlocking()
-                case .futexPost(let value):
-                    futex!.post(value)
-                case .futexAwait(let value):
-                    while true {
-                        let current = futex!.load()
-                        if current == value { break }
-                        if current == FutexWord.poison || context.shouldStop { break running }
-                        futex!.wait(whileEqualTo: current)
-                    }
-                }
-            }
-            passes.endPass()
-        }
+        var passes = ThreadPasses(recorder: PassRecorder(actor: index, context: context), context: context)
+        BlockingInterpreter.run(plan.script, input: plan.channel?.input, output: plan.channel?.output, futex: plan.futex,
+                                buffer: context.buffers[index], ring: ring, calls: context.configuration.syscalls,
+                                passes: &passes)
     }
+}
+
+/// A thread's passes: counted by its `PassRecorder` into the run's slots, ended by
+/// the run's stop flag.
+struct ThreadPasses: BlockingPasses {
+    var recorder: PassRecorder
+    let context: RunContext
+
+    @inline(__always)
+    mutating func beginPass() -> Bool {
+        if context.shouldStop { return false }
+        recorder.beginPass()
+        return true
+    }
+
+    @inline(__always)
+    mutating func endPass() { recorder.endPass() }
+
+    var stopping: Bool { context.shouldStop }
+
+    func transferFailed() { recorder.transferFailed(stopping: context.shouldStop) }
 }
 
 extension ThreadMode: ModeTraits {
