@@ -23,24 +23,19 @@ FIGURES = (("ns_per_iteration", "ns / iteration"),
            ("setup_seconds", "set-up (s, to the gate)"))
 
 
-def planned_n(results, run):
-    """The case's N: a case planned as `max` runs as `max`, and csgb may resolve it
-    a few tasks apart from run to run; its runs stay one row."""
-    for case in results.get("cases", []):
-        if case.get("id") == run.get("case_id") and isinstance(case.get("n"), int):
-            return case["n"]
-    return run["report"]["n"]
-
-
 def series(results):
-    """{(workload, mode): {n: {figure: median}}} over the runs that completed."""
+    """{(workload, mode): {n: {figure: median}}} over the runs that completed, by
+    the case's N: a case planned as `max` runs as `max`, and csgb may resolve it a
+    few tasks apart from run to run; its runs stay one row."""
+    planned = {c.get("id"): c["n"] for c in results.get("cases", []) if isinstance(c.get("n"), int)}
     by_case = {}
     for run in results["runs"]:
         report = run.get("report")
         if run.get("status") != "ok" or not report:
             continue
         key = (report["workload"], report["mode"])
-        values = by_case.setdefault(key, {}).setdefault(planned_n(results, run), {f: [] for f, _ in FIGURES})
+        n = planned.get(run.get("case_id"), report["n"])
+        values = by_case.setdefault(key, {}).setdefault(n, {f: [] for f, _ in FIGURES})
         for figure, _ in FIGURES:
             if isinstance(report.get(figure), (int, float)):
                 values[figure].append(report[figure])

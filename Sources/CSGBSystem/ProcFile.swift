@@ -41,6 +41,19 @@ public enum ProcFile {
     }
 
     public static func exists(_ path: String) -> Bool { access(path, F_OK) == 0 }
+
+    /// The `Name:  123 kB` lines of /proc/meminfo, /proc/PID/status or smaps_rollup,
+    /// by name ("MemAvailable", "VmSize", "Pss_Anon"), in bytes; a figure without a
+    /// unit (HugePages_Total) as it stands. Lines of another shape are left out.
+    public static func sizeFields(_ text: String) -> [String: UInt64] {
+        var figures: [String: UInt64] = [:]
+        for line in text.split(separator: "\n") {
+            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard fields.count >= 2, fields[0].hasSuffix(":"), let value = UInt64(fields[1]) else { continue }
+            figures[String(fields[0].dropLast())] = fields.count > 2 && fields[2] == "kB" ? value * 1024 : value
+        }
+        return figures
+    }
 }
 
 extension StringProtocol {

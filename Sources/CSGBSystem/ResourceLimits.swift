@@ -184,14 +184,7 @@ public enum ResourceLimits {
 
     /// /proc/meminfo's figures in bytes, by name ("MemAvailable").
     static func memoryInfo() -> [String: UInt64] {
-        guard let text = try? ProcFile.read("/proc/meminfo") else { return [:] }
-        var figures: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard fields.count >= 2, fields[0].hasSuffix(":"), let value = UInt64(fields[1]) else { continue }
-            figures[String(fields[0].dropLast())] = fields.count > 2 && fields[2] == "kB" ? value * 1024 : value
-        }
-        return figures
+        (try? ProcFile.read("/proc/meminfo")).map(ProcFile.sizeFields) ?? [:]
     }
 
     /// 64 GiB, 512 MiB, 12 KiB: the unit that keeps the figure readable.
@@ -205,10 +198,7 @@ public enum ResourceLimits {
 
     /// The process's mapped address space now (VmSize).
     static func virtualSize() -> UInt64 {
-        guard let status = try? ProcFile.read("/proc/self/status"),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmSize:") }) else { return 0 }
-        let kilobytes = line.dropFirst("VmSize:".count).split(whereSeparator: { $0 == " " || $0 == "\t" }).first.flatMap { UInt64($0) } ?? 0
-        return kilobytes * 1024
+        (try? ProcFile.read("/proc/self/status")).flatMap { ProcFile.sizeFields($0)["VmSize"] } ?? 0
     }
 
     /// The message for an OS thread that could not start. pthread_create says EAGAIN

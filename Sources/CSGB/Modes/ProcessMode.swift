@@ -276,7 +276,7 @@ final class ProcessMode: ModeRunner {
                     || region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
             }
             // A stop requested meanwhile shortens the wait too.
-            let limit = StopRequest.isRequested ? min(edgeWait, Self.stoppingEdgeWaitNanoseconds) : edgeWait
+            let limit = StopRequest.isRequested ? Self.stoppingEdgeWaitNanoseconds : edgeWait
             let now = MonotonicClock.nanoseconds()
             if pending.isEmpty || now - started > limit || deadline.map({ now >= $0 }) == true { break }
             var interval = timespec(tv_sec: 0, tv_nsec: pause)
@@ -315,20 +315,12 @@ final class ProcessMode: ModeRunner {
         var bytes = 0
         for pid in pids {
             let rollup = try ProcFile.read("/proc/\(pid)/smaps_rollup")
-            guard let anonymous = Self.kibField("Pss_Anon:", in: rollup) else {
+            guard let anonymous = ProcFile.sizeFields(rollup)["Pss_Anon"] else {
                 throw SystemError("no Pss_Anon in /proc/\(pid)/smaps_rollup (Linux 5.9 or later has it)", .invalidArgument)
             }
-            bytes += anonymous * 1024
+            bytes += Int(anonymous)
         }
         return bytes
-    }
-
-    /// A `Name:   123 kB` line's number.
-    static func kibField(_ name: String, in text: String) -> Int? {
-        for line in text.split(separator: "\n") where line.hasPrefix(name) {
-            return line.dropFirst(name.count).split(separator: " ").first.flatMap { Int($0) }
-        }
-        return nil
     }
 
     func passes(_ actor: Int, _ context: RunContext) -> UInt64 {
