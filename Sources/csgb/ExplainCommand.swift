@@ -25,8 +25,8 @@ struct ExplainCommand: ParsableCommand {
             report goes beside it, into NAME-2.
             """)
 
-    @Option(help: "Two modes, compared as first − second: thread,green (default), thread,async, green,async.")
-    var modes = "thread,green"
+    @Option(help: ArgumentHelp("Two modes, compared as first − second: any two of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "A,B"))
+    var modes = Mode.defaultComparisonList
 
     @Option(help: "Measured seconds of each mode's recorded run.")
     var seconds = 2.0
@@ -56,7 +56,7 @@ struct ExplainCommand: ParsableCommand {
         }
         let list = modeList
         if list.count != 2 || Set(list).count != 2 || list.contains(where: { Mode(rawValue: $0) == nil }) {
-            throw ValidationError("--modes must name two different modes of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")), e.g. thread,green; got \(modes)")
+            throw ValidationError("--modes must name two different modes of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")), e.g. \(Mode.defaultComparisonList); got \(modes)")
         }
         // Below 10 ms perf takes no sample and counts no interval: the run would end
         // in a confusing "is perf's --control supported?".

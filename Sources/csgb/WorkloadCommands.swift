@@ -127,11 +127,11 @@ struct WorkloadOptions: ParsableArguments {
     @Option(name: .customLong("inject-deaf-actor"), help: ArgumentHelp("K: fault injection for tests of --mode process: actor K never records its own getrusage at the window's edges, so the report must count it as missing there.", visibility: .hidden))
     var injectDeafActor: Int?
 
-    var resolvedMode: Mode { sync ? .thread : (mode ?? .thread) }
+    var resolvedMode: Mode { sync ? .synchronous : (mode ?? .default) }
 
     mutating func validate() throws {
-        if sync, let mode, mode != .thread {
-            throw ValidationError("--sync means --mode thread; it cannot be combined with --mode \(mode.rawValue)")
+        if sync, let mode, mode != .synchronous {
+            throw ValidationError("--sync means --mode \(Mode.synchronous.rawValue); it cannot be combined with --mode \(mode.rawValue)")
         }
         if let workers, workers < 1 || workers > 4096 {
             throw ValidationError("--workers must be between 1 and 4096, got \(workers)")

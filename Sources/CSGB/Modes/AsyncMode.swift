@@ -108,115 +108,60 @@ final class AsyncMode: ModeRunner {
         rings.removeAll()
     }
 
-    /// The interpreter: one pass of the script per iteration until the stop.
-    /// `worker`: the dedicated worker the task runs on (nil on the global executor).
+    /// One actor: the shared interpreter, awaiting its notify, its ring entry or its
+    /// turn whenever it waits. `worker`: the dedicated worker the task runs on (nil
+    /// on the global executor).
     static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: WorkerExecutor? = nil,
                     io: RingWaiters? = nil) async {
-        let plan = context.actors[index]
-        let script = plan.script
-        let buffer = context.buffers[index]
-        let input = plan.channel?.input
-        let output = plan.channel?.output
         let mine = notifies[index]
-        let peer = plan.peer.map { notifies[$0] }
-        // `peer` keeps it alive; calling through an unmanaged reference saves the
+        let peer = context.actors[index].peer.map { notifies[$0] }
+        // `notifies` keeps them alive; calling through unmanaged references saves the
         // retain/release pair (two atomic instructions) the compiler puts around
         // every call on a reference loaded from the async frame.
-        let peerRef = peer.map { Unmanaged.passUnretained($0) }
-        // The same for the two references every wait and yield use (the frame and the
-        // run keep them alive): the compiler retained them around each continuation.
         let mineRef = Unmanaged.passUnretained(mine)
         let workerRef = worker.map { Unmanaged.passUnretained($0) }
-        let calls = context.configuration.syscalls
-        let detaches = LinkedTransfers.detachedWrites(script, linking: io != nil && context.configuration.linksRingEntries)
-        var writeInFlight = false
-        var byte: UInt8 = 0
-        var passes = PassRecorder(actor: index, context: context)
-        running: while !context.shouldStop {
-            passes.beginPass()
-            for position in script.indices {
-                let operation = script[position]
-                switch operation {
-                case .touch:
-                    buffer.touch()
-                case .write, .read:
-                    if let io {
-                        let direction: TransferDirection = operation == .write ? .write : .read
-                        if writeInFlight {
-                            // The detached write went first; its result counts before this.
-                            writeInFlight = false
-                            var result = io.ring.detachedOutcome(actor: index)
-                            if result == nil {
-                                await withUnsafeContinuation { io.wait(actor: index, $0) }
-                                var ignored: UInt8 = 0
-                                result = io.ring.outcome(actor: index, byte: &ignored)
-                            }
-                            if result != .done {
-                                passes.transferFailed(stopping: context.shouldStop)
-                                break running
-                            }
-                        }
-                        let detach = detaches[position]
-                        guard io.ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte,
-                                              detach: detach) else {
-                            passes.transferFailed(stopping: context.shouldStop)
-                            break running
-                        }
-                        if detach {
-                            writeInFlight = true
-                            continue
-                        }
-                        // Resumed by the worker once the entry completed.
-                        await withUnsafeContinuation { io.wait(actor: index, $0) }
-                        if io.ring.outcome(actor: index, byte: &byte) != .done {
-                            passes.transferFailed(stopping: context.shouldStop)
-                            break running
-                        }
-                        continue
-                    }
-                    while true {
-                        let result = operation == .write ? output!.transferByte(.write, calls, &byte)
-                            : input!.transferByte(.read, calls, &byte)
-                        if result == .done { break }
-                        if context.shouldStop { break running }
-                        if result == .closed {
-                            passes.transferFailed(stopping: false)
-                            break running
-                        }
-                        // Never expected: the peer wrote before it notified us.
-                        passes.countEAGAIN()
-                        await yield(on: worker)
-                    }
-                case .wakePeer:
-                    peerRef!._withUnsafeGuaranteedRef { $0.notify() }
-                case .waitPeer:
-                    // wait() written out: one executor switch per hop instead of
-                    // two (the call of an async function costs one more).
-                    await withUnsafeContinuation { c in mineRef._withUnsafeGuaranteedRef { $0.resumeOnNotify(c) } }
-                    if context.shouldStop { break running }
-                case .yield:
-                    // yield(on:) written out, as for waitPeer: no async call per yield.
-                    if let workerRef {
-                        await withUnsafeContinuation { c in workerRef._withUnsafeGuaranteedRef { $0.resumeAfterQueuedJobs(c) } }
-                    } else {
-                        await Task.yield()
-                    }
-                case .injectedSleep:
-                    Operation.sleepBlocking()
-                case .futexPost, .futexAwait:
-                    preconditionFailure("futex scripts run in thread mode only")
+        var interpreter = NonBlockingInterpreter(actor: index, context: context, ring: io?.ring,
+                                                 waker: NotifyWaker(peer: peer.map { Unmanaged.passUnretained($0) }))
+        while true {
+            switch interpreter.advance() {
+            case .peer:
+                // wait() written out: one executor switch per hop instead of two (the
+                // call of an async function costs one more).
+                await withUnsafeContinuation { c in mineRef._withUnsafeGuaranteedRef { $0.resumeOnNotify(c) } }
+            case .ring:
+                // Resumed by the worker once the entry completed.
+                await withUnsafeContinuation { io!.wait(actor: index, $0) }
+            case .turn:
+                // The worker's yield written out, as for the notify: no async call per
+                // yield. Task.yield() would move a task without an executor preference
+                // to the global executor; the worker's own yield keeps it there.
+                if let workerRef {
+                    await withUnsafeContinuation { c in workerRef._withUnsafeGuaranteedRef { $0.resumeAfterQueuedJobs(c) } }
+                } else {
+                    await Task.yield()
                 }
+            case .finished:
+                return
             }
-            passes.endPass()
         }
-        // The peer may be waiting for us: let it see the stop too.
-        peer?.notify()
+    }
+}
+
+/// A task wakes its peer through the peer's one-permit notify, safe from any thread.
+struct NotifyWaker: PeerWaking {
+    let peer: Unmanaged<AsyncNotify>?
+
+    @inline(__always)
+    func wakePeer() {
+        peer?._withUnsafeGuaranteedRef { $0.notify() }
     }
 }
 
 extension AsyncMode: ModeTraits {
     static let summary = "Swift tasks on one thread per worker"
     static let colour = "#1f77b4"
+    static let actorKind = "Swift task"
+    static let kernelSwitching = false
 
     static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
 
@@ -261,18 +206,6 @@ extension AsyncMode: ModeTraits {
         claims.userModeSwitching(operations, configuration)
         return claims
     }
-}
-
-/// `Task.yield()` would move a task without an executor preference to the global
-/// executor; on a dedicated worker the worker's own yield keeps it there.
-/// `nonisolated(nonsending)`: a plain async function costs a `swift_task_switch` on
-/// entry, which looks the task's preference up under its status-record lock.
-/// `@inline(never)`: inlined, a nonsending function makes the compiler hop to the
-/// implicit isolation before every continuation of the loop (a second
-/// `swift_task_switch` per wait; seen in the disassembly).
-@inline(never)
-nonisolated(nonsending) private func yield(on worker: WorkerExecutor?) async {
-    if let worker { await worker.yield() } else { await Task.yield() }
 }
 
 /// The tasks of one worker waiting for their ring entries: the worker, when it has

@@ -108,93 +108,30 @@ final class GreenMode: ModeRunner {
         return scheduler
     }
 
-    /// The interpreter: one pass of the script per iteration until the stop.
+    /// One actor: the shared interpreter, parked on this worker's scheduler whenever
+    /// it waits for its peer or its ring entry.
     static func run(actor index: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext, ring: WorkerRing?) {
-        let plan = context.actors[index]
-        let script = plan.script
-        let buffer = context.buffers[index]
-        let input = plan.channel?.input
-        let output = plan.channel?.output
-        let peer = plan.peer.map { fibers[$0] }
-        let calls = context.configuration.syscalls
-        let detaches = LinkedTransfers.detachedWrites(script, linking: ring != nil && context.configuration.linksRingEntries)
-        var writeInFlight = false
-        var byte: UInt8 = 0
-        var passes = PassRecorder(actor: index, context: context)
-        running: while !context.shouldStop {
-            passes.beginPass()
-            for position in script.indices {
-                let operation = script[position]
-                switch operation {
-                case .touch:
-                    buffer.touch()
-                case .write, .read:
-                    if let ring {
-                        let direction: TransferDirection = operation == .write ? .write : .read
-                        if writeInFlight {
-                            // The detached write went first; its result counts before this.
-                            writeInFlight = false
-                            var result = ring.detachedOutcome(actor: index)
-                            if result == nil {
-                                scheduler.park()
-                                if context.shouldStop { break running }
-                                var ignored: UInt8 = 0
-                                result = ring.outcome(actor: index, byte: &ignored)
-                            }
-                            if result != .done {
-                                passes.transferFailed(stopping: context.shouldStop)
-                                break running
-                            }
-                        }
-                        let detach = detaches[position]
-                        guard ring.prepare(actor: index, direction, direction == .write ? output! : input!, byte: byte,
-                                           detach: detach) else {
-                            passes.transferFailed(stopping: context.shouldStop)
-                            break running
-                        }
-                        if detach {
-                            writeInFlight = true
-                            continue
-                        }
-                        // Woken by the worker once the entry completed (or by the stop).
-                        scheduler.park()
-                        if context.shouldStop { break running }
-                        if ring.outcome(actor: index, byte: &byte) != .done {
-                            passes.transferFailed(stopping: context.shouldStop)
-                            break running
-                        }
-                        continue
-                    }
-                    while true {
-                        let result = operation == .write ? output!.transferByte(.write, calls, &byte)
-                            : input!.transferByte(.read, calls, &byte)
-                        if result == .done { break }
-                        if context.shouldStop { break running }
-                        if result == .closed {
-                            passes.transferFailed(stopping: false)
-                            break running
-                        }
-                        // Never expected: the peer wrote before it woke us. Count it,
-                        // let the others run, and try again.
-                        passes.countEAGAIN()
-                        scheduler.yield()
-                    }
-                case .wakePeer:
-                    scheduler.unpark(peer!)
-                case .waitPeer:
-                    scheduler.park()
-                    if context.shouldStop { break running }
-                case .yield:
-                    scheduler.yield()
-                case .injectedSleep:
-                    Operation.sleepBlocking()
-                case .futexPost, .futexAwait:
-                    preconditionFailure("futex scripts run in thread mode only")
-                }
+        let waker = FiberWaker(scheduler: scheduler, peer: context.actors[index].peer.map { fibers[$0] })
+        var interpreter = NonBlockingInterpreter(actor: index, context: context, ring: ring, waker: waker)
+        while true {
+            switch interpreter.advance() {
+            case .peer, .ring: scheduler.park()
+            case .turn: scheduler.yield()
+            case .finished: return
             }
-            passes.endPass()
         }
-        // The peer may be parked waiting for us: let it see the stop too.
+    }
+}
+
+/// A green thread wakes its peer by making it runnable on their shared scheduler.
+struct FiberWaker: PeerWaking {
+    // The worker's scheduler outlives every fiber on it; unowned(unsafe) keeps a
+    // retain/release pair out of every wake.
+    unowned(unsafe) let scheduler: GreenScheduler
+    let peer: FiberID?
+
+    @inline(__always)
+    func wakePeer() {
         if let peer { scheduler.unpark(peer) }
     }
 }
@@ -202,6 +139,8 @@ final class GreenMode: ModeRunner {
 extension GreenMode: ModeTraits {
     static let summary = "green threads on our own stacks"
     static let colour = "#2ca02c"
+    static let actorKind = "green thread"
+    static let kernelSwitching = false
 
     static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
 

@@ -53,14 +53,3 @@ extension ModeRunner {
     func stopCause(_ context: RunContext) -> String? { nil }
     func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int? { nil }
 }
-
-extension Mode {
-    func makeRunner(_ configuration: RunConfiguration) -> any ModeRunner {
-        switch self {
-        case .thread: return ThreadMode()
-        case .process: return ProcessMode()
-        case .green: return GreenMode(configuration)
-        case .async: return AsyncMode(configuration)
-        }
-    }
-}

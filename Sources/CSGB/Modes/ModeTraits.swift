@@ -9,6 +9,11 @@ protocol ModeTraits {
     static var summary: String { get }
     /// The colour of the mode's series in plots, so that every figure shows a mode alike.
     static var colour: String { get }
+    /// What one actor is ("kernel thread", "green thread"), for reports and `csgb info`.
+    static var actorKind: String { get }
+    /// Whether the kernel scheduler switches between the actors (each blocks in a
+    /// syscall until its peer's byte arrives), or they switch in user mode on a worker.
+    static var kernelSwitching: Bool { get }
     /// Why the mode cannot interpret `operation`, or nil when it can.
     static func refusal(_ operation: Operation) -> String?
     /// Why `option` means nothing (or something impossible) for this mode in
@@ -65,34 +70,6 @@ public enum ModeOption: String, CaseIterable, Sendable {
     case workers = "--workers"
     case stackSize = "--stack-size"
     case executor = "--executor"
-}
-
-extension Mode {
-    /// Who switches, for `--help`.
-    public var summary: String { traits.summary }
-    /// The mode's colour in plots (a matplotlib colour).
-    public var colour: String { traits.colour }
-
-    var traits: any ModeTraits.Type {
-        switch self {
-        case .thread: return ThreadMode.self
-        case .process: return ProcessMode.self
-        case .green: return GreenMode.self
-        case .async: return AsyncMode.self
-        }
-    }
-
-    /// Rejects a plan whose scripts use an operation this mode cannot interpret,
-    /// before any kernel object or thread exists.
-    func check(_ workload: any Workload, touches: Bool) throws(CSGBError) {
-        for script in workload.scripts(touches: touches) {
-            for operation in script {
-                if let reason = traits.refusal(operation) {
-                    throw .usage("--mode \(rawValue) cannot run \(workload.name): \(reason)")
-                }
-            }
-        }
-    }
 }
 
 /// Green threads and tasks share their worker's OS thread: a call that blocks it

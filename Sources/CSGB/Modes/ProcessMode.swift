@@ -426,6 +426,8 @@ extension ProcessRegion {
 extension ProcessMode: ModeTraits {
     static let summary = "one process per actor, blocking syscalls: every switch changes address space"
     static let colour = "#8c564b"
+    static let actorKind = "process"
+    static let kernelSwitching = true
 
     static func refusal(_ operation: Operation) -> String? { nil }
 

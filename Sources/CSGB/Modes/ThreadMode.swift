@@ -100,6 +100,8 @@ struct ThreadPasses: BlockingPasses {
 extension ThreadMode: ModeTraits {
     static let summary = "kernel threads, blocking syscalls"
     static let colour = "#d62728"
+    static let actorKind = "kernel thread"
+    static let kernelSwitching = true
 
     static func refusal(_ operation: Operation) -> String? { nil }
 

@@ -10,19 +10,45 @@ public enum Capabilities {
     public static var json: JSON {
         .object([
             ("modes", .array(Mode.allCases.map { .string($0.rawValue) })),
+            ("mode_facts", .array(Mode.allCases.map(facts))),
             ("executors", .array(ExecutorChoice.allCases.map { .string($0.rawValue) })),
             ("io", .array(IOChoice.allCases.map { .string($0.rawValue) })),
             ("transports", .array(ByteChannel.Kind.allCases.map { .string($0.rawValue) })),
             ("workloads", .array(workloads.map { workload in
                 .object([
                     ("name", .string(workload.name)),
-                    ("modes", .array(Mode.allCases.filter { mode in
-                        (try? mode.check(workload, touches: true)) != nil
-                    }.map { .string($0.rawValue) })),
+                    ("modes", .array(Mode.allCases.filter { $0.runs(workload) }.map { .string($0.rawValue) })),
                     ("unit", .string(type(of: workload).command.unit)),
                     ("transports", !type(of: workload).command.movesBytes ? .array([]) : .array(ByteChannel.Kind.allCases.map { .string($0.rawValue) })),
                 ])
             })),
+        ])
+    }
+
+    /// What a mode declares, so that drivers and plots never restate it: who switches,
+    /// its colour, what carries its actors, the workloads it runs, and each
+    /// mode-dependent option with nil (given its meaning) or the refusal a run of the
+    /// default configuration would give.
+    static func facts(_ mode: Mode) -> JSON {
+        var configuration = RunConfiguration(workload: workloads[0], n: 1)
+        configuration.mode = mode
+        var options = ModeOption.allCases.map { option -> (String, JSON) in
+            (option.rawValue, mode.traits.refusal(option, configuration).map { .string($0) } ?? .null)
+        }
+        options.append(("--counters", configuration.actorsInThisProcess ? .null
+            : .string("counts csgb's own threads, and this mode's actors are other processes")))
+        return .object([
+            ("name", .string(mode.rawValue)),
+            ("summary", .string(mode.summary)),
+            ("colour", .string(mode.colour)),
+            ("actor", .string(mode.actorKind)),
+            ("carrier", .string(mode.traits.carrier)),
+            ("kernel_switching", .bool(mode.kernelSwitching)),
+            ("switches_address_space", .bool(mode.traits.switchesAddressSpace)),
+            ("actors_in_this_process", .bool(mode.traits.actorsInThisProcess)),
+            ("has_workers", .bool(mode.traits.workers(configuration) != nil)),
+            ("workloads", .array(workloads.filter { mode.runs($0) }.map { .string($0.name) })),
+            ("options", .object(options)),
         ])
     }
 }

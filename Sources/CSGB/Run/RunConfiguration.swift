@@ -1,18 +1,6 @@
 import CSGBSystem
 import Fibers
 
-/// How actors run.
-public enum Mode: String, CaseIterable, Sendable, Hashable {
-    /// One kernel thread per actor, blocking syscalls.
-    case thread
-    /// One process per actor, blocking syscalls: every switch changes address space.
-    case process
-    /// One green thread per actor on our own stacks, a scheduler per worker.
-    case green
-    /// One Swift task per actor on a single-thread TaskExecutor per worker.
-    case async
-}
-
 /// Which executor runs async-mode tasks.
 public enum ExecutorChoice: String, CaseIterable, Sendable {
     /// Our TaskExecutor: one OS thread per worker, tasks never hop threads.
@@ -25,7 +13,7 @@ public enum ExecutorChoice: String, CaseIterable, Sendable {
 public struct RunConfiguration: Sendable {
     public var workload: any Workload
     public var n: Int
-    public var mode: Mode = .thread
+    public var mode: Mode = .default
     public var workers: Int = 1
     public var placement = Placement(cpus: nil, pinning: .set)
     public var workSize = 0

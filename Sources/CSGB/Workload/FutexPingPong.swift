@@ -5,7 +5,7 @@ import CSGBSystem
 public struct FutexPingPong: Workload {
     public static let command = WorkloadCommandInfo(
         name: "futex",
-        abstract: "N futex ping-pong pairs (thread mode).",
+        abstract: "N futex ping-pong pairs; each side blocks in FUTEX_WAIT, so only modes whose actors may block run it.",
         countHelp: "Futex pairs (2N threads).",
         unit: "pair",
         iteration: "one round trip of one pair")
