@@ -251,6 +251,11 @@ int64_t csgb_monotonic_ns(void) {
     return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
+int csgb_current_cpu(void) {
+    int cpu = sched_getcpu();
+    return cpu < 0 ? 0 : cpu;
+}
+
 int csgb_sleep_until_stop(double seconds) {
     ensure_sem();
     struct timespec deadline;

@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import CCSGB
 
 /// What the kernel says about the machine and this process's surroundings.
 public enum SystemIdentity {
@@ -28,6 +29,13 @@ public enum SystemIdentity {
     public static var processID: Int32 { getpid() }
 
     public static var onlineCPUs: Int { Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) }
+
+    /// Every CPU the kernel was configured for, online or not: the bound of any
+    /// number `sched_getcpu` returns.
+    public static var configuredCPUs: Int { Int(sysconf(Int32(_SC_NPROCESSORS_CONF))) }
+
+    /// The CPU the calling thread runs on now.
+    @inlinable public static var currentCPU: Int { Int(csgb_current_cpu()) }
 
     public static func environmentVariable(_ name: String) -> String? {
         getenv(name).map { String(cString: $0) }

@@ -28,7 +28,7 @@ enum ArgumentScreen {
     static let seconds: Set<String> = ["--duration", "-d", "--warmup", "--seconds", "--timeline-seconds"]
 
     /// Options that take no value: a number after one of them is N.
-    static let flags: Set<String> = ["-s", "--sync", "--latency", "--counters", "--inject-blocking-sleep",
+    static let flags: Set<String> = ["-s", "--sync", "--latency", "--phases", "--counters", "--inject-blocking-sleep",
                                      "--inject-closed-channel", "--sqpoll", "--ring-link", "--no-ring-link",
                                      "--fixed-files", "--"]
 

@@ -106,6 +106,9 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
     var latency = false
 
+    @Flag(help: "Time every actor's work (--work-size) and every hand-off between actors (a write, wake or yield to the moment its peer's read, wait or yield returns): work ns/iteration, hand-off p50 to max, and the same work timed alone before the window (warm caches). Off: it costs nothing.")
+    var phases = false
+
     @Option(name: .customLong("counters"), help: ArgumentHelp("Perf counters over the measured window: instructions, cycles, IPC, cache and dTLB misses (user and kernel), per OS thread (thread, the default when --counters has no value) or per CPU of --cpus (cpu: nothing is saved at a context switch, but whatever else runs on those CPUs counts too). Context switches and task clock come from getrusage. Hardware figures say \"not supported\" where the machine has no PMU; there perf opens nothing.", valueName: "thread|cpu"))
     var counters: CounterChoice?
 
@@ -220,6 +223,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.numa = numa
         configuration.executor = executor ?? .dedicated
         configuration.latency = latency
+        configuration.phases = phases
         configuration.threadSettings = ActorThreadSettings(
             sched: sched, speculation: SpeculationControl.allCases.filter { spec.contains($0) })
         configuration.io = io

@@ -75,6 +75,9 @@ int csgb_sleep_until_stop(double seconds);
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t csgb_monotonic_ns(void);
 
+/// The CPU the calling thread runs on (sched_getcpu through the vDSO), 0 when unknown.
+int csgb_current_cpu(void);
+
 /// This architecture's number of the syscall `name` (as in `syscalls:sys_enter_NAME`),
 /// or -1 when it has none or csgb does not know it.
 long csgb_syscall_number(const char *name);

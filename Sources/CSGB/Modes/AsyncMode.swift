@@ -81,7 +81,7 @@ final class AsyncMode: ModeRunner {
             executor.routingUnpreferredTasks {
                 for actor in actors {
                     Task {
-                        await AsyncMode.run(actor: actor, notifies: notifies, context: context, worker: executor, io: io)
+                        await AsyncMode.run(actor: actor, notifies: notifies, context: context, worker: (worker, executor), io: io)
                         if remaining.wrappingDecrementThenLoad(ordering: .acquiringAndReleasing) == 0 {
                             context.threadFinished()
                         }
@@ -111,17 +111,28 @@ final class AsyncMode: ModeRunner {
     /// One actor: the shared interpreter, awaiting its notify, its ring entry or its
     /// turn whenever it waits. `worker`: the dedicated worker the task runs on (nil
     /// on the global executor).
-    static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: WorkerExecutor? = nil,
+    static func run(actor index: Int, notifies: NotifyTable, context: RunContext, worker: (index: Int, executor: WorkerExecutor)? = nil,
                     io: RingWaiters? = nil) async {
-        let mine = notifies[index]
-        let peer = context.actors[index].peer.map { notifies[$0] }
+        let peer = context.actors[index].peer.map { Unmanaged.passUnretained(notifies[$0]) }
+        let waker = NotifyWaker(peer: peer)
+        if let probe = context.phaseProbe(actor: index, worker: worker?.index) {
+            await drive(NonBlockingInterpreter(actor: index, context: context, ring: io?.ring, waker: waker, phases: probe),
+                        mine: notifies[index], worker: worker?.executor, io: io)
+        } else {
+            await drive(NonBlockingInterpreter(actor: index, context: context, ring: io?.ring, waker: waker, phases: NoPhases()),
+                        mine: notifies[index], worker: worker?.executor, io: io)
+        }
+    }
+
+    private static func drive<Phases: PhaseProbe>(_ start: NonBlockingInterpreter<NotifyWaker, Phases>, mine: AsyncNotify,
+                                                  worker: WorkerExecutor?, io: RingWaiters?) async {
         // `notifies` keeps them alive; calling through unmanaged references saves the
         // retain/release pair (two atomic instructions) the compiler puts around
         // every call on a reference loaded from the async frame.
         let mineRef = Unmanaged.passUnretained(mine)
         let workerRef = worker.map { Unmanaged.passUnretained($0) }
-        var interpreter = NonBlockingInterpreter(actor: index, context: context, ring: io?.ring,
-                                                 waker: NotifyWaker(peer: peer.map { Unmanaged.passUnretained($0) }))
+        let index = start.actor
+        var interpreter = start
         while true {
             switch interpreter.advance() {
             case .peer:

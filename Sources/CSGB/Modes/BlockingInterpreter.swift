@@ -19,16 +19,36 @@ protocol BlockingPasses {
 /// The interpreter of thread and process mode, written once: one pass of the
 /// script per iteration, each read and write a blocking syscall (or a ring's
 /// submit-and-wait), a futex wait a FUTEX_WAIT. Generic, so each mode gets its own
-/// specialised copy of the loop with nothing to look up per operation.
+/// specialised copy of the loop with nothing to look up per operation, and a run
+/// without `--phases` one with no timing in it.
 enum BlockingInterpreter {
+    /// Runs the script with `--phases`' probe when the run has one.
     @inline(__always)
     static func run<Passes: BlockingPasses, Futex: FutexWaitable>(
         _ script: [Operation], input: FileDescriptor?, output: FileDescriptor?, futex: Futex?, buffer: TouchBuffer,
-        ring: ThreadRing?, calls: TransferCalls, passes: inout Passes
+        ring: ThreadRing?, calls: TransferCalls, passes: inout Passes, phases probe: TimedPhases?
+    ) {
+        if var probe {
+            run(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring, calls: calls,
+                passes: &passes, phases: &probe)
+        } else {
+            var none = NoPhases()
+            run(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring, calls: calls,
+                passes: &passes, phases: &none)
+        }
+    }
+
+    @inline(__always)
+    static func run<Passes: BlockingPasses, Futex: FutexWaitable, Phases: PhaseProbe>(
+        _ script: [Operation], input: FileDescriptor?, output: FileDescriptor?, futex: Futex?, buffer: TouchBuffer,
+        ring: ThreadRing?, calls: TransferCalls, passes: inout Passes, phases: inout Phases
     ) {
         var byte: UInt8 = 0
+        phases.timeWorkAlone(buffer)
         running: while passes.beginPass() {
-            for operation in script {
+            for position in script.indices {
+                let operation = script[position]
+                phases.before(position)
                 switch operation {
                 case .touch:
                     buffer.touch()
@@ -57,6 +77,7 @@ enum BlockingInterpreter {
                         futex!.wait(whileEqualTo: current)
                     }
                 }
+                phases.after(position)
             }
             passes.endPass()
         }

@@ -79,7 +79,7 @@ final class GreenMode: ModeRunner {
         do {
             for actor in actors {
                 let id = try scheduler.spawn(name: context.actors[actor].name) {
-                    GreenMode.run(actor: actor, scheduler: scheduler, fibers: fibers, context: context, ring: ring)
+                    GreenMode.run(actor: actor, worker: worker, scheduler: scheduler, fibers: fibers, context: context, ring: ring)
                 }
                 fibers.set(actor, id)
             }
@@ -110,9 +110,19 @@ final class GreenMode: ModeRunner {
 
     /// One actor: the shared interpreter, parked on this worker's scheduler whenever
     /// it waits for its peer or its ring entry.
-    static func run(actor index: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext, ring: WorkerRing?) {
+    static func run(actor index: Int, worker: Int, scheduler: GreenScheduler, fibers: FiberTable, context: RunContext,
+                    ring: WorkerRing?) {
         let waker = FiberWaker(scheduler: scheduler, peer: context.actors[index].peer.map { fibers[$0] })
-        var interpreter = NonBlockingInterpreter(actor: index, context: context, ring: ring, waker: waker)
+        if let probe = context.phaseProbe(actor: index, worker: worker) {
+            drive(NonBlockingInterpreter(actor: index, context: context, ring: ring, waker: waker, phases: probe), scheduler)
+        } else {
+            drive(NonBlockingInterpreter(actor: index, context: context, ring: ring, waker: waker, phases: NoPhases()), scheduler)
+        }
+    }
+
+    @inline(__always)
+    private static func drive<Phases: PhaseProbe>(_ start: NonBlockingInterpreter<FiberWaker, Phases>, _ scheduler: GreenScheduler) {
+        var interpreter = start
         while true {
             switch interpreter.advance() {
             case .peer, .ring: scheduler.park()

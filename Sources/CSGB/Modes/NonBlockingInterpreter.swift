@@ -26,7 +26,7 @@ protocol PeerWaking {
 /// ring, EAGAIN, the stop, the bookkeeping) is here. Reads and writes are
 /// non-blocking and come after the peer's wake, so none should find its descriptor
 /// empty; one that does is counted and retried after a turn.
-struct NonBlockingInterpreter<Waker: PeerWaking> {
+struct NonBlockingInterpreter<Waker: PeerWaking, Phases: PhaseProbe> {
     /// What to finish, on the next `advance`, of the operation the actor waited in.
     private enum Pending {
         case nothing
@@ -34,9 +34,11 @@ struct NonBlockingInterpreter<Waker: PeerWaking> {
         case ringTransfer
         case detachedWrite
         case retryTransfer
+        case turnTaken
     }
 
     private let index: Int
+    var actor: Int { index }
     private let script: [Operation]
     private let buffer: TouchBuffer
     private let input: FileDescriptor?
@@ -49,13 +51,15 @@ struct NonBlockingInterpreter<Waker: PeerWaking> {
     private unowned(unsafe) let context: RunContext
     private let waker: Waker
     private var passes: PassRecorder
+    private var phases: Phases
     private var position = 0
     private var inPass = false
     private var pending = Pending.nothing
     private var writeInFlight = false
     private var byte: UInt8 = 0
 
-    init(actor index: Int, context: RunContext, ring: WorkerRing?, waker: Waker) {
+    /// Made on the actor's own worker, where its work is first timed alone.
+    init(actor index: Int, context: RunContext, ring: WorkerRing?, waker: Waker, phases: Phases) {
         let plan = context.actors[index]
         self.index = index
         script = plan.script
@@ -68,6 +72,8 @@ struct NonBlockingInterpreter<Waker: PeerWaking> {
         self.context = context
         self.waker = waker
         passes = PassRecorder(actor: index, context: context)
+        self.phases = phases
+        self.phases.timeWorkAlone(buffer)
     }
 
     /// Runs the script from where it stopped until the actor must wait.
@@ -76,12 +82,17 @@ struct NonBlockingInterpreter<Waker: PeerWaking> {
         switch pending {
         case .nothing, .retryTransfer:
             break
+        case .turnTaken:
+            phases.after(position)
+            position &+= 1
         case .peerWait:
             if context.shouldStop { return finish() }
+            phases.after(position)
             position &+= 1
         case .ringTransfer:
             if context.shouldStop { return finish() }
             if ring!.outcome(actor: index, byte: &byte) != .done { return failed() }
+            phases.after(position)
             position &+= 1
         case .detachedWrite:
             // The write went first; its result counts before the transfer at `position`.
@@ -102,6 +113,7 @@ struct NonBlockingInterpreter<Waker: PeerWaking> {
                 position = 0
                 continue
             }
+            phases.before(position)
             switch script[position] {
             case .touch:
                 buffer.touch()
@@ -144,13 +156,14 @@ struct NonBlockingInterpreter<Waker: PeerWaking> {
                 pending = .peerWait
                 return .peer
             case .yield:
-                position &+= 1
+                pending = .turnTaken
                 return .turn
             case .injectedSleep:
                 Operation.sleepBlocking()
             case .futexPost, .futexAwait:
                 preconditionFailure("a futex wait would block the worker: refusalOnSharedWorker refuses these scripts")
             }
+            phases.after(position)
             position &+= 1
         }
     }

@@ -218,8 +218,13 @@ struct ProcessActor {
     private func interpret(_ script: [Operation], input: FileDescriptor?, output: FileDescriptor?,
                            futex: SharedFutexWord?, buffer: TouchBuffer, ring: ThreadRing?, calls: TransferCalls) {
         var passes = ProcessPasses(actor: self, ring: ring)
+        let plan = region.readPlan(index)
+        let phases = region.phases.map { board in
+            TimedPhases(script: script, board: board, actor: index, peer: plan.peer >= 0 ? Int(plan.peer) : nil,
+                        tally: index, actors: region.actors, worker: nil)
+        }
         BlockingInterpreter.run(script, input: input, output: output, futex: futex, buffer: buffer, ring: ring,
-                                calls: calls, passes: &passes)
+                                calls: calls, passes: &passes, phases: phases)
     }
 
     fileprivate func recordEdge(_ epoch: UInt64) {

@@ -71,12 +71,15 @@ final class ProcessMode: ModeRunner {
         }
         let operations = context.actors.reduce(0) { $0 + $1.script.count }
         let cpus = configuration.placement.cpus?.cpus ?? []
-        let length = ProcessRegion.length(actors: expected, futexWords: futexIndex.count, operations: operations, cpuCount: cpus.count)
+        let phaseSlots = configuration.phases ? RunContext.phaseShape(configuration, actors: expected).slots : 0
+        let length = ProcessRegion.length(actors: expected, futexWords: futexIndex.count, operations: operations,
+                                          cpuCount: cpus.count, phaseSlots: phaseSlots)
         let memory = try SharedMemory(name: "csgb-process-mode", length: length)
         self.memory = memory
         let region = ProcessRegion(base: memory.base, actors: expected, futexWords: futexIndex.count,
-                                   operations: operations, cpuCount: cpus.count)
+                                   operations: operations, cpuCount: cpus.count, phaseSlots: phaseSlots)
         self.region = region
+        context.phases = region.phases
         let header = region.header
         typealias H = ProcessRegion.Header
         header[H.magic] = ProcessRegion.magic
@@ -99,6 +102,7 @@ final class ProcessMode: ModeRunner {
         header[H.schedPolicy] = configuration.threadSettings.encodedSched
         header[H.speculation] = configuration.threadSettings.speculationMask
         header[H.deafActor] = configuration.injectDeafActor.map { UInt64($0) + 1 } ?? 0
+        header[H.phaseSlots] = UInt64(phaseSlots)
         // A test's actor that never answers need not hold up each edge the full limit.
         edgeWait = configuration.injectDeafActor == nil ? Self.edgeWaitNanoseconds : Self.stoppingEdgeWaitNanoseconds
         for (i, cpu) in cpus.enumerated() { region.cpus[i] = cpu }
@@ -108,7 +112,8 @@ final class ProcessMode: ModeRunner {
                 input: Int64(actor.channel?.input.rawValue ?? -1),
                 output: Int64(actor.channel?.output.rawValue ?? -1),
                 futex: actor.futex.map { Int64(futexIndex[$0.storage]!) } ?? -1,
-                firstOperation: Int64(next), operationCount: Int64(actor.script.count)))
+                firstOperation: Int64(next), operationCount: Int64(actor.script.count),
+                peer: Int64(actor.peer ?? -1)))
             for operation in actor.script {
                 let code = operation.processCode
                 region.operation(next)[0] = code.code

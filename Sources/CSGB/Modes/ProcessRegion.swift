@@ -28,6 +28,8 @@ struct ProcessRegion: @unchecked Sendable {
     let futexWords: Int
     let operations: Int
     let cpuCount: Int
+    /// `--phases`' inboxes (0 without it); a tally per actor follows them.
+    let phaseSlots: Int
 
     // Offsets, each a multiple of a cache line.
     let control: Int
@@ -38,15 +40,17 @@ struct ProcessRegion: @unchecked Sendable {
     let statuses: Int
     let recordArea: Int
     let futexArea: Int
+    let phaseArea: Int
     let length: Int
 
-    init(base: UnsafeMutableRawPointer, actors: Int, futexWords: Int, operations: Int, cpuCount: Int) {
+    init(base: UnsafeMutableRawPointer, actors: Int, futexWords: Int, operations: Int, cpuCount: Int, phaseSlots: Int) {
         func lines(_ bytes: Int) -> Int { (bytes + Self.line - 1) / Self.line * Self.line }
         self.base = base
         self.actors = actors
         self.futexWords = futexWords
         self.operations = operations
         self.cpuCount = cpuCount
+        self.phaseSlots = phaseSlots
         control = Self.headerBytes
         cpuList = control + Self.controlBytes
         plans = cpuList + lines(cpuCount * 4)
@@ -55,7 +59,8 @@ struct ProcessRegion: @unchecked Sendable {
         statuses = slots + actors * Self.slotBytes
         recordArea = statuses + actors * Self.statusBytes
         futexArea = recordArea + actors * Self.records * Self.recordBytes
-        length = futexArea + futexWords * Self.futexBytes
+        phaseArea = futexArea + futexWords * Self.futexBytes
+        length = phaseArea + (phaseSlots > 0 ? PhaseBoard.length(tallies: actors, slots: phaseSlots) : 0)
     }
 
     /// The layout of a region another process made, from its header.
@@ -63,14 +68,20 @@ struct ProcessRegion: @unchecked Sendable {
         let header = base.assumingMemoryBound(to: UInt64.self)
         guard length >= Self.headerBytes, header[Header.magic] == Self.magic else { return nil }
         self.init(base: base, actors: Int(header[Header.actors]), futexWords: Int(header[Header.futexWords]),
-                  operations: Int(header[Header.operations]), cpuCount: Int(header[Header.cpuCount]))
+                  operations: Int(header[Header.operations]), cpuCount: Int(header[Header.cpuCount]),
+                  phaseSlots: Int(header[Header.phaseSlots]))
         guard self.length <= length else { return nil }
     }
 
     /// Static byte count for a plan, before the memory exists.
-    static func length(actors: Int, futexWords: Int, operations: Int, cpuCount: Int) -> Int {
+    static func length(actors: Int, futexWords: Int, operations: Int, cpuCount: Int, phaseSlots: Int) -> Int {
         ProcessRegion(base: UnsafeMutableRawPointer(bitPattern: 64)!, actors: actors, futexWords: futexWords,
-                      operations: operations, cpuCount: cpuCount).length
+                      operations: operations, cpuCount: cpuCount, phaseSlots: phaseSlots).length
+    }
+
+    /// `--phases`' tallies (one per actor process) and inboxes; nil without it.
+    var phases: PhaseBoard? {
+        phaseSlots > 0 ? PhaseBoard(base: base + phaseArea, tallies: actors, slots: phaseSlots) : nil
     }
 
     // MARK: header
@@ -83,6 +94,8 @@ struct ProcessRegion: @unchecked Sendable {
         static let ringSetup = 18, syscalls = 19
         /// The hidden fault `--inject-deaf-actor`: its index + 1, 0 for none.
         static let deafActor = 20
+        /// `--phases`: its inbox count, 0 for none.
+        static let phaseSlots = 21
     }
 
     var header: UnsafeMutablePointer<UInt64> { base.assumingMemoryBound(to: UInt64.self) }
@@ -116,6 +129,8 @@ struct ProcessRegion: @unchecked Sendable {
         var futex: Int64
         var firstOperation: Int64
         var operationCount: Int64
+        /// The peer actor's index, -1 for none.
+        var peer: Int64
     }
 
     func plan(_ actor: Int) -> UnsafeMutablePointer<Int64> {
@@ -125,11 +140,12 @@ struct ProcessRegion: @unchecked Sendable {
     func setPlan(_ actor: Int, _ value: Plan) {
         let p = plan(actor)
         p[0] = value.input; p[1] = value.output; p[2] = value.futex; p[3] = value.firstOperation; p[4] = value.operationCount
+        p[5] = value.peer
     }
 
     func readPlan(_ actor: Int) -> Plan {
         let p = plan(actor)
-        return Plan(input: p[0], output: p[1], futex: p[2], firstOperation: p[3], operationCount: p[4])
+        return Plan(input: p[0], output: p[1], futex: p[2], firstOperation: p[3], operationCount: p[4], peer: p[5])
     }
 
     func operation(_ index: Int) -> UnsafeMutablePointer<UInt64> {

@@ -72,7 +72,7 @@ final class ThreadMode: ModeRunner {
         var passes = ThreadPasses(recorder: PassRecorder(actor: index, context: context), context: context)
         BlockingInterpreter.run(plan.script, input: plan.channel?.input, output: plan.channel?.output, futex: plan.futex,
                                 buffer: context.buffers[index], ring: ring, calls: context.configuration.syscalls,
-                                passes: &passes)
+                                passes: &passes, phases: context.phaseProbe(actor: index, worker: nil))
     }
 }
 

@@ -27,6 +27,9 @@ public enum CSVColumns {
         "latency_ns_p99_9", "latency_ns_max",
     ]
 
+    /// `--phases`.
+    static let phases: [String] = PhaseSummary.jsonFields(nil).map(\.0)
+
     /// `--counters`: the figures, then each event's status, count and running share.
     static let counters: [String] = [
         "counters_source", "counters_scope", "counters_threads", "counters_cpus", "counters_perf_descriptors",
@@ -68,5 +71,5 @@ public enum CSVColumns {
         "environment_hypervisor", "environment_damon", "environment_load_average",
     ]
 
-    public static let all: [String] = run + latency + counters + environment
+    public static let all: [String] = run + latency + phases + counters + environment
 }

@@ -58,6 +58,7 @@ extension RunReport {
         ]
         rows += threadSettingsRows
         if let latency { rows.append(("latency", latency.text)) }
+        if let phases { rows += phases.textRows }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }
         if let suspension { rows.append(("warning", suspension)) }
         if environment.build != "release" {

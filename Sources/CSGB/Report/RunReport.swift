@@ -62,6 +62,9 @@ public struct RunReport: Sendable {
     public var claims: Claims
     /// `--latency`: percentiles of sampled iterations; nil when not asked for.
     public var latency: LatencySummary? = nil
+    /// `--phases`: the work and the hand-offs that make up an iteration; nil when
+    /// not asked for.
+    public var phases: PhaseSummary? = nil
     /// `--counters`: the window's perf counters; nil when not asked for.
     public var counters: Counters? = nil
     /// Under csgb stat: the policy the run gave perf before the window.
@@ -168,6 +171,7 @@ public struct RunReport: Sendable {
             })))
         }
         if let latency { pairs.append(("latency_ns", latency.json)) }
+        pairs += PhaseSummary.jsonFields(phases)
         if let counters { pairs.append(("counters", counters.json(iterations: iterations, windowSeconds: seconds))) }
         pairs.append(("claims", claims.json))
         pairs.append(("environment", environment.json))

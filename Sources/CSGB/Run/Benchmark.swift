@@ -99,6 +99,10 @@ public enum Benchmark {
         var built = report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
                            stopCause: runner.stopCause(context))
         built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
+        if let board = context.phases, let nanoseconds = built.nanosecondsPerIteration {
+            built.phases = PhaseSummary(board.totals(), iterations: built.iterations, nanosecondsPerIteration: nanoseconds,
+                                        clockRead: context.phaseClockRead)
+        }
         built.setup = setup
         built.coordinatorSchedule = schedule
         try deliver(built)
@@ -138,6 +142,7 @@ public enum Benchmark {
             let buffers = try TouchBuffers(actors: actors.count, size: configuration.actorsInThisProcess ? configuration.workSize : 0,
                                            stride: configuration.stride, numa: configuration.numa)
             context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
+            try context.preparePhases()
         } catch {
             throw StopBeforeStart.failure(error, while: StopBeforeStart.setUpStage(configuration))
         }
@@ -232,6 +237,7 @@ public enum Benchmark {
         let suspension = WindowSuspension.open()
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
+        if warmupComplete { context.phases?.openWindow() }
         if warmupComplete, let duration = configuration.duration {
             // Sleep until the window's planned end, measured from the edge itself.
             let remaining = duration - Double(MonotonicClock.nanoseconds() - first.timeNanoseconds) / 1e9
@@ -240,6 +246,7 @@ public enum Benchmark {
             StopRequest.sleep(seconds: nil)
         }
         let sampleEvery = context.latency?.close() ?? 0
+        context.phases?.closeWindow()
         return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery,
                       suspension: suspension,
                       warmupSeconds: warmupComplete ? Double(first.timeNanoseconds - gateEdge.timeNanoseconds) / 1e9 : configuration.warmup,

@@ -35,6 +35,8 @@ public struct RunConfiguration: Sendable {
     public var ring = RingSettings()
     /// `--latency`: sample iteration durations into a histogram.
     public var latency = false
+    /// `--phases`: time every actor's work and every hand-off between actors.
+    public var phases = false
     /// `--sched` and `--spec`: set on every thread or process carrying actors.
     public var threadSettings = ActorThreadSettings()
     /// Hidden `--inject-blocking-sleep`: every iteration also blocks in the kernel,

@@ -15,6 +15,12 @@ public final class RunContext: @unchecked Sendable {
     let rings = RingRegistry()
     /// Present with `--latency`.
     public let latency: LatencySampler?
+    /// `--phases`: where actors tally their work and hand-offs. Process mode points
+    /// it into its shared region as it prepares; the others get their own memory.
+    var phases: PhaseBoard?
+    private var phaseMemory: AnonymousMapping?
+    /// What one read of the phases' clock cost, measured as the run was set up.
+    private(set) var phaseClockRead: Double = 0
     // UnsafeAtomic rather than ManagedAtomic: its load inlines into the actors' hot
     // loops (ManagedAtomic's storage getter showed up as 5 % of a green yield).
     private let stopStorage = UnsafeAtomic<Bool>.create(false)
@@ -31,13 +37,44 @@ public final class RunContext: @unchecked Sendable {
         self.latency = configuration.latency ? LatencySampler(actors: actors.count) : nil
     }
 
+    /// How many tallies and inboxes `--phases` needs: a tally per carrier (each
+    /// worker, or each actor's own thread or process), an inbox per actor, and one
+    /// per worker or CPU for the hand-offs of yields.
+    static func phaseShape(_ configuration: RunConfiguration, actors: Int) -> (tallies: Int, slots: Int) {
+        let workers = configuration.mode.traits.workers(configuration)
+        return (workers ?? actors, actors + max(workers ?? 0, SystemIdentity.configuredCPUs))
+    }
+
+    /// Sets up `--phases` in memory of this process (actors that live here).
+    func preparePhases() throws(SystemError) {
+        guard configuration.phases else { return }
+        phaseClockRead = PhaseSummary.measureClockRead()
+        guard configuration.actorsInThisProcess else { return }
+        let shape = Self.phaseShape(configuration, actors: actors.count)
+        // MAP_NORESERVE: only the buckets a carrier reaches are ever touched.
+        let memory = try AnonymousMapping(length: PhaseBoard.length(tallies: shape.tallies, slots: shape.slots), stack: true)
+        phaseMemory = memory
+        phases = PhaseBoard(base: memory.base, tallies: shape.tallies, slots: shape.slots)
+    }
+
+    /// The probe of an actor's interpreter; `worker`: the worker carrying it, whose
+    /// tally and yields it shares. Nil without `--phases`.
+    func phaseProbe(actor index: Int, worker: Int?) -> TimedPhases? {
+        guard let phases else { return nil }
+        return TimedPhases(script: actors[index].script, board: phases, actor: index, peer: actors[index].peer,
+                           tally: worker ?? index, actors: actors.count, worker: worker)
+    }
+
     /// The sampler an actor uses: only passes that are iterations (the initiator's
     /// round trips, every yield) are sampled.
     func latencyProbe(forActor index: Int) -> LatencyProbe? {
         actors[index].countsIterations ? latency?.probe(actor: index) : nil
     }
 
-    deinit { stopStorage.destroy() }
+    deinit {
+        stopStorage.destroy()
+        phaseMemory?.unmap()
+    }
 
     /// Checked by every actor once per iteration: a relaxed load.
     @inline(__always)
