@@ -29,8 +29,8 @@ import Testing
         }
     }
 
-    static let initiator: [Operation] = [.touch, .write, .wakePeer, .waitPeer, .read]
-    static let responder: [Operation] = [.waitPeer, .read, .touch, .write, .wakePeer]
+    static let initiator: [CSGB.Operation] = [.touch, .write, .wakePeer, .waitPeer, .read]
+    static let responder: [CSGB.Operation] = [.waitPeer, .read, .touch, .write, .wakePeer]
 
     @Test func rolesMarkTheFirstSendOfAGroup() {
         typealias R = TimedPhases.Role
