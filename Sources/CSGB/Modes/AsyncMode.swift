@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSGBSystem
 import AsyncWorkers
 import Atomics
@@ -168,13 +165,10 @@ struct NotifyWaker: PeerWaking {
     }
 }
 
-extension AsyncMode: ModeTraits {
+extension AsyncMode: SharedWorkerTraits {
     static let summary = "Swift tasks on one thread per worker"
     static let colour = "#1f77b4"
     static let actorKind = "Swift task"
-    static let kernelSwitching = false
-
-    static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
 
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {
@@ -194,8 +188,6 @@ extension AsyncMode: ModeTraits {
         let workers = configuration.executor == .dedicated ? configuration.workers : 0
         return RunNeeds(threads: workers, descriptors: configuration.io == .uring ? workers : 0)
     }
-
-    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
 
     /// Swift's global executor runs tasks on its own pool's threads.
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { configuration.executor == .dedicated }

@@ -1,6 +1,3 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import CSGBSystem
 import Fibers
 
@@ -146,13 +143,10 @@ struct FiberWaker: PeerWaking {
     }
 }
 
-extension GreenMode: ModeTraits {
+extension GreenMode: SharedWorkerTraits {
     static let summary = "green threads on our own stacks"
     static let colour = "#2ca02c"
     static let actorKind = "green thread"
-    static let kernelSwitching = false
-
-    static func refusal(_ operation: Operation) -> String? { refusalOnSharedWorker(operation) }
 
     /// The workers; a stack and its guard page per actor (two mappings); a ring per
     /// worker with `--io uring`.
@@ -175,15 +169,7 @@ extension GreenMode: ModeTraits {
         }
     }
 
-    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
-
     static func workers(_ configuration: RunConfiguration) -> Int? { configuration.workers }
-
-    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
-        var claims = Claims()
-        claims.userModeSwitching(operations, configuration)
-        return claims
-    }
 }
 
 /// Which worker carries which actors: whole groups (pairs) round-robin, so both

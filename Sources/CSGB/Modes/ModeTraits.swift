@@ -72,12 +72,28 @@ public enum ModeOption: String, CaseIterable, Sendable {
     case executor = "--executor"
 }
 
-/// Green threads and tasks share their worker's OS thread: a call that blocks it
-/// would stop every actor on that worker.
-func refusalOnSharedWorker(_ operation: Operation) -> String? {
-    switch operation {
-    case .futexPost, .futexAwait: return "a futex wait would block the worker thread"
-    default: return nil
+/// A mode whose actors share a worker OS thread and switch in user mode (green
+/// threads, tasks): what every such mode declares alike.
+protocol SharedWorkerTraits: ModeTraits {}
+
+extension SharedWorkerTraits {
+    static var kernelSwitching: Bool { false }
+
+    /// A call that blocks the worker would stop every actor on it.
+    static func refusal(_ operation: Operation) -> String? {
+        switch operation {
+        case .futexPost, .futexAwait: return "a futex wait would block the worker thread"
+        default: return nil
+        }
+    }
+
+    /// Descriptors are non-blocking: a read comes only after the peer's write.
+    static func blocksInKernel(_ configuration: RunConfiguration) -> Bool { false }
+
+    static func claims(_ operations: OperationCounts, _ configuration: RunConfiguration) -> Claims {
+        var claims = Claims()
+        claims.userModeSwitching(operations, configuration)
+        return claims
     }
 }
 

@@ -161,7 +161,7 @@ struct NonBlockingInterpreter<Waker: PeerWaking, Phases: PhaseProbe> {
             case .injectedSleep:
                 Operation.sleepBlocking()
             case .futexPost, .futexAwait:
-                preconditionFailure("a futex wait would block the worker: refusalOnSharedWorker refuses these scripts")
+                preconditionFailure("a futex wait would block the worker: SharedWorkerTraits refuses these scripts")
             }
             phases.after(position)
             position &+= 1
