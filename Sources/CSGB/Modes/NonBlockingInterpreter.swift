@@ -53,7 +53,9 @@ struct NonBlockingInterpreter<Waker: PeerWaking, Phases: PhaseProbe> {
     private var passes: PassRecorder
     private var phases: Phases
     private var position = 0
-    private var inPass = false
+    /// Whether the first pass has begun (its stop check and `beginPass` are done
+    /// at each wrap of `position` after that).
+    private var started = false
     private var pending = Pending.nothing
     private var writeInFlight = false
     private var byte: UInt8 = 0
@@ -101,17 +103,17 @@ struct NonBlockingInterpreter<Waker: PeerWaking, Phases: PhaseProbe> {
             if ring!.outcome(actor: index, byte: &ignored) != .done { return failed() }
         }
         pending = .nothing
+        if !started {
+            if context.shouldStop { return finish() }
+            passes.beginPass()
+            started = true
+        }
         while true {
-            if !inPass {
-                if context.shouldStop { return finish() }
-                passes.beginPass()
-                inPass = true
-            }
             if position == script.count {
                 passes.endPass()
-                inPass = false
+                if context.shouldStop { return finish() }
+                passes.beginPass()
                 position = 0
-                continue
             }
             phases.before(position)
             switch script[position] {
