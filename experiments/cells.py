@@ -36,10 +36,11 @@ def grids(name, caps):
                     continue
                 # The poller wants a CPU of its own: the worker on CPU 0, the poller on
                 # CPU 1 (csgb puts it on the last listed CPU when workers leave one
-                # free). Thread mode has a poller per actor and no CPU to spare: shown
-                # once, on one CPU, for what it costs.
+                # free). A mode without workers (csgb info: it refuses --workers) has a
+                # ring and a poller per actor and no CPU to spare: shown once, on one
+                # CPU, for what it costs.
                 sqpoll = ["--io", "uring", "--sqpoll"]
-                if m != "thread":
+                if caps.accepts(m, "--workers") is not False:
                     cases.append((f"{m} uring+sqpoll N={n} (cpus 0-1)", "socket", n, m,
                                   sqpoll + ["--pin", "each"], "0-1"))
                 elif n == 1:

@@ -9,10 +9,11 @@
 
 An input is a file of csgb JSON reports written one after another, a sweep's folder or
 its results.json, or bench.py's --json output, in any mix. Runs are grouped by case:
-every configuration field of csgb's report (workload, N, mode, transport, io, cpus, pin,
-workers, work size, executor, ring settings, the options that add a section such as
---latency or --counters, and any field a later csgb adds) — everything but the fields
-csgb measures (MEASURED below) and the environment. Per case and column (an input, or a
+the configuration the user chose, read from each report's configuration fields
+(case_keys.py: workload, N, mode, transport, io, syscalls, cpus, pin, workers, work
+size, stride, numa, sched, spec, executor, ring settings, --latency/--counters/
+--phases), never a measured figure; the report names the fields that keyed the cases.
+Per case and column (an input, or a
 value of --by): n, the median, its 95 % distribution-free interval, the ratio of medians
 to the first column, and the Mann–Whitney U p-value; "~" when the difference is not
 significant at --alpha; "too few samples (n = 3; want >= 5)" when n is too small to
@@ -39,23 +40,9 @@ sys.path.insert(0, str(HERE))
 
 from compare_stats import MIN_SAMPLES, geomean, mann_whitney, median_interval  # noqa: E402
 from csgb_common import EXIT_USAGE, fmt, median  # noqa: E402
+from case_keys import (baseline_key, case_key, key_fields, key_text,  # noqa: E402
+                       unknown_fields)
 
-# Fields of csgb's report that are figures of the run, not its configuration: every
-# non-integral number, every rate or time by its name (…_per_iteration, …_per_enter,
-# …_per_second, seconds, …_seconds: warmup_seconds too, which is how long the run
-# sampled, not what it ran), every field nested in an object other than one an option
-# adds, and these counts and states. A new option's field needs nothing here: it joins
-# the case key by itself. A new integer count must be added here, or every run becomes
-# a case of its own (then every case shows n = 1).
-MEASURED_NAME = re.compile(r"(_per_|^seconds$|_seconds$)")
-MEASURED = frozenset((
-    "iterations", "voluntary_switches", "involuntary_switches", "max_rss_bytes", "eagain",
-    "failed_transfers", "os_threads", "stopped_by", "warmup_complete", "version", "usage_missed_actors",
-))
-# Objects of the report: "environment" is provenance; "claims" and "fairness" follow
-# from the configuration or are figures; any other object (latency_ns, counters) is
-# there because an option asked for it, so its presence is part of the case.
-NOT_OPTION_OBJECTS = frozenset(("environment", "claims", "fairness"))
 # What the columns may be keyed by (--by), beside every environment field.
 PROVENANCE_ALIASES = {"host": "hostname", "cpu": "cpu_model", "build": "build"}
 ALPHA = 0.05
@@ -84,20 +71,8 @@ def json_stream(text, where):
 
 
 def case_config(report):
-    """The case key of a csgb report: every scalar configuration field, and the
-    presence of each object an option adds."""
-    key = {}
-    for k, v in report.items():
-        if k in MEASURED or MEASURED_NAME.search(k):
-            continue
-        if isinstance(v, dict):
-            if k not in NOT_OPTION_OBJECTS:
-                key[k] = "on"
-        elif (isinstance(v, float) and not v.is_integer()) or isinstance(v, list):
-            continue
-        elif v is not None:     # null: the option does not apply, as if absent
-            key[k] = v
-    return key
+    """The case key of a csgb report: the configuration it ran with (case_keys)."""
+    return case_key(report)
 
 
 def commit_of(version):
@@ -137,14 +112,17 @@ def flat_metrics(report, prefix="", out=None):
     return out
 
 
-def sample(config, metrics, prov):
-    return {"config": config, "metrics": metrics, "prov": prov}
+def sample(config, metrics, prov, unkeyed=None):
+    return {"config": config, "metrics": metrics, "prov": prov, "unkeyed": unkeyed or {}}
 
 
 def from_report(report, prov_extra):
     prov = dict(prov_extra)
     prov.update(report_provenance(report))
-    return sample(case_config(report), flat_metrics(report), prov)
+    # Fields neither known as configuration nor as figures (a newer csgb's): kept
+    # aside, and named if they vary inside one case.
+    unkeyed = {k: key_text(report[k]) for k in unknown_fields(report)}
+    return sample(case_config(report), flat_metrics(report), prov, unkeyed)
 
 
 def is_usable_report(report):
@@ -169,7 +147,7 @@ def samples_of_sweep(doc, where):
         c = cases.get(r.get("case_id"), {})
         rp = dict(prov, **({"host_label": c["host_label"]} if c.get("host_label") else {}))
         if c.get("program"):       # a baseline program run beside the csgb cases
-            out.append(sample({"baseline": c["program"], "n": c["n"], "cpus": c.get("cpus")},
+            out.append(sample(baseline_key(c["program"], c["n"], c.get("cpus")),
                               flat_metrics(r["report"]), rp))
         else:
             out.append(from_report(r["report"], rp))
@@ -189,7 +167,7 @@ def samples_of_bench(doc, where):
             elif "ns_per_iteration" in r:
                 metrics = {k: float(v) for k, v in r.items()
                            if isinstance(v, (int, float)) and not isinstance(v, bool)}
-                out.append(sample({"baseline": name, "cpus": doc.get("options", {}).get("cpus")},
+                out.append(sample(baseline_key(name, cpus=doc.get("options", {}).get("cpus")),
                                   metrics, dict(prov)))
     return out
 
@@ -236,7 +214,7 @@ def load_input(path):
 # ---------------------------------------------------------------- cases and columns
 
 def key_of(config):
-    return json.dumps(config, sort_keys=True, default=str)
+    return key_text(config)
 
 
 def label_cases(configs):
@@ -351,6 +329,20 @@ def assume(samples, assumptions):
         for (k, v), cond in assumptions:
             if k not in s["config"] and all(s["config"].get(ck) == cv for ck, cv in cond.items()):
                 s["config"][k] = v
+
+
+def unkeyed_variation(samples):
+    """Report fields outside the case key and unknown to case_keys (a newer csgb's)
+    whose values differ inside one case and column: perhaps an option case_keys does
+    not list yet. Named in the output; they never split a case."""
+    fields = {f for s in samples for f in s.get("unkeyed", {})}
+    per = {}
+    for s in samples:
+        k = key_of(s["config"])
+        for f in fields:
+            v = s.get("unkeyed", {}).get(f, "(absent)")
+            per.setdefault(f, {}).setdefault((k, s["column"]), set()).add(v)
+    return sorted(f for f, d in per.items() if any(len(v) > 1 for v in d.values()))
 
 
 def absent_fields(samples, columns):
@@ -532,14 +524,15 @@ def dropped_lines(dropped, columns):
     return lines
 
 
-def json_rows(rows, geo, diffs, dropped, columns, metric, alpha):
+def json_rows(rows, geo, diffs, dropped, columns, metric, alpha, keyed_by=(), unkeyed=()):
     out = []
     for r in rows:
         out.append({k: r[k] for k in ("case", "input", "n", "median", "ci_low", "ci_high",
                                        "ci_confidence", "ratio", "p_value", "test",
                                        "significant", "note", "config")})
     return {"metric": metric, "alpha": alpha, "columns": columns, "rows": out,
-            "geomean": geo, "provenance_differences": diffs, "not_in_case_key": dropped}
+            "geomean": geo, "provenance_differences": diffs, "not_in_case_key": dropped,
+            "case_key_fields": list(keyed_by), "unkeyed_variation": list(unkeyed)}
 
 
 def plot(columns, rows, metric, alpha, path):
@@ -692,8 +685,11 @@ def main(argv, out=sys.stdout):
     short_names(columns)
     diffs = provenance_differences(samples, columns, opts.by)
     absent = absent_fields(samples, columns)
+    keyed_by = key_fields(s["config"] for s in samples)
+    unkeyed = unkeyed_variation(samples)
     if opts.format == "json":
-        json.dump(json_rows(rows, geo, diffs, dropped, columns, opts.metric, opts.alpha), out, indent=1)
+        json.dump(json_rows(rows, geo, diffs, dropped, columns, opts.metric, opts.alpha,
+                            keyed_by, unkeyed), out, indent=1)
         out.write("\n")
     elif opts.format == "csv":
         w = csv.writer(out)
@@ -709,6 +705,8 @@ def main(argv, out=sys.stdout):
               "for 95 %%)" % (opts.metric, opts.by or "input", opts.alpha), file=out)
         for i, c in enumerate(columns):
             print("  [%d] %s" % (i + 1, c), file=out)
+        print("cases keyed by: %s (the configuration the reports ran with; a measured "
+              "field never splits a case)" % ", ".join(keyed_by), file=out)
         print(file=out)
         (print_markdown if opts.format == "markdown" else print_text)(header, body, out)
         print(file=out)
@@ -716,6 +714,10 @@ def main(argv, out=sys.stdout):
             print(line, file=out)
         for line in dropped_lines(dropped, columns):
             print(line, file=out)
+        for f in unkeyed:
+            print("%s differs between runs of one case and is not in the case key (a field "
+                  "case_keys.py does not know: if it is an option, add it to CONFIG_FIELDS)"
+                  % f, file=out)
         for k, cols in absent.items():
             print("cases differ in %s, which %s lack%s: their cases meet no other (if the "
                   "older csgb ran one value, say so with --assume %s=VALUE)"

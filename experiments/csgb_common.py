@@ -453,6 +453,45 @@ class Capabilities:
             raise CapabilitiesError("csgb info: capabilities list no mode, workload or io path")
         self.workloads = list(self._workloads)
         self.doc = doc
+        # Each mode's facts (csgb's ModeTraits): what carries its actors, its colour,
+        # the options it accepts (null) or refuses (csgb's reason). A csgb from before
+        # it exported them has none: then every question below answers "unknown"
+        # (None) and csgb itself decides at run time, with its own message.
+        facts = doc.get("mode_facts") or []
+        if not isinstance(facts, list) or not all(isinstance(f, dict) and isinstance(f.get("name"), str)
+                                                  for f in facts):
+            raise CapabilitiesError("csgb info: capabilities.mode_facts is not a list of objects with a name")
+        self.mode_facts = {f["name"]: f for f in facts}
+
+    def fact(self, mode, name):
+        """One fact of a mode from `csgb info` (colour, carrier, kernel_switching,
+        switches_address_space, actors_in_this_process, summary), or None when this
+        csgb does not export it."""
+        return self.mode_facts.get(mode, {}).get(name)
+
+    def refusal(self, mode, option):
+        """csgb's reason why `mode` refuses `option` (e.g. "--workers"), or None when it
+        accepts it or this csgb does not say (then csgb decides when it runs)."""
+        options = self.mode_facts.get(mode, {}).get("options") or {}
+        reason = options.get(option)
+        return reason if isinstance(reason, str) else None
+
+    def accepts(self, mode, option):
+        """True when csgb's facts say `mode` takes `option`, False when they say it
+        refuses it, None when this csgb exports no facts for the mode."""
+        options = self.mode_facts.get(mode, {}).get("options")
+        if not isinstance(options, dict) or option not in options:
+            return None
+        return options[option] is None
+
+    def colour(self, mode):
+        return self.fact(mode, "colour")
+
+    def modes_where(self, **facts):
+        """The modes (csgb's order) whose facts match every given value, e.g.
+        modes_where(kernel_switching=True, switches_address_space=False)."""
+        return [m for m in self.modes
+                if all(self.fact(m, k) == v for k, v in facts.items())]
 
     def modes_for(self, workload):
         return list(self._workloads[workload]["modes"])

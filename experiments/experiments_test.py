@@ -30,6 +30,7 @@ from csgb_common import run_once  # noqa: E402
 from sweep_selftest import RECORDED_INFO  # noqa: E402
 
 SWEEP = HERE / "sweep.py"
+DRIVERS_DIR = HERE
 
 # The fake csgb. Every run appends its argv to $FAKE_CSGB_LOG and reports
 # ns_per_iteration = 1000 * (its run number). $FAKE_CSGB_SIGNAL = "K:NAME:target"
@@ -79,6 +80,9 @@ FAKE_CSGB = textwrap.dedent('''\
                       "voluntary_switches_per_iteration": 2.0,
                       "involuntary_switches_per_iteration": 0.1, "eagain": 0,
                       "fairness": {"min": 1, "max": 1, "cv": 0.0}, "os_threads": 2,
+                      # measured, and different in every run: never part of a case
+                      "resident_bytes_at_gate": 4096 * (1000 + run),
+                      "warmup_note": None if run %% 2 else "warm-up took %%d ms" %% run,
                       "environment": {"hostname": "fake", "kernel": "test",
                                       "cpu_model": "fake cpu", "build": "release"}}))
 ''')
@@ -447,8 +451,8 @@ def csgb_report(ns, **extra):
 
 def test_compare_inputs_and_case_key(fx):
     """A stream of reports (csgb ... --format json >> file), a bench JSON and a sweep
-    folder in one comparison; a field csgb adds later (here "new_option") separates
-    cases by itself; a report stopped by a signal is not a sample; cases present in
+    folder in one comparison; a configuration field (here stride) separates cases,
+    a field case_keys does not know (new_option) does not but is named; a report stopped by a signal is not a sample; cases present in
     one input only are listed; JSON rows carry the promised fields."""
     import compare
     a = fx.tmp / "a.json"
@@ -457,7 +461,8 @@ def test_compare_inputs_and_case_key(fx):
             f.write(json.dumps(csgb_report(1000 + i), indent=1 if i % 2 else None))
             f.write("\n" if i % 3 else "")
         f.write(json.dumps(csgb_report(5, stopped_by="SIGTERM")))
-        f.write(json.dumps(csgb_report(3000, new_option="x")))
+        f.write(json.dumps(csgb_report(3000, stride=128)))
+        f.write(json.dumps(csgb_report(1003, new_option="x")))
     bench = fx.tmp / "bench.json"
     bench.write_text(json.dumps({
         "started": "2026-12-01T00:00:00", "host": "h2", "cpu_model": "Y", "kernel": "6.2",
@@ -478,12 +483,13 @@ def test_compare_inputs_and_case_key(fx):
     rows = doc["rows"]
     assert all({"case", "input", "n", "median", "ratio", "p_value", "significant"} <= set(r)
                for r in rows)
-    main = [r for r in rows if r["config"].get("mode") == "thread" and "new_option" not in r["config"]]
+    main = [r for r in rows if r["config"].get("mode") == "thread" and "stride" not in r["config"]]
     by_input = {r["input"]: r for r in main}
-    assert by_input[str(a)]["n"] == 6 and by_input[str(a)]["median"] == 1002.5, by_input[str(a)]
-    assert by_input[str(bench)]["n"] == 6 and abs(by_input[str(bench)]["ratio"] - 902.5 / 1002.5) < 1e-9
+    assert by_input[str(a)]["n"] == 7 and by_input[str(a)]["median"] == 1003, by_input[str(a)]
+    assert doc["unkeyed_variation"] == ["new_option"], doc["unkeyed_variation"]
+    assert by_input[str(bench)]["n"] == 6 and abs(by_input[str(bench)]["ratio"] - 902.5 / 1003) < 1e-9
     assert by_input[str(bench)]["significant"] is True
-    new = [r for r in rows if r["config"].get("new_option") == "x"]
+    new = [r for r in rows if r["config"].get("stride") == 128]
     assert [r["n"] for r in new] == [1, 0, 0], new                 # its own case, listed
     assert any(r["case"].startswith("baseline c-loop") and r["n"] == 6 for r in rows)
     diffs = doc["provenance_differences"]
@@ -527,6 +533,215 @@ def test_compare_plot(fx):
     before = png.read_bytes()
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert p.returncode == 64 and "exists" in p.stderr and png.read_bytes() == before, p.stderr
+
+
+# ---------------------------------------------------------------- case keys
+
+FIXTURES = HERE / "fixtures"
+
+
+def compare_json(*args):
+    import compare
+    buf = __import__("io").StringIO()
+    code = compare.main([str(a) for a in args] + ["--format", "json"], out=buf)
+    assert code == 0, code
+    return json.loads(buf.getvalue())
+
+
+def test_repeated_plain_runs_compare_as_one_case(fx):
+    """Two files of five real runs of `csgb socket 1 --mode green --cpus 0 -d 0.3
+    --format json` (fixtures, made once under /work/tools/cpu measure) are one case:
+    their resident bytes at the gate, warm-up notes and load all differ, and none of
+    them is configuration. The report names the fields that keyed the case."""
+    a, b = FIXTURES / "socket1-green-a.json", FIXTURES / "socket1-green-b.json"
+    import compare
+    reports = compare.json_stream(a.read_text(), a) + compare.json_stream(b.read_text(), b)
+    assert len(reports) == 10
+    # the fixture is what the test claims: measured fields that differ run to run
+    assert len({r["resident_bytes_at_gate"] for r in reports}) > 1, "fixture lost its variety"
+    doc = compare_json(a, b)
+    cases = {r["case"] for r in doc["rows"] if r["case"] != "geomean"}
+    assert len(cases) == 1, cases
+    assert [r["n"] for r in doc["rows"]] == [5, 5], doc["rows"]
+    assert doc["rows"][1]["note"] == "" and doc["rows"][1]["p_value"] is not None
+    assert {"workload", "n", "mode", "cpus"} <= set(doc["case_key_fields"]), doc["case_key_fields"]
+    assert "resident_bytes_at_gate" not in doc["case_key_fields"]
+
+
+def test_measured_field_never_splits_a_case(fx):
+    """Every field case_keys knows as measured may differ between two runs of one case
+    without splitting it; each configuration field does split it."""
+    from case_keys import CONFIG_FIELDS, MEASURED_FIELDS, case_key
+    base = csgb_report(1000)
+    for field in sorted(MEASURED_FIELDS - {"environment"}):
+        other = dict(base, **{field: {"x": 1} if field in ("claims", "fairness") else 987654321})
+        assert case_key(other) == case_key(base), field
+    for field in CONFIG_FIELDS:
+        other = dict(base, **{field: "something else"})
+        assert case_key(other) != case_key(base), field
+    assert case_key(dict(base, latency_ns={"p50": 1})) != case_key(base)
+    assert case_key(dict(base, counters={"scope": "cpu"})) != case_key(dict(base, counters={"scope": "thread"}))
+    assert case_key(dict(base, speculation={"ibpb": "force-disabled"})) != case_key(base)
+
+
+def test_bench_ab_file_compares_by_label(fx):
+    """The documented A/B path: `bench.py --csgb X --csgb-b Y --json f` then
+    `compare.py f --by label`: the fixture is a real bench run (one case, 5 runs of
+    each build, made under /work/tools/cpu measure); each build is one column of one
+    case."""
+    doc = compare_json(FIXTURES / "bench-ab.json", "--by", "label")
+    assert doc["columns"] == ["a", "b"], doc["columns"]
+    csgb_rows = [r for r in doc["rows"] if "baseline" not in r["config"]]
+    assert len({r["case"] for r in csgb_rows}) == 1, {r["case"] for r in csgb_rows}
+    assert [r["n"] for r in csgb_rows] == [5, 5], csgb_rows
+
+
+def test_two_sweep_folders_compare_case_by_case(fx):
+    """Two sweeps of one manifest (the fake csgb reports a different resident size and
+    warm-up note in every run) compare one row per case, every run a sample."""
+    one, two = fx.tmp / "one", fx.tmp / "two"
+    for out in (one, two):
+        code, err, _ = fx.sweep("--out", str(out))
+        assert code == 0, err
+    doc = compare_json(one, two)
+    rows = [r for r in doc["rows"]]
+    assert len(rows) == 2 * 2, [(r["case"], r["n"]) for r in rows]    # 2 cases x 2 columns
+    assert all(r["n"] == 3 for r in rows), rows
+
+
+# ---------------------------------------------------------------- mode facts
+
+def driver_files():
+    """The drivers: every experiments/*.py command (the library and the tests live in
+    their own folders)."""
+    return sorted(p for p in DRIVERS_DIR.glob("*.py"))
+
+
+def test_no_driver_names_a_mode(fx):
+    """Which options a mode takes, its colour and what carries its actors come from
+    `csgb info` (capabilities.mode_facts): no driver names a mode, as a string or in a
+    --mode argument. The mode names searched for are csgb's own."""
+    import re
+    modes = [f["name"] for f in RECORDED_INFO["capabilities"]["mode_facts"]] + ["process"]
+    pattern = re.compile(r"""(["'])(%s)\1|--mode["']?\s*,\s*["'](%s)["']"""
+                         % ("|".join(modes), "|".join(modes)))
+    hits = []
+    files = driver_files()
+    assert len(files) >= 8, files
+    for path in files:
+        for i, line in enumerate(path.read_text().splitlines(), 1):
+            if pattern.search(line):
+                hits.append("%s:%d: %s" % (path.name, i, line.strip()))
+    assert not hits, "drivers name modes:\n" + "\n".join(hits)
+    # the check itself finds a mode name when one is there
+    assert pattern.search('if m != "thread":') and pattern.search('["socket", "--mode", "green"]')
+
+
+def caps_with_process(accepts_workers=False, facts=True):
+    import copy
+    from csgb_common import capabilities_of
+    from sweep_selftest import PROCESS_FACTS
+    info = copy.deepcopy(RECORDED_INFO)
+    caps = info["capabilities"]
+    caps["modes"].insert(1, "process")
+    for w in caps["workloads"]:
+        w["modes"].insert(1, "process")
+    process = copy.deepcopy(PROCESS_FACTS)
+    if accepts_workers:
+        process["options"]["--workers"] = None
+    caps["mode_facts"].insert(1, process)
+    if not facts:
+        del caps["mode_facts"]
+    return capabilities_of(info)
+
+
+def test_workers_follow_the_mode_facts(fx):
+    """A pinning with workers applies them to the modes whose facts accept --workers;
+    a mode whose facts refuse it (process mode here) runs without, csgb's reason kept
+    in the settings; a csgb that exports no facts gets --workers and decides itself
+    (exit 64 with its own message stops the sweep)."""
+    from sweep_manifest import case_argv, expand_manifest
+    man = {"matrix": [{"workloads": ["socket"], "modes": ["process", "green"], "n": [4],
+                       "pinning": [{"cpus": "0-1", "workers": 2}]}]}
+    cases, settings = expand_manifest(man, caps_with_process())
+    argv = {c["mode"]: case_argv("csgb", c) for c in cases}
+    assert "--workers" not in argv["process"] and "--workers" in argv["green"], argv
+    assert settings["workers_not_applied"] == {"process": "process mode runs one process per actor"}
+    cases, _ = expand_manifest(man, caps_with_process(accepts_workers=True))
+    assert all("--workers" in case_argv("csgb", c) for c in cases)
+    cases, _ = expand_manifest(man, caps_with_process(facts=False))
+    assert all("--workers" in case_argv("csgb", c) for c in cases)
+
+
+def test_estimate_follows_the_carrier(fx):
+    """The set-up part of the time estimate follows what carries the actors (kernel
+    threads cost more to create than green threads), from the facts."""
+    from sweep_manifest import estimate_run_seconds, expand_manifest, prepare_cases
+    caps = caps_with_process()
+    man = {"defaults": {"duration": 0.1, "warmup": 0, "repeats": 1},
+           "matrix": [{"workloads": ["socket"], "modes": ["thread", "process", "green", "async"],
+                       "n": [1000]}]}
+    cases, _ = expand_manifest(man, caps)
+    prepare_cases(cases, fx.csgb, caps)
+    est = {c["mode"]: estimate_run_seconds(c) for c in cases}
+    assert est["thread"] == est["process"] > est["green"] == est["async"], est
+
+
+def test_kernel_summary_reads_the_facts(fx):
+    """kernel_summary.py compares the modes that switch address space with those that
+    do not, and both with the user-mode ones, by their facts: renamed modes give the
+    same sentences under their new names."""
+    import copy
+    import kernel_summary
+    caps = caps_with_process().doc
+    info = copy.deepcopy(RECORDED_INFO)
+    info["capabilities"] = copy.deepcopy(caps)
+    rename = {"thread": "kt", "process": "kp", "green": "ut", "async": "ua"}
+    info["capabilities"]["modes"] = [rename[m] for m in info["capabilities"]["modes"]]
+    for f in info["capabilities"]["mode_facts"]:
+        f["name"] = rename[f["name"]]
+    cases = []
+    for m, ns in (("kt", 2000.0), ("kp", 3000.0), ("ut", 500.0), ("ua", 700.0)):
+        cases.append({"mode": m, "cpus": "0", "pin": "set", "work_size_label": "0", "flags": [],
+                      "summary": {"ns_per_iteration": ns, "ns_min": ns, "ns_max": ns,
+                                  "voluntary_switches_per_iteration": 2.0,
+                                  "involuntary_switches_per_iteration": 0.0,
+                                  "runs_ok": 3, "runs": 3}})
+    folder = fx.tmp / "k"
+    folder.mkdir()
+    (folder / "results.json").write_text(json.dumps({"cases": cases, "csgb_info": info,
+                                                     "command": "test"}))
+    import contextlib
+    with contextlib.redirect_stdout(__import__("io").StringIO()):
+        assert kernel_summary.main([str(folder)]) == 0
+    text = (folder / "kernel-summary.md").read_text()
+    assert "| kp over kt, cpus 0, work 0 | +1000 ns per iteration" in text, text
+    assert "| kt / ut, work 0 | 4.00x |" in text and "| kp / ua, work 0 |" in text, text
+
+
+def test_plot_colours_are_csgbs(fx):
+    """plot.py colours each mode with csgb's colour for it (mode_facts), whatever the
+    order of the modes."""
+    from sweep_runner import matplotlib_interpreter
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        interp = matplotlib_interpreter()
+        if interp is None:
+            print("         skipped: needs matplotlib (apt-get install python3-matplotlib)")
+            return
+        # the same test under the interpreter that has matplotlib (Debian's python3)
+        p = subprocess.run([interp, str(Path(__file__).resolve()), "-k", "plot_colours"],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        assert p.returncode == 0 and "1 test(s), 0 failed" in p.stdout, p.stdout
+        return
+    import copy
+    import plot
+    info = copy.deepcopy(RECORDED_INFO)
+    info["capabilities"]["modes"].reverse()
+    plot._set_modes({"csgb_info": info, "cases": []})
+    want = {f["name"]: f["colour"] for f in info["capabilities"]["mode_facts"]}
+    assert plot.COLORS == want, plot.COLORS
 
 
 # ---------------------------------------------------------------- manifests
@@ -587,7 +802,7 @@ def main(argv):
             try:
                 fn(Fixture(tmp))
                 print("ok       %s" % name)
-            except Exception:
+            except (Exception, SystemExit):
                 failed.append(name)
                 print("FAILED   %s" % name)
                 traceback.print_exc()

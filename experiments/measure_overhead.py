@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""What the measuring costs: csgb socket 1 (thread mode unless --modes says
-otherwise) pinned to one CPU, plain against
+"""What the measuring costs: csgb socket 1 (in the first mode `csgb info` lists unless
+--modes says otherwise) pinned to one CPU, plain against
 
   counters+latency   --counters --latency (per-thread counters)
   cpu+latency        --counters cpu --latency (one event group per listed CPU)
@@ -10,7 +10,7 @@ otherwise) pinned to one CPU, plain against
 interleaved run by run so that drift hits every variant alike; medians of R runs,
 each variant's cost as a ratio to the plain median of the same session.
 
-usage: python3 experiments/measure_overhead.py [--modes thread,green,async] [--runs 5]
+usage: python3 experiments/measure_overhead.py [--modes M1,M2,...] [--runs 5]
                                                [--duration 1] [--cpus 0] [--csgb PATH]
                                                [--json OUT]
 """
@@ -48,7 +48,7 @@ def run_variant(csgb, mode, variant, opts):
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--modes", default="thread")
+    ap.add_argument("--modes", help="comma-separated modes (default: the first csgb info lists)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--cpus", default="0")
@@ -58,8 +58,8 @@ def main():
     opts.csgb = str(resolve_binary(opts.csgb))
     if shutil.which("perf") is None:
         sys.exit("measure_overhead: perf is missing (apt-get install linux-perf)")
-    modes = opts.modes.split(",")
     caps = capabilities(opts.csgb)
+    modes = opts.modes.split(",") if opts.modes else caps.modes[:1]
     for m in modes:
         reason = caps.lacks(workload="socket", mode=m)
         if reason:

@@ -46,7 +46,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from csgb_common import CapabilitiesError, capabilities_of  # noqa: E402
 
 # The modes come from the sweep's `csgb info` (results.json), in csgb's order; each
-# gets the next colour and marker; the N axis is labelled with what N counts there.
+# gets csgb's colour for it and the next marker; the N axis is labelled with what N counts there.
 # plot_all() sets these four.
 MODES = ()
 COLORS = {}
@@ -103,7 +103,9 @@ def _set_modes(doc):
     COLORS.clear()
     MARKERS.clear()
     for i, m in enumerate(MODES):
-        COLORS[m] = PALETTE[i % len(PALETTE)]
+        # csgb's colour for the mode (ModeTraits, exported by `csgb info`), so every
+        # figure shows a mode alike; a palette only for a sweep of a csgb without facts.
+        COLORS[m] = (CAPS.colour(m) if CAPS else None) or PALETTE[i % len(PALETTE)]
         MARKERS[m] = MARKER_CYCLE[i % len(MARKER_CYCLE)]
 
 

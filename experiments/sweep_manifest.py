@@ -30,8 +30,8 @@ MATRIX_FLAGS = ("--format", "--duration", "-d", "--warmup", "--mode", "-m", "--c
 
 # Start-up cost of one run beyond duration + warm-up (process start, creating the
 # actors, the start gate, the report), measured on the 2-vCPU development VM:
-# about 0.03 s for small N, 0.26 s for `socket 1000` in thread mode (2,000 threads),
-# 0.09 s for `socket 1000` green. Used only for the estimate printed up front.
+# about 0.03 s for small N, 0.26 s for `socket 1000` with kernel threads as carriers
+# (2,000 threads), 0.09 s for `socket 1000` on green threads. Used only for the estimate printed up front.
 STARTUP_BASE_S = 0.03
 STARTUP_PER_THREAD_S = 1.3e-4
 STARTUP_PER_GREEN_S = 4.5e-5
@@ -198,7 +198,7 @@ def expand_manifest(doc, caps, largest_n=None):
     if not isinstance(matrix, list) or not matrix:
         raise ManifestError("matrix: expected a block object or a non-empty list of blocks")
 
-    cases, seen, excluded = [], set(), 0
+    cases, seen, excluded, refused = [], set(), 0, {}
     for bi, block in enumerate(matrix):
         where = "matrix[%d]" % bi
         if not isinstance(block, dict):
@@ -242,9 +242,15 @@ def expand_manifest(doc, caps, largest_n=None):
                         for n in ns:
                             for p in pinnings:
                                 for size, size_label in sizes:
-                                    # csgb rejects more workers than pairs (socket) or
-                                    # actors (yield): the extra ones would sit idle.
-                                    workers = p["workers"] if m != "thread" and p.get("workers") else None
+                                    # A pinning's workers apply to the modes whose
+                                    # facts in `csgb info` accept --workers; a mode
+                                    # that refuses it runs the pinning without (its
+                                    # reason, csgb's words, is kept in settings). A
+                                    # csgb without facts gets --workers and decides.
+                                    workers = p.get("workers")
+                                    if workers and caps.accepts(m, "--workers") is False:
+                                        refused.setdefault(m, caps.refusal(m, "--workers"))
+                                        workers = None
                                     case = {
                                         "workload": w, "mode": m, "n": n,
                                         "pinning": pin_label(p), "cpus": p.get("cpus"),
@@ -267,6 +273,8 @@ def expand_manifest(doc, caps, largest_n=None):
                                         # report's n is the N it ran; the case keeps this one.
                                         case["n_argument"] = "max"
                                     if workers is not None:
+                                        # csgb rejects more workers than pairs (socket)
+                                        # or actors (yield): the extra ones would sit idle.
                                         case["workers"] = min(workers, case["n"])
                                     if excluded_by(case, excludes):
                                         excluded += 1
@@ -283,13 +291,13 @@ def expand_manifest(doc, caps, largest_n=None):
     if not cases:
         raise ManifestError("the matrix expands to no case")
     settings = {"defaults": defaults, "counters": counters, "counter_repeats": counter_repeats,
-                "excluded": excluded}
+                "excluded": excluded, "workers_not_applied": refused}
     return cases, settings
 
 
 def expand_baselines(entries, defaults, caps):
     """The optional "baselines" list: [{"program": "tokio_echo", "n": [1, 100],
-    "pinning": [{"cpus": "0"}], "compare": "async"}, ...]. Each becomes a case whose
+    "pinning": [{"cpus": "0"}], "compare": MODE}, ...]. Each becomes a case whose
     mode is the program's name, beside the csgb cases of the same workload, N,
     pinning, transport (unix) and io (direct); its ratio to the csgb mode named by
     "compare" is in the summary."""
@@ -372,6 +380,8 @@ def prepare_cases(cases, csgb, caps):
         c["pinning_index"] = pin_order.index(c["pinning"])
         c["argv"] = case_argv(csgb, c)
         c["actors_per_n"] = caps.actors_per_unit(c["workload"])
+        # What carries the actors decides the set-up cost in the estimate.
+        c["kernel_carriers"] = bool(caps.fact(c["mode"], "kernel_switching"))
     cases.sort(key=lambda c: sort_key(c, caps))
     return cases
 
@@ -390,5 +400,5 @@ def actors(c):
 
 
 def estimate_run_seconds(c):
-    per = STARTUP_PER_THREAD_S if c["mode"] == "thread" else STARTUP_PER_GREEN_S
+    per = STARTUP_PER_THREAD_S if c.get("kernel_carriers") else STARTUP_PER_GREEN_S
     return c["duration"] + c["warmup"] + STARTUP_BASE_S + per * actors(c)

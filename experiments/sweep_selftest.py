@@ -35,8 +35,32 @@ RECORDED_INFO = {
              "transports": []},
             {"name": "futex", "modes": ["thread"], "unit": "pair", "transports": []},
         ],
+        # The contract of csgb's mode facts (ModeTraits exported by `csgb info`).
+        "mode_facts": [
+            {"name": "thread", "summary": "kernel threads, blocking syscalls", "colour": "#1f77b4",
+             "carrier": "kernel thread", "kernel_switching": True, "switches_address_space": False,
+             "actors_in_this_process": True, "workloads": ["socket", "yield", "futex"],
+             "options": {"--workers": "thread mode runs one kernel thread per actor",
+                         "--stack-size": "green mode only", "--executor": "async mode only"}},
+            {"name": "green", "summary": "green threads on our own stacks", "colour": "#2ca02c",
+             "carrier": "green thread", "kernel_switching": False, "switches_address_space": False,
+             "actors_in_this_process": True, "workloads": ["socket", "yield"],
+             "options": {"--workers": None, "--stack-size": None, "--executor": "async mode only"}},
+            {"name": "async", "summary": "Swift tasks on one thread per worker", "colour": "#ff7f0e",
+             "carrier": "Swift task", "kernel_switching": False, "switches_address_space": False,
+             "actors_in_this_process": True, "workloads": ["socket", "yield"],
+             "options": {"--workers": None, "--stack-size": "green mode only", "--executor": None}},
+        ],
     },
 }
+
+# A process mode's facts, for tests that add the mode to RECORDED_INFO.
+PROCESS_FACTS = {
+    "name": "process", "summary": "one process per actor", "colour": "#d62728",
+    "carrier": "process", "kernel_switching": True, "switches_address_space": True,
+    "actors_in_this_process": False, "workloads": ["socket", "yield", "futex"],
+    "options": {"--workers": "process mode runs one process per actor",
+                "--stack-size": "green mode only", "--executor": "async mode only"}}
 
 
 def self_test(keep_dir=None):

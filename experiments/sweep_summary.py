@@ -380,11 +380,17 @@ def hosts_section(cases, runs):
     hosts = list(dict.fromkeys(c["host_label"] for c in cases if c.get("host_label")))
     if len(hosts) < 2:
         return []
-    values = {}
+    from case_keys import baseline_key, case_key, key_text
+    # Runs meet across hosts by what they ran (case_keys, as compare.py groups them),
+    # never by a measured field; each row is labelled with the first case id seen.
+    values, labels = {}, {}
     for r in runs:
         c = r["case"]
         if r["kind"] == "timing" and r["status"] == "ok" and c.get("host_label"):
-            values.setdefault(c.get("case_id", c["id"]), {}).setdefault(c["host_label"], []).append(
+            key = key_text(baseline_key(c["program"], c["n"], c.get("cpus")) if c.get("program")
+                           else case_key(r["report"]))
+            labels.setdefault(key, c.get("case_id", c["id"]))
+            values.setdefault(key, {}).setdefault(c["host_label"], []).append(
                 r["report"]["ns_per_iteration"])
     L = ["## Hosts side by side", "",
          "Median ns/iteration of each case on each host, its 95 %% interval (order statistics; "
@@ -393,8 +399,8 @@ def hosts_section(cases, runs):
          "0.05; under %d runs on either side: too few samples to tell)." % (hosts[0], MIN_SAMPLES), ""]
     header = ["case"] + [h for h in hosts] + ["%s / %s" % (h, hosts[0]) for h in hosts[1:]]
     rows = []
-    for case_id, per in values.items():
-        row = [case_id]
+    for key, per in values.items():
+        row = [labels[key]]
         for h in hosts:
             xs = per.get(h)
             if not xs:
