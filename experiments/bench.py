@@ -12,7 +12,7 @@ case feeds the ratios, each checked against its target.
     python3 experiments/bench.py --list               # show the command lines
 
 Exit status: 0 when every case ran (missed targets are printed, not fatal),
-1 when a case crashed (non-zero exit, timeout, unparsable output), 2 for bad
+1 when a case crashed (non-zero exit, timeout, unparsable output), 64 for bad
 arguments, 64 when a run exited 64 (its command line is wrong: the bench stops with
 csgb's message). A case whose mode or io path the build's `csgb info` does not list
 is skipped with that reason. Standard library only.
@@ -34,7 +34,7 @@ from pathlib import Path
 
 from collections import namedtuple
 
-from csgb_common import (BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
+from csgb_common import (ArgumentParser, BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
                          CapabilitiesError, UsageError, baseline_argv, baseline_binary,
                          capabilities, csgb_argv, cv, is_noisy, median, resolve_binary,
                          run_once)
@@ -245,7 +245,7 @@ def print_hop_breakdown(summaries):
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(
+    ap = ArgumentParser(
         description="Run csgb and the baselines (C, C++, tokio, Go) pinned to the same CPUs and compare them.",
         epilog="cases: " + ", ".join(CASES))
     ap.add_argument("--cases", help="comma-separated case names (default: every case whose "

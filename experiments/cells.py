@@ -15,7 +15,7 @@ import json
 import sys
 from pathlib import Path
 
-from csgb_common import (DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
                          resolve_binary, run_once)
 
 
@@ -60,7 +60,7 @@ def run(csgb, case, opts):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("grid", choices=("transports", "io"))
     ap.add_argument("--csgb", default=str(DEFAULT_CSGB))
     ap.add_argument("--runs", type=int, default=3)

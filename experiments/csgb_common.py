@@ -8,6 +8,7 @@ Standard library only, so every script (bench.py, sweep*.py, cells.py, plot.py,
 stop_latency.py, measure_overhead.py, explain_findings.py, compare.py) imports it
 without matplotlib.
 """
+import argparse
 import json
 import os
 import sys
@@ -28,7 +29,8 @@ RESULTS_ROOT = HERE / "results"
 
 # csgb's exit codes (README, "Exit codes and errors").
 EXIT_OK = 0
-EXIT_EXPECTATION_FAILED = 3   # csgb stat
+EXIT_EXPECTATION_FAILED = 3   # csgb stat: an expectation failed
+EXIT_RUN_FAILED = 3           # a run that did not do what it claims (its report is printed)
 EXIT_USAGE = 64               # bad arguments, or a mode this machine cannot run
 EXIT_UNAVAILABLE = 69         # perf missing or not permitted, io_uring unavailable
 EXIT_OS_LIMIT = 71
@@ -38,6 +40,14 @@ EXIT_INTERRUPTED = 130
 NOISY_CV = 0.05   # a case whose runs vary more than this (stdev / mean) is flagged NOISY
 
 CPULIST_RE = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+
+
+class ArgumentParser(argparse.ArgumentParser):
+    """argparse with csgb's exit code for bad arguments: 64 (EX_USAGE) and one line,
+    instead of argparse's 2 and its usage block."""
+
+    def error(self, message):
+        self.exit(EXIT_USAGE, "%s: %s (see --help)\n" % (self.prog, message))
 
 
 # ---------------------------------------------------------------- statistics
@@ -278,8 +288,9 @@ def run_once(argv, timeout, baseline=False):
 
     status: "ok"; "interrupted" (csgb stopped by a signal instead of its duration,
     a warm-up that did not complete, or exit 130: stopped before the run started);
-    "failed" (another non-zero exit, a signal, a timeout, output that cannot be read,
-    no iterations); "unsupported" (csgb exit 69: this machine cannot run the case).
+    "failed" (exit 3 or a report whose failed transfers, EAGAINs or lost actors say
+    the run did not do what it claims (run_failure; the report is kept), another
+    non-zero exit, a signal, a timeout, output that cannot be read, no iterations); "unsupported" (csgb exit 69: this machine cannot run the case).
     Only "ok" runs are figures. Raises UsageError on exit 64."""
     t0 = time.monotonic()
     rec = {"command": shlex.join(argv)}
@@ -309,6 +320,16 @@ def run_once(argv, timeout, baseline=False):
         # task choose, io_uring disabled): not a failure of the run, but no figure.
         rec.update(status="unsupported", error="exit 69: %s" % message)
         return rec
+    if p.returncode == EXIT_RUN_FAILED and not baseline:
+        # csgb ran but the run did not do what it claims (a failed transfer, an EAGAIN
+        # where none may occur, an actor lost): its report is kept, its figure is not one.
+        try:
+            rec["report"] = parse_report(p.stdout)
+        except ValueError:
+            pass
+        why = run_failure(rec["report"]) if "report" in rec else None
+        rec.update(status="failed", error="exit %d: %s" % (EXIT_RUN_FAILED, why or message))
+        return rec
     if p.returncode != 0:
         sig = " (signal %d)" % -p.returncode if p.returncode < 0 else ""
         rec.update(status="failed", error="exit %d%s: %s" % (p.returncode, sig, message))
@@ -320,6 +341,10 @@ def run_once(argv, timeout, baseline=False):
                    stdout=p.stdout[-STDERR_KEEP:])
         return rec
     rec["report"] = report
+    failure = None if baseline else run_failure(report)
+    if failure:
+        rec.update(status="failed", error=failure)
+        return rec
     stop = interruption(report)
     if stop:
         rec.update(status="interrupted", error=stop)
@@ -343,6 +368,36 @@ def interruption(report):
     if report.get("warmup_complete") is False:
         return "stopped during its warm-up (warmup_complete false)"
     return None
+
+
+# Report fields that name actors a run lost (a killed actor process, say), in the
+# spellings a csgb may use; a non-empty list or a count above zero is a failed run.
+LOST_ACTOR_FIELDS = ("lost_actors", "actors_lost")
+
+
+def run_failure(report):
+    """Why a csgb report is not a valid run though it may have run its full window,
+    or None: bytes that did not arrive (failed_transfers), an EAGAIN where its claims
+    say none may occur (claims.eagain_zero), or an actor lost. csgb exits 3 for such
+    a run; a csgb from before that exit code reported the same fields with exit 0,
+    so the fields are read whatever the exit code."""
+    reasons = []
+    failed = report.get("failed_transfers")
+    if isinstance(failed, int) and not isinstance(failed, bool) and failed > 0:
+        reasons.append("failed_transfers %d" % failed)
+    eagain = report.get("eagain")
+    claims = report.get("claims") if isinstance(report.get("claims"), dict) else {}
+    if isinstance(eagain, int) and not isinstance(eagain, bool) and eagain > 0 \
+            and claims.get("eagain_zero") is True:
+        reasons.append("eagain %d where its claims allow none" % eagain)
+    for field in LOST_ACTOR_FIELDS:
+        lost = report.get(field)
+        if (isinstance(lost, list) and lost) or (isinstance(lost, int) and not isinstance(lost, bool)
+                                                  and lost > 0):
+            reasons.append("%s %s" % (field, lost if isinstance(lost, int) else ", ".join(map(str, lost))))
+    if not reasons:
+        return None
+    return "the run did not do what it claims: " + "; ".join(reasons)
 
 
 def resolve_binary(path, repo=REPO):
@@ -394,8 +449,12 @@ def summary_inputs(argv, doc, name, tool):
         print(doc, file=sys.stderr)
         return 64
     folder = argv[0]
-    with open(os.path.join(folder, "results.json")) as f:
-        results = json.load(f)
+    from results_folder import FolderError, read_results
+    try:
+        results = read_results(folder, nonempty=True)
+    except FolderError as e:
+        print("%s: %s" % (tool, e), file=sys.stderr)
+        return e.code
     out_path = os.path.join(folder, name)
     if os.path.exists(out_path):
         print("%s: %s exists; results are never overwritten" % (tool, out_path), file=sys.stderr)

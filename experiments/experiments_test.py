@@ -49,6 +49,11 @@ FAKE_CSGB = textwrap.dedent('''\
     if args[:1] == ["--version"]:
         print("csgb 0.1.0 (commit fake)")
         sys.exit(0)
+    if "--largest-n" in args:
+        # $FAKE_CSGB_LARGEST: the largest N this fake machine allows
+        largest = int(os.environ.get("FAKE_CSGB_LARGEST", "1000000"))
+        print("%%d\\nN = %%d: a fake limit" %% (largest, largest + 1))
+        sys.exit(0)
     log = os.environ["FAKE_CSGB_LOG"]
     with open(log, "a") as f:
         f.write(" ".join(args) + "\\n")
@@ -71,6 +76,11 @@ FAKE_CSGB = textwrap.dedent('''\
     if at and int(at) == run:
         stopped_by[0] = name
     warm = os.environ.get("FAKE_CSGB_NO_WARMUP", "") != str(run)
+    # $FAKE_CSGB_FAILED = "K:N" makes run K report N failed transfers (exit 0, as csgb
+    # did before exit 3); $FAKE_CSGB_EXIT3 = "K" makes run K exit 3 with its report.
+    at, _, failed = os.environ.get("FAKE_CSGB_FAILED", "").partition(":")
+    failed = int(failed) if at and int(at) == run else 0
+    exit3 = os.environ.get("FAKE_CSGB_EXIT3", "") == str(run)
     workload, n = args[0], int(args[1])
     mode = args[args.index("--mode") + 1] if "--mode" in args else "thread"
     print(json.dumps({"workload": workload, "mode": mode, "n": n,
@@ -83,8 +93,12 @@ FAKE_CSGB = textwrap.dedent('''\
                       # measured, and different in every run: never part of a case
                       "resident_bytes_at_gate": 4096 * (1000 + run),
                       "warmup_note": None if run %% 2 else "warm-up took %%d ms" %% run,
+                      "failed_transfers": failed, "claims": {"eagain_zero": True},
                       "environment": {"hostname": "fake", "kernel": "test",
                                       "cpu_model": "fake cpu", "build": "release"}}))
+    if exit3:
+        print("csgb: the run did not do what it claims: an actor was lost", file=sys.stderr)
+        sys.exit(3)
 ''')
 
 TINY_MANIFEST = {
@@ -702,15 +716,16 @@ def test_kernel_summary_reads_the_facts(fx):
         f["name"] = rename[f["name"]]
     cases = []
     for m, ns in (("kt", 2000.0), ("kp", 3000.0), ("ut", 500.0), ("ua", 700.0)):
-        cases.append({"mode": m, "cpus": "0", "pin": "set", "work_size_label": "0", "flags": [],
+        cases.append({"id": m, "mode": m, "cpus": "0", "pin": "set", "work_size_label": "0", "flags": [],
                       "summary": {"ns_per_iteration": ns, "ns_min": ns, "ns_max": ns,
                                   "voluntary_switches_per_iteration": 2.0,
                                   "involuntary_switches_per_iteration": 0.0,
                                   "runs_ok": 3, "runs": 3}})
     folder = fx.tmp / "k"
     folder.mkdir()
-    (folder / "results.json").write_text(json.dumps({"cases": cases, "csgb_info": info,
-                                                     "command": "test"}))
+    runs = [{"case_id": c["id"], "status": "ok"} for c in cases]
+    (folder / "results.json").write_text(json.dumps({"cases": cases, "runs": runs,
+                                                     "csgb_info": info, "command": "test"}))
     import contextlib
     with contextlib.redirect_stdout(__import__("io").StringIO()):
         assert kernel_summary.main([str(folder)]) == 0
@@ -742,6 +757,213 @@ def test_plot_colours_are_csgbs(fx):
     plot._set_modes({"csgb_info": info, "cases": []})
     want = {f["name"]: f["colour"] for f in info["capabilities"]["mode_facts"]}
     assert plot.COLORS == want, plot.COLORS
+
+
+# ---------------------------------------------------------------- runs that failed
+
+def test_a_run_that_did_not_do_what_it_claims_is_failed(fx):
+    """Exit 3, failed transfers, an EAGAIN its claims forbid or a lost actor make a
+    run failed (its report kept), in run_once, the sweep and compare; an EAGAIN where
+    the claims allow one does not."""
+    from csgb_common import run_failure
+    ok = csgb_report(1000, failed_transfers=0, eagain=0, claims={"eagain_zero": True})
+    assert run_failure(ok) is None
+    assert "failed_transfers 6" in run_failure(dict(ok, failed_transfers=6))
+    assert "eagain 3" in run_failure(dict(ok, eagain=3))
+    assert run_failure(dict(ok, eagain=3, claims={"eagain_zero": False})) is None
+    assert "lost_actors" in run_failure(dict(ok, lost_actors=[12345]))
+    out = fx.tmp / "out"
+    code, err, _ = fx.sweep("--out", str(out), env={"FAKE_CSGB_FAILED": "2:6", "FAKE_CSGB_EXIT3": "4"})
+    assert code == 1, (code, err)
+    runs = results(out)["runs"]
+    assert [r["status"] for r in runs] == ["ok", "failed", "ok", "failed", "ok", "ok"], runs
+    assert "failed_transfers 6" in runs[1]["error"] and runs[1]["report"]["failed_transfers"] == 6
+    assert runs[3]["exit_code"] == 3 and runs[3]["report"] and "exit 3" in runs[3]["error"], runs[3]
+    # compare leaves such a report out and says so by name
+    f, g = fx.tmp / "f.json", fx.tmp / "g.json"
+    for path in (f, g):
+        path.write_text("".join(json.dumps(csgb_report(1000 + i)) for i in range(5)) +
+                        json.dumps(csgb_report(1, failed_transfers=6)))
+    doc = compare_json(f, g)
+    assert [r["n"] for r in doc["rows"] if r["case"] != "geomean"] == [5, 5]
+    assert any("failed_transfers 6" in x["reason"] and "report 6" in x["where"]
+               for x in doc["left_out"]), doc["left_out"]
+
+
+# ---------------------------------------------------------------- folders
+
+def test_two_sweeps_on_one_out_one_is_refused(fx):
+    """Two sweeps started at once on the same --out: exactly one runs, the other is
+    refused with one line before any run, whatever order they reach the folder in;
+    a folder some driver has claimed is refused too."""
+    out = fx.tmp / "shared"
+    procs = []
+    for i in range(2):
+        env = dict(os.environ, FAKE_CSGB_LOG=str(fx.tmp / ("race-%d.log" % i)))
+        procs.append(subprocess.Popen(
+            [sys.executable, str(SWEEP), str(fx.manifest), "--csgb", str(fx.csgb), "--no-plots",
+             "--out", str(out)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env))
+    got = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    codes = sorted(c for c, _ in got)
+    assert codes == [0, 64], got
+    refused = next(e for c, e in got if c == 64)
+    assert len(refused.strip().splitlines()) == 1, refused
+    assert len(results(out)["runs"]) == 6
+    ran = [(fx.tmp / ("race-%d.log" % i)) for i in range(2)]
+    assert sorted(len(p.read_text().splitlines()) if p.exists() else 0 for p in ran) == [0, 6]
+    # a claim left by another driver
+    other = fx.tmp / "other"
+    other.mkdir()
+    (other / ".claimed").write_text("sweep.py x, pid 1\n")
+    code, err, ran = fx.sweep("--out", str(other))
+    assert code == 64 and "claimed" in err and ran == [] and len(err.strip().splitlines()) == 1, err
+
+
+def read_only(fx, folder, command):
+    """Runs `command` (argv) with `folder` read-only: a read-only tmpfs or bind mount in
+    a private mount namespace (unshare -rm), so that root cannot write either. None
+    when this machine cannot make one (then the caller skips)."""
+    import shlex
+    import shutil
+    if shutil.which("unshare") is None:
+        return None
+    folder.mkdir(parents=True, exist_ok=True)
+    empty = not any(folder.iterdir())
+    mount = ("mount -t tmpfs -o ro none %s" % folder if empty else
+             "mount --bind %s %s && mount -o remount,bind,ro %s" % (folder, folder, folder))
+    probe = subprocess.run(["unshare", "-rm", "sh", "-c",
+                            mount + " && ! touch %s/x 2>/dev/null" % folder],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    if probe.returncode != 0:
+        return None
+    return subprocess.run(["unshare", "-rm", "sh", "-c", mount + " && exec " + shlex.join(command)],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                          env=dict(os.environ, FAKE_CSGB_LOG=str(fx.tmp / "ro.log")), timeout=120)
+
+
+def test_unwritable_out_is_refused_before_any_run(fx):
+    """--out on a read-only folder, or below one, and --resume of a folder that became
+    read-only: one line, exit 73, no run made (so none is lost)."""
+    ro = fx.tmp / "ro"
+    base = [sys.executable, str(SWEEP), str(fx.manifest), "--csgb", str(fx.csgb), "--no-plots"]
+    p = read_only(fx, ro, base + ["--out", str(ro)])
+    if p is None:
+        print("         skipped: needs a private mount namespace (unshare -rm) for a read-only folder")
+        return
+    assert p.returncode == 73 and len(p.stderr.strip().splitlines()) == 1, (p.returncode, p.stderr)
+    assert "cannot write" in p.stderr and not (fx.tmp / "ro.log").exists(), p.stderr
+    p = read_only(fx, ro, base + ["--out", str(ro / "sub")])
+    assert p.returncode == 73 and len(p.stderr.strip().splitlines()) == 1, (p.returncode, p.stderr)
+    assert "Traceback" not in p.stderr and not (fx.tmp / "ro.log").exists()
+    stopped = fx.tmp / "stopped"
+    code, _, _ = fx.sweep("--out", str(stopped), env={"FAKE_CSGB_SIGNAL": "2:TERM:parent"})
+    assert code == 130
+    before = tree_digest(stopped)
+    p = read_only(fx, stopped, [sys.executable, str(SWEEP), "--resume", str(stopped),
+                                "--csgb", str(fx.csgb), "--no-plots"])
+    assert p.returncode == 73 and len(p.stderr.strip().splitlines()) == 1, (p.returncode, p.stderr)
+    assert not (fx.tmp / "ro.log").exists() and tree_digest(stopped) == before
+
+
+def test_merge_names_what_differs_and_refuses_one_folder_twice(fx):
+    """--merge of two folders swept with another commit, kernel and CPU: the summary
+    names each difference; the same folder twice is refused."""
+    a, b = fx.tmp / "a", fx.tmp / "b"
+    assert fx.sweep("--out", str(a))[0] == 0 and fx.sweep("--out", str(b))[0] == 0
+    doc = results(b)
+    doc["git"] = "v0-99-gdeadbee"
+    doc["csgb_info"]["kernel"] = "7.0.0-other"
+    doc["csgb_info"]["cpu_model"] = "Other CPU"
+    (b / "results.json").write_text(json.dumps(doc))
+    merged = fx.tmp / "merged"
+    code, err, _ = fx.sweep("--merge", str(a), str(b), "--host-label", "A,B", "--out", str(merged),
+                            manifest=False)
+    assert code == 0, err
+    side = (merged / "summary.md").read_text().split("## Hosts side by side")[1]
+    for line in ("commit (git describe) differs", "kernel differs: A = ", "B = 7.0.0-other",
+                 "CPU model differs", "B = Other CPU"):
+        assert line in side, (line, side[:1500])
+    code, err, _ = fx.sweep("--merge", str(a), str(a), "--host-label", "A,B", manifest=False)
+    assert code == 64 and "given twice" in err and len(err.strip().splitlines()) == 1, err
+
+
+# ---------------------------------------------------------------- bad input
+
+BAD_RESULTS = {"truncated": '{"cases": [{"id": "x"', "empty list": "[]",
+               "no manifest": json.dumps({"cases": [], "runs": []})}
+
+
+def one_line(p, code):
+    err = p.stderr.strip()
+    assert p.returncode == code, (p.args, p.returncode, err)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err, (p.args, err)
+
+
+def run_py(script, *args):
+    return subprocess.run([sys.executable, str(HERE / script)] + [str(a) for a in args],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=120,
+                          env=dict(os.environ, FAKE_CSGB_LOG=os.devnull))
+
+
+def test_bad_input_is_one_line_and_a_documented_code(fx):
+    """Every bad input of the issue, fed to every entry point that reads it: one line
+    on stderr and the exit code experiments/README.md documents (64 bad input, 73 an
+    unwritable output); never a traceback, never a folder half written."""
+    good_sweep = fx.tmp / "good-sweep"
+    assert fx.sweep("--out", str(good_sweep))[0] == 0
+    for name, text in BAD_RESULTS.items():
+        d = fx.tmp / name.replace(" ", "-")
+        d.mkdir()
+        (d / "results.json").write_text(text)
+        one_line(run_py("sweep.py", "--resume", d, "--csgb", fx.csgb), 64)
+        one_line(run_py("sweep.py", "--resummarize", d), 64)
+        merged = fx.tmp / ("m-" + d.name)
+        one_line(run_py("sweep.py", "--merge", good_sweep, d, "--out", merged), 64)
+        assert not merged.exists()
+        for script in ("kernel_summary.py", "scale_summary.py"):
+            one_line(run_py(script, d), 64)
+        one_line(run_py("compare.py", d, good_sweep), 64)
+    # manifests: refused at validation, before any folder or run
+    for bad in ({"defaults": {"duration": 1e308}, "matrix": TINY_MANIFEST["matrix"]},
+                {"matrix": [dict(TINY_MANIFEST["matrix"][0], n=[10000000])]},
+                {"description": "no matrix"}, [],
+                {"matrix": [dict(TINY_MANIFEST["matrix"][0], n=[10 ** 400])]}):
+        m = fx.tmp / "bad-manifest.json"
+        m.write_text(json.dumps(bad))
+        out = fx.tmp / "never"
+        p = subprocess.run([sys.executable, str(SWEEP), str(m), "--csgb", str(fx.csgb), "--out", str(out)],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, FAKE_CSGB_LOG=str(fx.tmp / "bad.log"),
+                                    FAKE_CSGB_LARGEST="5000000"))
+        one_line(p, 64)
+        assert not out.exists() and not (fx.tmp / "bad.log").exists(), bad
+    # compare
+    cases = {"environment a list": csgb_report(1000, environment=["x"]),
+             "version a number": csgb_report(1000, version=5),
+             "ns beyond a float": csgb_report(10 ** 400), "ns NaN": csgb_report(float("nan")),
+             "ns Infinity": csgb_report(float("inf")), "ns negative": csgb_report(-5)}
+    for name, report in cases.items():
+        f = fx.tmp / "c.json"
+        f.write_text(json.dumps(report))
+        p = run_py("compare.py", f, fx.tmp / "good-sweep")
+        one_line(p, 64)
+        assert "c.json" in p.stderr, (name, p.stderr)
+    good, good2 = fx.tmp / "good.json", fx.tmp / "good2.json"
+    for path in (good, good2):
+        path.write_text("".join(json.dumps(csgb_report(1000 + i)) for i in range(5)))
+    existing = fx.tmp / "exists.png"
+    existing.write_bytes(b"not a plot")
+    one_line(run_py("compare.py", good, good2, "--plot", existing), 64)
+    assert existing.read_bytes() == b"not a plot"
+    p = read_only(fx, fx.tmp / "roplot", [sys.executable, str(HERE / "compare.py"), str(good),
+                                          str(good2), "--plot", str(fx.tmp / "roplot")])
+    if p is None:
+        print("         read-only --plot: skipped: needs unshare -rm")
+    else:
+        one_line(p, 73)
+    one_line(run_py("compare.py", good, "--alpha", "2"), 64)
+    one_line(run_py("compare.py", good, "--no-such-flag"), 64)
+    one_line(run_py("sweep.py", "--no-such-flag"), 64)
 
 
 # ---------------------------------------------------------------- manifests

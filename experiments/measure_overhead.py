@@ -19,7 +19,7 @@ import json
 import shutil
 import sys
 
-from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
                          resolve_binary, run_once)
 
 VARIANTS = {
@@ -47,7 +47,7 @@ def run_variant(csgb, mode, variant, opts):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--modes", help="comma-separated modes (default: the first csgb info lists)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=1.0)

@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 
-from csgb_common import (DEFAULT_CSGB, EXIT_OK, CapabilitiesError, capabilities, median,
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, EXIT_OK, CapabilitiesError, capabilities, median,
                          resolve_binary)
 
 def cases(caps):
@@ -74,7 +74,7 @@ def one_run(csgb, args, sig, settle):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csgb", default=str(DEFAULT_CSGB))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--settle", type=float, default=1.0, help="seconds of running before the signal")

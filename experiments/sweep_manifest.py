@@ -87,11 +87,19 @@ def check_flags(v, where):
     return list(v)
 
 
-def number(v, where, minimum, integer=False):
+# Upper bounds of a manifest's numbers: a run of more than a day, or more repeats
+# than anyone waits for, is a typo (1e308 s once ended in a traceback).
+MAX_SECONDS = 86400.0
+MAX_REPEATS = 10000
+
+
+def number(v, where, minimum, integer=False, maximum=None):
     ok = isinstance(v, int) if integer else isinstance(v, (int, float))
-    if not ok or isinstance(v, bool) or not (v >= minimum):
-        raise ManifestError("%s: expected %s >= %g, got %r"
-                            % (where, "an integer" if integer else "a number", minimum, v))
+    if not ok or isinstance(v, bool) or not (v >= minimum) or v != v \
+            or (maximum is not None and v > maximum):
+        raise ManifestError("%s: expected %s from %g%s, got %r"
+                            % (where, "an integer" if integer else "a number", minimum,
+                               " to %g" % maximum if maximum is not None else "", v))
     return v
 
 
@@ -168,7 +176,9 @@ def expand_manifest(doc, caps, largest_n=None):
     for k, v in d.items():
         if k not in DEFAULTS:
             raise ManifestError("defaults: unknown key %r (known: %s)" % (k, ", ".join(DEFAULTS)))
-        defaults[k] = v
+        defaults[k] = number(v, "defaults.%s" % k, 1 if k in ("repeats", "timeout") else 0,
+                             integer=(k == "repeats"),
+                             maximum=MAX_REPEATS if k == "repeats" else MAX_SECONDS)
     global_flags = check_flags(doc.get("flags", []), "flags")
     mode_flags = doc.get("mode_flags", {})
     if not isinstance(mode_flags, dict):
@@ -181,7 +191,8 @@ def expand_manifest(doc, caps, largest_n=None):
     counters = doc.get("counters", "auto")
     if counters not in ("off", "auto", "on"):
         raise ManifestError("counters: expected \"off\", \"auto\" or \"on\", got %r" % counters)
-    counter_repeats = number(doc.get("counter_repeats", 1), "counter_repeats", 1, integer=True)
+    counter_repeats = number(doc.get("counter_repeats", 1), "counter_repeats", 1, integer=True,
+                             maximum=MAX_REPEATS)
     excludes = doc.get("exclude", [])
     if not isinstance(excludes, list) or not all(isinstance(e, dict) and e for e in excludes):
         raise ManifestError("exclude: expected a list of objects such as "
@@ -217,10 +228,14 @@ def expand_manifest(doc, caps, largest_n=None):
         pinnings = check_pinnings(block.get("pinning", [{}]), where)
         sizes = [parse_size(s, where + ".work_sizes") for s in block.get("work_sizes", [0])]
         flags = check_flags(block.get("flags", []), where + ".flags")
-        duration = number(block.get("duration", defaults["duration"]), where + ".duration", 0.001)
-        warmup = number(block.get("warmup", defaults["warmup"]), where + ".warmup", 0)
-        repeats = number(block.get("repeats", defaults["repeats"]), where + ".repeats", 1, integer=True)
-        timeout = number(block.get("timeout", defaults["timeout"]), where + ".timeout", 1)
+        duration = number(block.get("duration", defaults["duration"]), where + ".duration", 0.001,
+                          maximum=MAX_SECONDS)
+        warmup = number(block.get("warmup", defaults["warmup"]), where + ".warmup", 0,
+                        maximum=MAX_SECONDS)
+        repeats = number(block.get("repeats", defaults["repeats"]), where + ".repeats", 1,
+                         integer=True, maximum=MAX_REPEATS)
+        timeout = number(block.get("timeout", defaults["timeout"]), where + ".timeout", 1,
+                         maximum=MAX_SECONDS)
 
         for w in workloads:
             # A workload that takes no --transport (yield, futex) runs once per other
@@ -338,10 +353,14 @@ def expand_baselines(entries, defaults, caps):
                     "pin": "set" if "cpus" in p else None, "workers": None,
                     "work_size": 0, "work_size_label": "0",
                     "transport": transport, "io": BASELINE_IO, "flags": [],
-                    "duration": number(e.get("duration", defaults["duration"]), where + ".duration", 0.001),
-                    "warmup": number(e.get("warmup", defaults["warmup"]), where + ".warmup", 0),
-                    "repeats": number(e.get("repeats", defaults["repeats"]), where + ".repeats", 1, integer=True),
-                    "timeout": number(e.get("timeout", defaults["timeout"]), where + ".timeout", 1),
+                    "duration": number(e.get("duration", defaults["duration"]), where + ".duration",
+                                       0.001, maximum=MAX_SECONDS),
+                    "warmup": number(e.get("warmup", defaults["warmup"]), where + ".warmup", 0,
+                                     maximum=MAX_SECONDS),
+                    "repeats": number(e.get("repeats", defaults["repeats"]), where + ".repeats", 1,
+                                      integer=True, maximum=MAX_REPEATS),
+                    "timeout": number(e.get("timeout", defaults["timeout"]), where + ".timeout", 1,
+                                      maximum=MAX_SECONDS),
                 }
                 case["id"] = case_id(case)
                 cases.append(case)

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from csgb_common import EXIT_USAGE, CapabilitiesError, capabilities_of
+from results_folder import EXIT_CANTCREAT, FolderError, claim, release
 from sweep_manifest import case_id
 from sweep_runner import log, write_outputs
 
@@ -20,8 +21,8 @@ def load(folder):
         return json.load(f)
 
 
-def merge(folders, labels, outdir, plots=True):
-    docs = [load(d) for d in folders]
+def merge(folders, labels, outdir, plots=True, docs=None):
+    docs = docs if docs is not None else [load(d) for d in folders]
     if not labels:
         labels = [((d.get("host") or {}).get("hostname") or d.get("csgb_info", {}).get("hostname")
                    or Path(f).name) for d, f in zip(docs, folders)]
@@ -41,10 +42,25 @@ def merge(folders, labels, outdir, plots=True):
     if caps is None:
         log("sweep: --merge: no folder records csgb's capabilities (%s)" % first_error)
         return EXIT_USAGE
-    outdir.mkdir(parents=True, exist_ok=True)
-    if any(outdir.iterdir()):
-        log("sweep: --merge: %s holds files; a merge writes a new folder" % outdir)
+    try:
+        claimed = claim(outdir, "sweep.py --merge")
+    except FolderError as e:
+        log("sweep: --merge: %s" % e)
+        return e.code
+    try:
+        return merge_into(folders, labels, outdir, plots, docs, caps)
+    except (KeyError, TypeError, ValueError) as e:
+        log("sweep: --merge: a folder's results.json is not laid out as a sweep writes it "
+            "(%s: %s)" % (type(e).__name__, e))
         return EXIT_USAGE
+    except OSError as e:
+        log("sweep: --merge: cannot write %s (%s)" % (outdir, e.strerror or e))
+        return EXIT_CANTCREAT
+    finally:
+        release(claimed)
+
+
+def merge_into(folders, labels, outdir, plots, docs, caps):
     cases, runs = [], []
     pin_order = []
     for label, doc in zip(labels, docs):
@@ -100,6 +116,10 @@ def merge(folders, labels, outdir, plots=True):
         "host_labels": labels,
         "hosts": [{"label": l, "folder": str(f), "host": d.get("host"), "git": d.get("git"),
                    "started": d.get("started"), "csgb": d.get("csgb"),
+                   "version": ", ".join(sorted({r["report"]["version"] for r in d["runs"]
+                                                if isinstance(r.get("report"), dict)
+                                                and isinstance(r["report"].get("version"), str)}))
+                   or None,
                    "csgb_info": d.get("csgb_info")} for l, f, d in zip(labels, folders, docs)],
         "merged": True,
     }

@@ -402,19 +402,16 @@ def completed_runs(previous, cases, info, csgb):
     return kept
 
 
-def resummarize(outdir, caps_of):
+def resummarize(outdir, caps_of, doc):
     """Rewrites summary.md (and results.json's ratios and io comparison) of an
-    existing results directory from its results.json: no run, no plot."""
-    with open(outdir / "results.json") as f:
-        doc = json.load(f)
+    existing results directory from its results.json (`doc`, as read and checked by
+    results_folder.read_results): no run, no plot."""
     caps = caps_of(doc["csgb_info"])
     cases = doc["cases"]
     by_id = {c["id"]: c for c in cases}
     runs = [dict(r, case=by_id[r["case_id"]]) for r in doc["runs"]]
     doc["ratios"] = [{**group_fields(g), "n": n, **r} for g, n, r in compute_ratios(cases, caps)]
     doc["io_comparison"] = io_comparison(cases, caps)
-    with open(outdir / "results.json", "w") as f:
-        json.dump(doc, f, indent=1)
-        f.write("\n")
+    write_json(outdir / "results.json", doc)
     write_summary(outdir / "summary.md", doc, cases, runs, doc.get("plots", []),
                   doc.get("plot_notes", []), doc.get("counters_note", ""), caps)

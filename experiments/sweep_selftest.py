@@ -13,6 +13,7 @@ from pathlib import Path
 
 from csgb_common import capabilities_of
 from sweep_manifest import ManifestError, case_argv, expand_manifest, parse_size, prepare_cases
+from results_folder import read_results
 from sweep_runner import (flatten, matplotlib_interpreter, resummarize, summarize_case,
                           write_outputs)
 from sweep_summary import compute_ratios
@@ -225,7 +226,7 @@ def self_test(keep_dir=None):
         verdicts = [l for l in io_part.splitlines() if l.startswith("- ")]
         assert len(verdicts) == 3 and not any("ranges overlap" in l for l in verdicts), verdicts   # 0.70x and 1.20x against runs 1 % apart
         # --resummarize rebuilds the same summary from results.json alone
-        resummarize(out, capabilities_of)
+        resummarize(out, capabilities_of, read_results(out, need=("cases", "runs", "csgb_info")))
         assert (out / "summary.md").read_text() == summary
         doc2 = json.loads((out / "results.json").read_text())
         assert len(doc2["io_comparison"]) == 9, len(doc2["io_comparison"])

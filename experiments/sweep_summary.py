@@ -306,7 +306,7 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
         L.append("")
 
     L += io_section(cases, caps)
-    L += hosts_section(cases, runs)
+    L += hosts_section(cases, runs, doc.get("hosts"))
 
     bad = [r for r in runs if r["status"] != "ok"]
     L.append("## Failures")
@@ -372,14 +372,50 @@ def io_section(cases, caps):
     return L
 
 
-def hosts_section(cases, runs):
-    """"Hosts side by side" of a merged sweep: every case by host, its median and 95 %
-    interval, and each later host's ratio to the first with the Mann-Whitney U p-value
-    over the timing runs (compare.py's statistics)."""
+# What a merged sweep's hosts are compared on besides the host: (label, how to read
+# it from one host's record in results.json's "hosts").
+HOST_FACTS = (
+    ("commit (git describe)", lambda h: h.get("git")),
+    ("csgb version", lambda h: (h.get("csgb_info") or {}).get("version") or h.get("version")),
+    ("kernel", lambda h: (h.get("csgb_info") or {}).get("kernel") or (h.get("host") or {}).get("kernel")),
+    ("CPU model", lambda h: (h.get("csgb_info") or {}).get("cpu_model")),
+    ("online CPUs", lambda h: (h.get("csgb_info") or {}).get("online_cpus")),
+    ("build", lambda h: (h.get("csgb_info") or {}).get("build")),
+    ("hypervisor", lambda h: (h.get("csgb_info") or {}).get("hypervisor")),
+    ("preemption", lambda h: (h.get("csgb_info") or {}).get("preemption")),
+    ("mitigations", lambda h: "; ".join((h.get("csgb_info") or {}).get("vulnerabilities") or []) or None),
+)
+
+
+def host_differences(hosts):
+    """Lines naming every fact (HOST_FACTS) on which the merged hosts differ, each
+    host's value beside its label; [] when they agree."""
+    lines = []
+    for label, read in HOST_FACTS:
+        values = [(h.get("label"), read(h)) for h in hosts]
+        if len({json.dumps(v, sort_keys=True, default=str) for _, v in values}) > 1:
+            lines.append("- %s differs: %s" % (label, "; ".join(
+                "%s = %s" % (l, "(not recorded)" if v is None else v) for l, v in values)))
+    return lines
+
+
+def hosts_section(cases, runs, host_records=None):
+    """"Hosts side by side" of a merged sweep: what differs between the hosts besides
+    the host (commit, csgb version, kernel, CPU, build, ...), then every case by host,
+    its median and 95 % interval, and each later host's ratio to the first with the
+    Mann-Whitney U p-value over the timing runs (compare.py's statistics)."""
     from compare_stats import MIN_SAMPLES, mann_whitney, median_interval
     hosts = list(dict.fromkeys(c["host_label"] for c in cases if c.get("host_label")))
     if len(hosts) < 2:
         return []
+    diffs = host_differences(host_records or [])
+    prelude = ["## Hosts side by side", ""]
+    if diffs:
+        prelude += ["Besides the host, the merged folders differ in (a ratio below mixes "
+                    "these with the host):", ""] + diffs + [""]
+    elif host_records:
+        prelude += ["The merged folders agree on commit, csgb version, kernel, CPU model, "
+                    "build and mitigations.", ""]
     from case_keys import baseline_key, case_key, key_text
     # Runs meet across hosts by what they ran (case_keys, as compare.py groups them),
     # never by a measured field; each row is labelled with the first case id seen.
@@ -392,7 +428,7 @@ def hosts_section(cases, runs):
             labels.setdefault(key, c.get("case_id", c["id"]))
             values.setdefault(key, {}).setdefault(c["host_label"], []).append(
                 r["report"]["ns_per_iteration"])
-    L = ["## Hosts side by side", "",
+    L = prelude + [
          "Median ns/iteration of each case on each host, its 95 %% interval (order statistics; "
          "a lower confidence in parentheses when the runs are too few for 95 %%), and each host "
          "against %s: ratio of medians and the Mann–Whitney U p-value (`~`: not significant at "
