@@ -34,6 +34,7 @@ from pathlib import Path
 
 from collections import namedtuple
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import (ArgumentParser, BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
                          CapabilitiesError, UsageError, baseline_argv, baseline_binary,
                          capabilities, csgb_argv, cv, is_noisy, median, resolve_binary,

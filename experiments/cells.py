@@ -10,11 +10,13 @@ gives median ns/iteration, switches/iteration and, for io_uring, enters per
 iteration and entries per enter; --json keeps every raw report. Standard library
 only. Used for the README's transport and io_uring tables.
 """
+import os
 import argparse
 import json
 import sys
 from pathlib import Path
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import (ArgumentParser, DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
                          resolve_binary, run_once)
 

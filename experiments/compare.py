@@ -2,7 +2,7 @@
 """Compare csgb results across builds, kernels and hosts, with statistics.
 
     python3 experiments/compare.py a.json b.json                 # a.json: csgb ... --format json >> a.json, repeated
-    python3 experiments/compare.py experiments/results/2026-11-23-vm experiments/results/2026-12-01-vm
+    python3 experiments/compare.py experiments/results/2026-11-23T171005-vm-sweep experiments/results/2026-12-01T065102-vm-sweep
     python3 experiments/compare.py bench-before.json bench-after.json --format markdown
     python3 experiments/compare.py two-builds.json --by commit   # one input, the commits in the columns
     python3 experiments/compare.py a.json b.json --metric switches --plot out/   # + compare-switches.png
@@ -36,7 +36,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "lib"))   # the library
 
 from compare_stats import MIN_SAMPLES, geomean, mann_whitney, median_interval  # noqa: E402
 from csgb_common import ArgumentParser, EXIT_USAGE, fmt, median  # noqa: E402

@@ -12,6 +12,7 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import CapabilitiesError, capabilities_of, publish_summary, summary_inputs
 
 

@@ -14,11 +14,13 @@ usage: python3 experiments/measure_overhead.py [--modes M1,M2,...] [--runs 5]
                                                [--duration 1] [--cpus 0] [--csgb PATH]
                                                [--json OUT]
 """
+import os
 import argparse
 import json
 import shutil
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import (ArgumentParser, DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
                          resolve_binary, run_once)
 

@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 
-from csgb_common import (ArgumentParser, DEFAULT_CSGB, EXIT_OK, CapabilitiesError, capabilities, median,
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, start_run, EXIT_OK, CapabilitiesError, capabilities, median,
                          resolve_binary)
 
 def cases(caps):
@@ -48,8 +49,7 @@ def cases(caps):
 
 
 def one_run(csgb, args, sig, settle):
-    process = subprocess.Popen([csgb] + args + ["--warmup", "0", "--format", "json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = start_run([csgb] + args + ["--warmup", "0", "--format", "json"])
     first_output = []
 
     def read_stdout():

@@ -15,7 +15,7 @@ experiments/README.md, section "Sweeps". Every case runs `repeats` times with
 then repeat 2, ...) so that drift of a shared machine hits every case alike. A run
 that fails is recorded with its stderr and the sweep goes on.
 
-Results go to a new experiments/results/<YYYY-MM-DD>T<HHMMSS>-<hostname>/ (or --out,
+Results go to a new experiments/results/<YYYY-MM-DD>T<HHMMSS>-<host>-<manifest>/ (or --out,
 a new or empty folder; a sweep never rewrites results):
 results.csv (one row per run), results.json (every raw report, the manifest,
 `csgb info`), PNG plots (experiments/plot.py, matplotlib) and summary.md.
@@ -44,6 +44,7 @@ import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, ArgumentParser,
                          CapabilitiesError, UsageError, capabilities_of, csgb_info, first_line,
                          new_folder, resolve_binary)
@@ -62,7 +63,7 @@ def parse_args(argv):
                                  "results.csv, results.json, plots and summary.md.")
     ap.add_argument("manifest", nargs="?", help="manifest JSON (experiments/manifests/*.json)")
     ap.add_argument("--out", help="output directory, new or empty (default: a new "
-                    "experiments/results/<date>T<time>-<host>/ per sweep); a folder that holds "
+                    "experiments/results/<date>T<time>-<host>-<manifest>/ per sweep); a folder that holds "
                     "files is refused (exit 64), never rewritten")
     ap.add_argument("--no-plots", action="store_true", help="write no PNG (CSV, JSON and "
                     "summary only)")
@@ -139,10 +140,12 @@ def parse_args(argv):
     return opts
 
 
-def new_results_dir(root, host, now):
-    """Creates and returns a new folder root/<YYYY-MM-DD>T<HHMMSS>-<host>; a second
-    sweep started in the same second gets -2, -3, ... (never an existing folder)."""
-    base = "%sT%s-%s" % (now.strftime("%Y-%m-%d"), now.strftime("%H%M%S"), host)
+def new_results_dir(root, host, now, what):
+    """Creates and returns a new folder root/<YYYY-MM-DD>T<HHMMSS>-<host>-<what> (UTC,
+    the one naming of experiments/results/); a second sweep started in the same second
+    gets -2, -3, ... (never an existing folder)."""
+    utc = now.astimezone(datetime.timezone.utc)
+    base = "%s-%s-%s" % (utc.strftime("%Y-%m-%dT%H%M%S"), host.split(".")[0], what)
     return Path(new_folder(str(root / base)))
 
 
@@ -189,6 +192,7 @@ def within_limits(csgb, cases):
 def main(argv):
     opts = parse_args(argv)
     if opts.self_test:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests"))
         from sweep_selftest import self_test
         return self_test(opts.out)
     if opts.resummarize:
@@ -217,7 +221,8 @@ def main(argv):
             outdir = Path(opts.out)
         else:
             try:
-                outdir = new_results_dir(RESULTS_ROOT, "merged", datetime.datetime.now().astimezone())
+                outdir = new_results_dir(RESULTS_ROOT, socket.gethostname(),
+                                         datetime.datetime.now().astimezone(), "merge")
             except OSError as e:
                 log("sweep: --merge: cannot create a folder in %s (%s)" % (RESULTS_ROOT, e.strerror or e))
                 return EXIT_CANTCREAT
@@ -278,7 +283,8 @@ def main(argv):
         outdir = Path(opts.out)
     else:
         try:
-            outdir = new_results_dir(RESULTS_ROOT, host, started)
+            outdir = new_results_dir(RESULTS_ROOT, host, started,
+                                     Path(str(opts.manifest)).stem or "sweep")
         except OSError as e:
             log("sweep: cannot create a results folder in %s (%s)" % (RESULTS_ROOT, e.strerror or e))
             return EXIT_CANTCREAT

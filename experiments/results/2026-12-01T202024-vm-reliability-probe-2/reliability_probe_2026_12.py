@@ -4,7 +4,7 @@ two csgb builds and writes a Markdown table: item, command, before (exit code an
 first line), after, and the test that covers the item.
 
 Usage (as root: csgb stat and explain need perf; item 14 mounts a tmpfs):
-    python3 experiments/reliability_probe_2026_12.py --before BEFORE_CSGB --after AFTER_CSGB \
+    python3 experiments/results/2026-12-01T202024-vm-reliability-probe-2/reliability_probe_2026_12.py --before BEFORE_CSGB --after AFTER_CSGB \
         [--out docs/reliability-probe-2026-12.md] [--raw DIR] [--only 1,2,...]
 
 Signal rows start csgb in a session of its own and signal either its whole group
@@ -32,6 +32,10 @@ import sys
 import tempfile
 import time
 
+# A one-off kept beside the results it made: the library (and the tests' fake
+# csgb) are found from experiments/, two folders up.
+_EXPERIMENTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path[:0] = [os.path.join(_EXPERIMENTS, "lib"), os.path.join(_EXPERIMENTS, "tests")]
 from csgb_common import new_folder, signal_session
 from experiments_test import FAKE_CSGB, TINY_MANIFEST
 from sweep_selftest import RECORDED_INFO
@@ -631,7 +635,7 @@ def main():
             f.write(json.dumps(r) + "\n")
     RAW["file"].close()
     load = open("/proc/loadavg").read().split()[:3]
-    command = (f"python3 experiments/reliability_probe_2026_12.py --before {options.before} --after {options.after}"
+    command = (f"python3 experiments/results/2026-12-01T202024-vm-reliability-probe-2/reliability_probe_2026_12.py --before {options.before} --after {options.after}"
                + (f" --only {options.only}" if options.only else ""))
     header = [
         "# Reliability probe, second pass: before and after",
@@ -646,7 +650,7 @@ def main():
         "stderr was empty). Rows tried several times list each outcome with its count; \"0 lost\" is a run that went "
         "on to its duration (or, for csgb stat, to a verdict) after the signal. Long lines are cut at 300 characters. Item 8 runs at N = 200 only: at N = 500 the before build did not "
         "honour SIGTERM within 60 s and drove the load average into the thousands "
-        "(`experiments/results/2026-12-01-sqpoll-pollers/` has N = 200 and 500 after). Item 10 has no test: the "
+        "(`experiments/results/2026-12-01T194918-vm-sqpoll-pollers/` has N = 200 and 500 after). Item 10 has no test: the "
         "Swift runtime crashes below a stack limit of about 56 KiB, before csgb's code runs (docs/decisions.md).",
         "",
         "| item | command | before | after | test |",

@@ -3,7 +3,7 @@
 its window of 0.3 s really lasts, and how long it takes to stop on SIGTERM.
 
 Usage (alone on the machine; each run is short):
-    python3 experiments/sqpoll_pollers.py CSGB [--n 200,500] [--out DIR]
+    python3 experiments/results/2026-12-01T194918-vm-sqpoll-pollers/sqpoll_pollers.py CSGB [--n 200,500] [--out DIR]
 
 For each N: (1) `CSGB socket N --io uring --sqpoll -d 0.3 --format json`, counting the
 `iou-sqp-*` threads in /proc/PID/task once the window is open (csgb announces it in
@@ -23,6 +23,10 @@ import subprocess
 import sys
 import time
 
+# A one-off kept beside the results it made: the library (and the tests' fake
+# csgb) are found from experiments/, two folders up.
+_EXPERIMENTS = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+sys.path[:0] = [os.path.join(_EXPERIMENTS, "lib")]
 from csgb_common import new_folder, signal_session
 
 KILL_AFTER = 60.0
@@ -127,7 +131,7 @@ def main():
         for row in rows:
             f.write(json.dumps(row) + "\n")
     with open(os.path.join(folder, "summary.md"), "w") as f:
-        f.write(f"# --sqpoll at scale, thread mode\n\n`python3 experiments/sqpoll_pollers.py {options.csgb} --n {options.n}` "
+        f.write(f"# --sqpoll at scale, thread mode\n\n`python3 experiments/results/2026-12-01T194918-vm-sqpoll-pollers/sqpoll_pollers.py {options.csgb} --n {options.n}` "
                 f"on {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {os.uname().nodename}, kernel {os.uname().release}, "
                 f"{version}; /proc/loadavg before: {load_before}; after: {load_after}.\n\n"
                 "| run | exit | pollers in /proc | sqpoll_pollers | measured s | wall s | signal → exit s | stopped by |\n"

@@ -5,8 +5,8 @@ recorded document and prints made-up reports), signals sent to the sweep and to 
 process group, results folders, --resume and --merge, and compare.py's statistics on
 seeded samples with known answers. Standard library only; `make test` runs it.
 
-    python3 experiments/experiments_test.py            # every test
-    python3 experiments/experiments_test.py -k resume  # the tests whose name holds "resume"
+    python3 experiments/tests/experiments_test.py            # every test
+    python3 experiments/tests/experiments_test.py -k resume  # the tests whose name holds "resume"
 
 No test decides an order by sleeping: the fake csgb itself sends the signal at a
 given run, so what ran before the signal is known exactly.
@@ -23,8 +23,9 @@ import textwrap
 import traceback
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+TESTS = Path(__file__).resolve().parent
+HERE = TESTS.parent                 # experiments/: the drivers
+sys.path[:0] = [str(HERE / "lib"), str(HERE), str(TESTS)]
 
 from csgb_common import run_once  # noqa: E402
 from sweep_selftest import RECORDED_INFO  # noqa: E402
@@ -179,12 +180,13 @@ def test_default_folders_are_new_each_time(fx):
     """Two sweeps started in the same second get two folders; neither is reused."""
     import datetime
     import sweep
-    now = datetime.datetime(2026, 12, 1, 17, 30, 5)
+    now = datetime.datetime(2026, 12, 1, 17, 30, 5, tzinfo=datetime.timezone.utc)
     root = fx.tmp / "results"
-    a = sweep.new_results_dir(root, "hostx", now)
+    a = sweep.new_results_dir(root, "hostx.example", now, "default")
     (a / "results.json").write_text("{}")
-    b = sweep.new_results_dir(root, "hostx", now)
-    assert a != b and a.name == "2026-12-01T173005-hostx" and b.exists(), (a, b)
+    b = sweep.new_results_dir(root, "hostx.example", now, "default")
+    # the one naming of results folders: <date>T<time>-<host>-<what>, UTC
+    assert a != b and a.name == "2026-12-01T173005-hostx-default" and b.exists(), (a, b)
     assert (a / "results.json").read_text() == "{}"
 
 
@@ -551,7 +553,7 @@ def test_compare_plot(fx):
 
 # ---------------------------------------------------------------- case keys
 
-FIXTURES = HERE / "fixtures"
+FIXTURES = TESTS / "fixtures"
 
 
 def compare_json(*args):

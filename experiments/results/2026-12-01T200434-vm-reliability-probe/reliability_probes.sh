@@ -1,7 +1,7 @@
 #!/bin/bash
 # Reliability probes (signals, lost reports, CSV header, bad input, ignored options),
 # one row of docs/reliability-probe-table.md each: exit code and first stderr line.
-# Usage: experiments/reliability_probes.sh path/to/csgb   (run as root: stat needs perf)
+# Usage: experiments/results/2026-12-01T200434-vm-reliability-probe/reliability_probes.sh path/to/csgb   (run as root: stat needs perf)
 B=${1:?csgb binary}
 T=$(mktemp -d)
 row() { # id, command text, rc, stderr file; with an empty stderr, stdout's first line is shown

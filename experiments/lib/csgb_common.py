@@ -21,7 +21,8 @@ import time
 from collections import namedtuple
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
+LIB = Path(__file__).resolve().parent
+HERE = LIB.parent          # experiments/: the drivers
 REPO = HERE.parent
 DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
 BASELINE_BIN = HERE / "baselines" / "bin"
@@ -355,6 +356,16 @@ def run_once(argv, timeout, baseline=False):
         return rec
     rec.update(status="ok", error="")
     return rec
+
+
+def start_run(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, new_session=False):
+    """Starts one csgb run and returns its Popen, for the drivers that must act on a
+    live run (send it a signal, watch it stop: stop_latency.py, signal_stress.py);
+    they read its report with parse_report and judge it with run_failure and
+    interruption, as run_once does. new_session: its own session and process group,
+    as a terminal starts a job."""
+    return subprocess.Popen([str(a) for a in argv], stdout=stdout, stderr=stderr,
+                            start_new_session=new_session)
 
 
 def interruption(report):
