@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin
 
-.PHONY: sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
+.PHONY: cli-docs check-links sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -32,13 +32,23 @@ baselines:
 # The unit and end-to-end tests. The baselines are built too, so a C change that
 # breaks them fails here rather than in `make bench`. Serial, because end-to-end
 # runs pin to CPU 0 and would disturb each other's switch counts. Then the sweep's
-# self-test: manifests, CSV/JSON, plots and summary on synthetic reports (no csgb run).
+# self-test: manifests, CSV/JSON, plots and summary on synthetic reports (no csgb run),
+# the experiments' tests (a fake csgb), the links, docs/cli.md against the parser and
+# the docs against the code (every option and file they name, architecture.md's list).
 test: baselines
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 	python3 experiments/sweep.py --self-test
 	python3 experiments/tests/experiments_test.py
 	python3 experiments/check_links.py
+	python3 experiments/cli_docs.py --check --csgb $(DEBUG_BIN)
+	python3 experiments/tests/docs_test.py --csgb $(DEBUG_BIN)
+
+# docs/cli.md's option reference, regenerated from the parser (csgb --experimental-dump-help);
+# `make test` fails until it matches the binary.
+cli-docs:
+	$(SWIFT) build
+	python3 experiments/cli_docs.py --csgb $(DEBUG_BIN)
 
 # Every relative link and #anchor in README.md, docs/ and experiments/README.md resolves.
 check-links:
