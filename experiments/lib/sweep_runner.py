@@ -28,7 +28,7 @@ COUNTER_FIELDS = ("ipc", "cache_misses_per_iteration", "dtlb_load_misses_per_ite
 
 # Columns describing the case of a run; the flattened report follows them.
 CASE_COLUMNS = ("case_id", "kind", "repeat", "status", "exit_code", "wall_seconds",
-                "error", "workload", "mode", "n", "pinning", "cpus", "pin", "workers",
+                "load_average", "runnable_tasks", "error", "workload", "mode", "n", "pinning", "cpus", "pin", "workers",
                 "work_size", "work_size_label", "transport", "io", "flags", "command")
 
 
@@ -124,6 +124,53 @@ def decide_counters(setting, info, csgb, cases):
                   "timing figures come from runs without it" % hw)
 
 
+def machine_load():
+    """(1-minute load average, tasks running or runnable on the machine now, from
+    /proc/loadavg's fourth field), each None when unreadable: recorded before every
+    run, so that a NOISY case can say why."""
+    try:
+        with open("/proc/loadavg") as f:
+            fields = f.read().split()
+        return float(fields[0]), int(fields[3].split("/")[0])
+    except (OSError, ValueError, IndexError):
+        return None, None
+
+
+def noise_causes(ok, s):
+    """Why a case's runs varied, where it is known: the load average above the CPU
+    count (csgb's environment, or the sweep's own reading before the run), other
+    tasks runnable when a run started, csgb's own warning about its run; else the
+    spread itself, with its figures."""
+    causes = []
+    cpus = None
+    loads, runnable, warnings = [], [], []
+    for r in ok:
+        env = (r.get("report") or {}).get("environment") or {}
+        if isinstance(env.get("online_cpus"), int):
+            cpus = env["online_cpus"]
+        la = env.get("load_average")
+        if isinstance(la, list) and la and isinstance(la[0], (int, float)):
+            loads.append(la[0])
+        if isinstance(r.get("load_average"), (int, float)):
+            loads.append(r["load_average"])
+        if isinstance(r.get("runnable_tasks"), int):
+            runnable.append(r["runnable_tasks"])
+        for w in (r.get("report") or {}).get("warnings") or []:
+            if isinstance(w, str) and ("load" in w or "runnable" in w) and w not in warnings:
+                warnings.append(w)
+    cpus = cpus or os.cpu_count()
+    if loads and cpus and max(loads) > cpus:
+        causes.append("load average up to %.1f on %d CPUs" % (max(loads), cpus))
+    # the sweep itself is one runnable task when it reads /proc/loadavg
+    if runnable and max(runnable) > 1:
+        causes.append("up to %d other task(s) runnable as a run started" % (max(runnable) - 1))
+    causes += ["csgb: " + w[:120] for w in warnings[:1]]
+    if not causes:
+        causes.append("the runs themselves: CV %.0f %% (min %s, max %s ns)"
+                      % (100 * s["ns_cv"], fmt(s["ns_min"], 0), fmt(s["ns_max"], 0)))
+    return causes
+
+
 def summarize_case(c, runs):
     ok = [r for r in runs if r["kind"] == "timing" and r["status"] == "ok"]
     cruns = [r for r in runs if r["kind"] == "counters" and r["status"] == "ok"]
@@ -136,6 +183,7 @@ def summarize_case(c, runs):
     s["ns_max"] = max(ns) if ns else None
     s["ns_cv"] = cv(ns)
     s["noisy"] = is_noisy(s["ns_cv"])
+    s["noise_causes"] = noise_causes(ok, s) if s["noisy"] else []
     s["eagain"] = max((x.get("eagain") or 0 for x in flats), default=None)
     s["fairness_min"] = min((x["fairness_min"] for x in flats
                              if isinstance(x.get("fairness_min"), (int, float))), default=None)
@@ -160,7 +208,8 @@ def write_csv(path, runs):
         c = r["case"]
         row = {"case_id": c["id"], "kind": r["kind"], "repeat": r["repeat"],
                "status": r["status"], "exit_code": r.get("exit_code"),
-               "wall_seconds": r.get("wall_seconds"), "error": r.get("error", ""),
+               "wall_seconds": r.get("wall_seconds"), "load_average": r.get("load_average"),
+               "runnable_tasks": r.get("runnable_tasks"), "error": r.get("error", ""),
                "workload": c["workload"], "mode": c["mode"], "n": c["n"],
                "pinning": c["pinning"], "cpus": c["cpus"], "pin": c["pin"],
                "workers": c["workers"], "work_size": c["work_size"],
@@ -322,8 +371,10 @@ def run_plan(plan, csgb, settings, done=()):
     try:
         for i, (c, kind, rep) in enumerate(plan, 1):
             cmd = case_argv(csgb, c, counters=(kind == "counters"))
+            load, runnable = machine_load()
             rec = run_once(cmd, c["duration"] + c["warmup"] + c["timeout"],
                            baseline=bool(c.get("program")))
+            rec.update(load_average=load, runnable_tasks=runnable)
             rec.update(case=c, kind=kind, repeat=rep)
             runs.append(rec)
             label = "%s%s rep %d/%d" % (c["id"], " [counters]" if kind == "counters" else "",

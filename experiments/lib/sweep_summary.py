@@ -237,7 +237,8 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
         s = c["summary"]
         notes = []
         if s["noisy"]:
-            notes.append("NOISY")
+            causes = s.get("noise_causes") or []
+            notes.append("NOISY" + (" (%s)" % "; ".join(causes) if causes else ""))
         if s["eagain"]:
             notes.append("EAGAIN %d" % s["eagain"])
         if s["fairness_min"] == 0:

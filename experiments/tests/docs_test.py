@@ -138,10 +138,12 @@ def read_docs():
 
 def main(argv):
     csgb = argv[argv.index("--csgb") + 1] if "--csgb" in argv else os.path.join(REPO, ".build", "debug", "csgb")
-    if not os.path.isfile(os.path.join(REPO, csgb) if not os.path.isabs(csgb) else csgb):
+    if not os.path.isfile(csgb) and os.path.isfile(os.path.join(REPO, csgb)):
+        csgb = os.path.join(REPO, csgb)     # given relative to the repository
+    if not os.path.isfile(csgb):
         print("docs_test: %s not found: build it first (swift build)" % csgb, file=sys.stderr)
         return 64
-    csgb = csgb if os.path.isabs(csgb) else os.path.join(REPO, csgb)
+    csgb = os.path.abspath(csgb)
     docs = read_docs()
     known = csgb_options(csgb) | experiment_options()
     failures = []

@@ -968,6 +968,99 @@ def test_bad_input_is_one_line_and_a_documented_code(fx):
     one_line(run_py("sweep.py", "--no-such-flag"), 64)
 
 
+# ---------------------------------------------------------------- plots and noise
+
+def under_matplotlib(test_name):
+    """None when this python3 has matplotlib (run the test here); else runs the test
+    under the interpreter that has it and returns True, or prints the skip and
+    returns True when there is none."""
+    try:
+        import matplotlib  # noqa: F401
+        return None
+    except ImportError:
+        pass
+    from sweep_runner import matplotlib_interpreter
+    interp = matplotlib_interpreter()
+    if interp is None:
+        print("         skipped: needs matplotlib (apt-get install python3-matplotlib)")
+        return True
+    p = subprocess.run([interp, str(Path(__file__).resolve()), "-k", test_name],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    assert p.returncode == 0 and "1 test(s), 0 failed" in p.stdout, p.stdout
+    return True
+
+
+def plot_case(mode, n, pinning, ns, pinning_index=0):
+    s = {"ns_per_iteration": ns, "ns_min": ns, "ns_max": ns, "runs_ok": 1 if ns else 0,
+         "voluntary_switches_per_iteration": 0.0 if ns else None,
+         "involuntary_switches_per_iteration": 0.0 if ns else None}
+    return {"id": "%s %s %d" % (pinning, mode, n), "workload": "socket", "mode": mode, "n": n,
+            "pinning": pinning, "pinning_index": pinning_index, "work_size": 0,
+            "work_size_label": "0", "transport": "unix", "io": "direct", "flags": [],
+            "repeats": 1, "duration": 0.1, "summary": s}
+
+
+def test_plots_draw_only_what_ran_and_keep_overlaps_visible(fx):
+    """A pinning whose cases never ran (unsupported here) gets no panel, and a note
+    names them; two modes with equal values at the same N are drawn apart (dodged
+    sideways, their own line styles)."""
+    if under_matplotlib("plots_draw_only_what_ran"):
+        return
+    import plot
+    cases = [plot_case(m, n, "cpus 0", 1000.0) for m in ("green", "async") for n in (1, 10)]
+    cases += [plot_case(m, n, "cpus 0-1", None, 1) for m in ("green", "async") for n in (1, 10)]
+    drawn = []
+    real_finish = plot._finish
+
+    def capture(fig, axes, title, path, legend_handles=None):
+        drawn.append(sum(1 for row in axes for ax in row if ax.get_visible()))
+        lines = [l for row in axes for ax in row for l in ax.get_lines() if len(l.get_xdata())]
+        drawn.append(sorted({tuple(l.get_xdata()) for l in lines}))
+        real_finish(fig, axes, title, path, legend_handles)
+    plot._finish = capture
+    try:
+        out = fx.tmp / "plots"
+        out.mkdir()
+        files, notes = plot.plot_all(out, {"csgb_info": RECORDED_INFO, "cases": cases})
+    finally:
+        plot._finish = real_finish
+    assert files == ["socket-ns_per_iteration.png", "socket-switches.png"], files
+    assert drawn[0] == 1 and drawn[2] == 1, drawn            # one panel each, not two
+    assert any("4 case(s) without a successful run are not plotted" in n for n in notes), notes
+    xs = drawn[1]
+    assert len(xs) >= 2 and xs[0] != xs[1], xs                 # green and async apart
+    assert plot._style("green")["linestyle"] != plot._style("async")["linestyle"]
+
+
+def test_noisy_cases_say_why(fx):
+    """A NOISY case names its cause where it is known: the load average above the
+    CPU count, other runnable tasks, csgb's own warning; else the spread itself."""
+    from sweep_runner import noise_causes
+    s = {"ns_cv": 0.2, "ns_min": 900.0, "ns_max": 1500.0}
+
+    def run(load=None, runnable=None, env_load=None, warnings=()):
+        env = {"online_cpus": 2}
+        if env_load is not None:
+            env["load_average"] = [env_load, 1.0, 1.0]
+        return {"load_average": load, "runnable_tasks": runnable,
+                "report": {"environment": env, "warnings": list(warnings)}}
+    assert noise_causes([run(load=0.5, runnable=1)], s) == \
+        ["the runs themselves: CV 20 % (min 900, max 1,500 ns)"]
+    assert noise_causes([run(load=3.5, runnable=1)], s) == ["load average up to 3.5 on 2 CPUs"]
+    assert noise_causes([run(env_load=7.25, runnable=1)], s) == ["load average up to 7.2 on 2 CPUs"]
+    assert noise_causes([run(load=0.5, runnable=4)], s) == \
+        ["up to 3 other task(s) runnable as a run started"]
+    got = noise_causes([run(load=0.5, runnable=1,
+                            warnings=["warning: 2 runnable tasks on CPU 0 during the window"])], s)
+    assert got == ["csgb: warning: 2 runnable tasks on CPU 0 during the window"], got
+    # and the summary says it beside NOISY
+    out = fx.tmp / "noisy"
+    code, err, _ = fx.sweep("--out", str(out))
+    assert code == 0, err
+    summary = (out / "summary.md").read_text()
+    assert "NOISY (" in summary, summary[:2000]
+
+
 # ---------------------------------------------------------------- manifests
 
 def test_actors_follow_the_workload_unit(fx):
