@@ -35,6 +35,7 @@ from pathlib import Path
 from collections import namedtuple
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from results_folder import FolderError, check_new_file, write_new_file  # noqa: E402
 from csgb_common import (ArgumentParser, BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
                          CapabilitiesError, UsageError, baseline_argv, baseline_binary,
                          capabilities, csgb_argv, cv, is_noisy, median, resolve_binary,
@@ -319,9 +320,11 @@ def parse_args(argv):
         opts.case_list = list(CASES)
         opts.explicit_cases = False
     opts.csgb = resolve_binary(opts.csgb, REPO)
-    if opts.json and os.path.exists(opts.json):
-        ap.exit(EXIT_USAGE, "bench.py: --json %s exists; results are never overwritten: name "
-                "a new file\n" % opts.json)
+    if opts.json:
+        try:
+            check_new_file(opts.json)   # before any run: never overwritten, and writable
+        except FolderError as e:
+            ap.exit(e.code, "bench.py: --json: %s\n" % e)
     return opts
 
 
@@ -514,11 +517,13 @@ def main(argv):
             "stopped_by_usage_error": str(usage_error) if usage_error else None,
         }
         out = Path(opts.json)
-        if out.parent and not out.parent.exists():
-            out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
+        try:
+            write_new_file(out, json.dumps(doc, indent=2) + "\n")
+        except FileExistsError:
+            log("bench: %s appeared during the bench; results are never overwritten, so "
+                "they go to %s.2" % (out, out))
+            out = Path(str(out) + ".2")
+            write_new_file(out, json.dumps(doc, indent=2) + "\n")
         log("wrote %s" % out)
 
     if usage_error:

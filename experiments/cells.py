@@ -17,6 +17,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from results_folder import FolderError, check_new_file, write_new_file  # noqa: E402
 from csgb_common import (ArgumentParser, DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
                          resolve_binary, run_once)
 
@@ -72,6 +73,11 @@ def main(argv):
     ap.add_argument("--json", metavar="OUT")
     opts = ap.parse_args(argv)
     opts.csgb = resolve_binary(opts.csgb)
+    if opts.json:
+        try:
+            check_new_file(opts.json)       # before any run: never overwritten, writable
+        except FolderError as e:
+            ap.exit(e.code, "cells: --json: %s\n" % e)
     cases = grids(opts.grid, capabilities(opts.csgb))
     reports = {case[0]: [] for case in cases}
     for round_ in range(opts.runs):
@@ -85,7 +91,7 @@ def main(argv):
             print(f"[run {round_ + 1}/{opts.runs}] {label:28s} {report['ns_per_iteration']:10.1f} ns/iteration",
                   file=sys.stderr, flush=True)
     if opts.json:
-        Path(opts.json).write_text(json.dumps({"argv": argv, "reports": reports}, indent=1))
+        write_new_file(opts.json, json.dumps({"argv": argv, "reports": reports}, indent=1))
     print(f"| case | ns/iteration (median of {opts.runs}) | switches/iteration | io_uring_enter/iteration | entries/enter | SQ poller cpu s | eagain |")
     print("|---|---|---|---|---|---|---|")
     for case in cases:

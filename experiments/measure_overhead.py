@@ -21,6 +21,7 @@ import shutil
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from results_folder import FolderError, check_new_file, write_new_file  # noqa: E402
 from csgb_common import (ArgumentParser, DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
                          resolve_binary, run_once)
 
@@ -60,6 +61,11 @@ def main():
     opts.csgb = str(resolve_binary(opts.csgb))
     if shutil.which("perf") is None:
         sys.exit("measure_overhead: perf is missing (apt-get install linux-perf)")
+    if opts.json:
+        try:
+            check_new_file(opts.json)       # before any run: never overwritten, writable
+        except FolderError as e:
+            ap.exit(e.code, "measure_overhead: --json: %s\n" % e)
     caps = capabilities(opts.csgb)
     modes = opts.modes.split(",") if opts.modes else caps.modes[:1]
     for m in modes:
@@ -88,9 +94,8 @@ def main():
               % (PERF_EVENTS, 100 * (c / p - 1)))
         print("  --counters cpu --latency against plain: %+.1f %% (target: <= 3 %%)" % (100 * (cpu / plain - 1)))
     if opts.json:
-        with open(opts.json, "w") as f:
-            json.dump({"options": vars(opts), "variants": VARIANTS, "results": summary}, f, indent=2)
-            f.write("\n")
+        write_new_file(opts.json, json.dumps({"options": vars(opts), "variants": VARIANTS,
+                                              "results": summary}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

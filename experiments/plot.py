@@ -510,10 +510,15 @@ def main(argv):
     if len(args) != 1:
         print("usage: plot.py RESULTS_DIR   (a directory written by experiments/sweep.py)",
               file=sys.stderr)
-        return 2
+        return 64
     outdir = Path(args[0])
-    with open(outdir / "results.json") as f:
-        doc = json.load(f)
+    from results_folder import FolderError, check_writable, read_results
+    try:
+        doc = read_results(outdir, nonempty=True)
+        check_writable(outdir)
+    except FolderError as e:
+        print("plot.py: %s" % e, file=sys.stderr)
+        return e.code
     files, notes = plot_all(outdir, doc)
     if json_out:
         print(json.dumps({"files": files, "notes": notes}))

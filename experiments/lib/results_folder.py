@@ -119,3 +119,28 @@ def read_results(folder, need=("cases", "runs"), nonempty=False):
         if not isinstance(c, dict) or "id" not in c:
             raise FolderError("%s: case %d is not a case record" % (path, i + 1))
     return doc
+
+
+def check_new_file(path):
+    """Before any run: `path` must not exist (64) and its folder must be writable (73,
+    created if missing). Raises FolderError."""
+    path = Path(path)
+    if path.exists():
+        raise FolderError("%s exists; results are never overwritten: name a new file" % path)
+    make_folder(path.parent)
+    check_writable(path.parent)
+
+
+def write_new_file(path, text):
+    """Writes `text` to `path`, which must not exist: written beside, then linked to
+    its name, so that a file that appeared meanwhile is never overwritten
+    (FileExistsError) and a half-written file never carries the name."""
+    path = Path(path)
+    partial = path.with_name(".%s.%d.partial" % (path.name, os.getpid()))
+    try:
+        with open(partial, "w") as f:
+            f.write(text)
+        os.link(partial, path)
+    finally:
+        if partial.exists():
+            partial.unlink()

@@ -963,6 +963,14 @@ def test_bad_input_is_one_line_and_a_documented_code(fx):
         print("         read-only --plot: skipped: needs unshare -rm")
     else:
         one_line(p, 73)
+    # every driver that writes a file refuses an existing one before any run
+    for script, args in (("bench.py", ["--json", existing, "--cases", "c-loop"]),
+                         ("cells.py", ["io", "--json", existing, "--csgb", fx.csgb])):
+        one_line(run_py(script, *args), 64)
+        assert existing.read_bytes() == b"not a plot"
+    one_line(run_py("bench.py", "--json", "/proc/no/such/dir/x.json"), 73)
+    for name in BAD_RESULTS:
+        one_line(run_py("plot.py", fx.tmp / name.replace(" ", "-")), 64)
     one_line(run_py("compare.py", good, "--alpha", "2"), 64)
     one_line(run_py("compare.py", good, "--no-such-flag"), 64)
     one_line(run_py("sweep.py", "--no-such-flag"), 64)
