@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tests that the docs still describe the code: every option and file the docs name
-exists, and docs/architecture.md's file list matches Sources/. Needs a built csgb
+exists, docs/architecture.md's file list matches Sources/, and every results folder is
+named <date>T<time>-<host>-<what> with its README. Needs a built csgb
 (for its options, from `csgb --experimental-dump-help`); `make test` runs it after
 `swift build`.
 
@@ -128,6 +129,27 @@ def architecture_mismatch(text, root=REPO):
     return unlisted, unknown
 
 
+RESULT_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}-[A-Za-z0-9]+-[A-Za-z0-9._-]+$")
+
+
+def results_misnamed(root=REPO):
+    """Folders of experiments/results/ not named <YYYY-MM-DD>T<HHMMSS>-<host>-<what> or
+    without a README.md (experiments/results/README.md), and loose files there."""
+    base = os.path.join(root, "experiments", "results")
+    found = []
+    for name in sorted(os.listdir(base)):
+        path = os.path.join(base, name)
+        if name == "README.md":
+            continue
+        if not os.path.isdir(path):
+            found.append("%s: a loose file (results go in a folder of their own)" % name)
+        elif not RESULT_NAME.match(name):
+            found.append("%s: not named <YYYY-MM-DD>T<HHMMSS>-<host>-<what>" % name)
+        elif not os.path.isfile(os.path.join(path, "README.md")):
+            found.append("%s: no README.md (command, commit, machine, what it showed)" % name)
+    return found
+
+
 def read_docs():
     out = []
     for path in DOCS:
@@ -171,6 +193,11 @@ def main(argv):
           architecture_mismatch(arch.replace("BlockingInterpreter", "Blocking"))[0])
     check("every name in architecture.md's file list exists", unknown,
           architecture_mismatch(arch.replace("RunQueue", "RunQueue, NoSuchThing"))[1])
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        os.makedirs(os.path.join(tmp, "experiments", "results", "2026-12-07T0905-vm-x"))
+        broken = results_misnamed(tmp)
+    check("every results folder is named one way and has a README", results_misnamed(), broken)
     print("docs_test: %d check(s) failed" % len(failures) if failures else "docs_test: ok")
     return 1 if failures else 0
 
