@@ -4,7 +4,7 @@ RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin
 
-.PHONY: sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
+.PHONY: cli-docs check-links sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -32,13 +32,23 @@ baselines:
 # The unit and end-to-end tests. The baselines are built too, so a C change that
 # breaks them fails here rather than in `make bench`. Serial, because end-to-end
 # runs pin to CPU 0 and would disturb each other's switch counts. Then the sweep's
-# self-test: manifests, CSV/JSON, plots and summary on synthetic reports (no csgb run).
+# self-test: manifests, CSV/JSON, plots and summary on synthetic reports (no csgb run),
+# the experiments' tests (a fake csgb), the links, docs/cli.md against the parser and
+# the docs against the code (every option and file they name, architecture.md's list).
 test: baselines
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 	python3 experiments/sweep.py --self-test
-	python3 experiments/experiments_test.py
+	python3 experiments/tests/experiments_test.py
 	python3 experiments/check_links.py
+	python3 experiments/cli_docs.py --check --csgb $(DEBUG_BIN)
+	python3 experiments/tests/docs_test.py --csgb $(DEBUG_BIN)
+
+# docs/cli.md's option reference, regenerated from the parser (csgb --experimental-dump-help);
+# `make test` fails until it matches the binary.
+cli-docs:
+	$(SWIFT) build
+	python3 experiments/cli_docs.py --csgb $(DEBUG_BIN)
 
 # Every relative link and #anchor in README.md, docs/ and experiments/README.md resolves.
 check-links:
@@ -70,7 +80,7 @@ bench-static: release release-static baselines floor
 	python3 experiments/bench.py --csgb $(RELEASE_BIN) --csgb-static $(STATIC_BIN)
 
 # The experiment sweep: modes x N x pinning x work size from a manifest; CSV, JSON,
-# plots and summary.md in a new experiments/results/<date>T<time>-<host>/. Under 3 minutes on 2 cores.
+# plots and summary.md in a new experiments/results/<date>T<time>-<host>-default/. Under 3 minutes on 2 cores.
 sweep: release
 	python3 experiments/sweep.py experiments/manifests/default.json
 
@@ -78,7 +88,7 @@ sweep: release
 # process x --spec ibpb x --sched fifo x work size, green/async beside; under 5 minutes.
 # kernel-summary.md in the new folder says what each knob adds per switch.
 sweep-kernel: release
-	out=experiments/results/kernel-$$(date +%Y-%m-%dT%H%M%S)-$$(hostname); \
+	out=experiments/results/$$(date -u +%Y-%m-%dT%H%M%S)-$$(hostname -s)-kernel; \
 	python3 experiments/sweep.py experiments/manifests/kernel.json --out $$out; status=$$?; \
 	python3 experiments/kernel_summary.py $$out && exit $$status
 
@@ -88,7 +98,7 @@ sweep-kernel: release
 # memory per actor and set-up time against N, and where each curve bends. A
 # million green threads need vm.max_map_count above 2,000,000 (csgb says so).
 sweep-scale: release
-	out=experiments/results/scale-$$(date +%Y-%m-%dT%H%M%S)-$$(hostname); \
+	out=experiments/results/$$(date -u +%Y-%m-%dT%H%M%S)-$$(hostname -s)-scale; \
 	python3 experiments/sweep.py experiments/manifests/scale.json --out $$out; status=$$?; \
 	python3 experiments/scale_summary.py $$out && exit $$status
 
@@ -98,9 +108,9 @@ sweep-baselines: release baselines
 # Frame pointers so that perf record -g walks Swift stacks (Swift omits them in -O).
 FP_FLAGS := -Xswiftc -Xcc -Xswiftc -fno-omit-frame-pointer -Xcc -fno-omit-frame-pointer
 # A thin wrapper over `csgb explain`: thread vs green, flame graphs and timeline into
-# a new folder per run, experiments/results/record-<date>T<time>-<host>/ (nothing
+# a new folder per run, experiments/results/<date>T<time>-<host>-record/ (nothing
 # tracked is rewritten; commit the folder to keep it).
-RECORD_OUT = experiments/results/record-$(shell date +%Y-%m-%dT%H%M%S)-$(shell hostname)
+RECORD_OUT = experiments/results/$(shell date -u +%Y-%m-%dT%H%M%S)-$(shell hostname -s)-record
 record:
 	$(SWIFT) build -c release --scratch-path .build-fp $(FP_FLAGS)
 	.build-fp/release/csgb explain --out $(RECORD_OUT) -- socket 1 --cpus 0

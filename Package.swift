@@ -60,7 +60,7 @@ let package = Package(
         // the run's claims checked, time attributed. Reads reports; never runs actors.
         .target(
             name: "Analysis",
-            dependencies: ["CSGB", "CSGBSystem", "CCSGB"]
+            dependencies: ["CSGB", "CSGBSystem"]
         ),
         // Argument parsing and wiring only.
         .executableTarget(

@@ -12,7 +12,7 @@ case feeds the ratios, each checked against its target.
     python3 experiments/bench.py --list               # show the command lines
 
 Exit status: 0 when every case ran (missed targets are printed, not fatal),
-1 when a case crashed (non-zero exit, timeout, unparsable output), 2 for bad
+1 when a case crashed (non-zero exit, timeout, unparsable output), 64 for bad
 arguments, 64 when a run exited 64 (its command line is wrong: the bench stops with
 csgb's message). A case whose mode or io path the build's `csgb info` does not list
 is skipped with that reason. Standard library only.
@@ -34,7 +34,9 @@ from pathlib import Path
 
 from collections import namedtuple
 
-from csgb_common import (BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from results_folder import FolderError, check_new_file, write_new_file  # noqa: E402
+from csgb_common import (ArgumentParser, BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_CV, REPO,
                          CapabilitiesError, UsageError, baseline_argv, baseline_binary,
                          capabilities, csgb_argv, cv, is_noisy, median, resolve_binary,
                          run_once)
@@ -47,157 +49,33 @@ from csgb_common import (BASELINES, CPULIST_RE, DEFAULT_CSGB, EXIT_USAGE, NOISY_
 Case = namedtuple("Case", "kind program n mode flags what")
 
 
-def baseline(program, n, what=None):
-    return Case("baseline", program, n, None, (), what or BASELINES[program].what)
+BENCH_CASES = Path(__file__).resolve().parent / "manifests" / "bench.json"
 
 
-def csgb(workload, n, mode, what, *flags):
-    return Case("csgb", workload, n, mode, tuple(flags), what)
+def load_cases(path=BENCH_CASES):
+    """The named cases, ratios and floor routes of manifests/bench.json: the cases are
+    data (each names its csgb mode there), so that no code here names a mode."""
+    with open(path) as f:
+        doc = json.load(f)
+    cases = {}
+    for name, c in doc["cases"].items():
+        if "program" in c:
+            cases[name] = Case("baseline", c["program"], c["n"], None, (),
+                               c.get("what") or BASELINES[c["program"]].what)
+        else:
+            cases[name] = Case("csgb", c["workload"], c["n"], c["mode"],
+                               tuple(c.get("flags", ())), c["what"])
+    ratios = [(a, b, t) for a, b, t in doc["ratios"]]
+    floors = {k: (v["label"], v["numerator"], list(v["denominators"]), v["bound"], v["floor"],
+                  v["competitor"]) for k, v in doc["floor_routes"].items()}
+    return cases, ratios, floors
 
 
-CASES = {
-    "c-loop": baseline("echo_loop", 1),
-    "c-loop-nb": baseline("echo_loop_nonblocking", 1),
-    "c-threads": baseline("echo_threads", 1),
-    "c-processes": baseline("echo_processes", 1),
-    "c-processes-ibpb": baseline("echo_processes_ibpb", 1),
-    "c-fiber-yield": baseline("fiber_yield", 2),
-    "boost-fiber-yield": baseline("fiber_rr_yield", 2),
-    "tokio-socket": baseline("tokio_echo", 1),
-    "tokio-socket-100": baseline("tokio_echo", 100, "tokio-socket with 100 pairs"),
-    "tokio-notify": baseline("tokio_notify", 1),
-    "swift-floor-notify": baseline("swift_floor_notify", 1),
-    "swift-floor-echo": baseline("swift_floor_echo", 1),
-    "swift-floor-echo-100": baseline("swift_floor_echo", 100, "swift-floor-echo with 100 pairs"),
-    "swift-floor-yield": baseline("swift_floor_yield", 2),
-    "swift-floor-notify-static": baseline("swift_floor_static_notify", 1),
-    "swift-floor-yield-static": baseline("swift_floor_static_yield", 2),
-    "go-socket": baseline("go_echo", 1),
-    "go-gosched": baseline("go_gosched", 2),
-    "thread-socket": csgb("socket", 1, "thread", "csgb socket echo, kernel threads"),
-    "process-socket": csgb("socket", 1, "process", "csgb socket echo, one process per actor"),
-    "process-socket-ibpb": csgb("socket", 1, "process",
-                                "csgb socket echo, one process per actor, --spec ibpb",
-                                "--spec", "ibpb"),
-    "green-socket": csgb("socket", 1, "green", "csgb socket echo, green threads"),
-    "async-socket": csgb("socket", 1, "async", "csgb socket echo, Swift tasks"),
-    "async-socket-100": csgb("socket", 100, "async", "csgb socket echo, Swift tasks, 100 pairs"),
-    "green-yield": csgb("yield", 2, "green", "csgb yield, green threads"),
-    "async-yield": csgb("yield", 2, "async", "csgb yield, Swift tasks"),
-    "thread-yield": csgb("yield", 1, "thread", "csgb yield, one kernel thread"),
-    # The same echo with the reads and writes as io_uring entries (`--io uring`).
-    "thread-socket-uring": csgb("socket", 1, "thread",
-                                "csgb socket echo, kernel threads, one ring per actor",
-                                "--io", "uring"),
-    "green-socket-uring": csgb("socket", 1, "green",
-                               "csgb socket echo, green threads, one ring per worker",
-                               "--io", "uring"),
-    "async-socket-uring": csgb("socket", 1, "async",
-                               "csgb socket echo, Swift tasks, one ring per worker",
-                               "--io", "uring"),
-    "green-socket-100": csgb("socket", 100, "green", "csgb socket echo, green threads, 100 pairs"),
-    "green-socket-100-uring": csgb("socket", 100, "green",
-                                   "csgb socket echo, green threads, 100 pairs, batched ring "
-                                   "entries", "--io", "uring"),
-    "async-socket-100-uring": csgb("socket", 100, "async",
-                                   "csgb socket echo, Swift tasks, 100 pairs, batched ring "
-                                   "entries", "--io", "uring"),
-    "thread-socket-100": csgb("socket", 100, "thread", "csgb socket echo, kernel threads, 100 pairs"),
-    "thread-socket-100-uring": csgb("socket", 100, "thread",
-                                    "csgb socket echo, kernel threads, 100 pairs, a ring each",
-                                    "--io", "uring"),
-    # io_uring set up as before --ring-setup existed: no setup flags, no write→read link.
-    "thread-socket-uring-plain": csgb("socket", 1, "thread", "thread-socket-uring, --ring-setup none",
-                                      "--io", "uring", "--ring-setup", "none"),
-    "green-socket-uring-plain": csgb("socket", 1, "green", "green-socket-uring, --ring-setup none --no-ring-link",
-                                     "--io", "uring", "--ring-setup", "none", "--no-ring-link"),
-    "green-socket-uring-nolink": csgb("socket", 1, "green", "green-socket-uring, --no-ring-link",
-                                      "--io", "uring", "--no-ring-link"),
-    "async-socket-uring-plain": csgb("socket", 1, "async", "async-socket-uring, --ring-setup none --no-ring-link",
-                                     "--io", "uring", "--ring-setup", "none", "--no-ring-link"),
-    "async-socket-uring-nolink": csgb("socket", 1, "async", "async-socket-uring, --no-ring-link",
-                                      "--io", "uring", "--no-ring-link"),
-    "green-socket-100-uring-plain": csgb("socket", 100, "green", "green-socket-100-uring, --ring-setup none",
-                                         "--io", "uring", "--ring-setup", "none"),
-    "async-socket-100-uring-plain": csgb("socket", 100, "async", "async-socket-100-uring, --ring-setup none",
-                                         "--io", "uring", "--ring-setup", "none"),
-    # send(2)/recv(2) instead of read(2)/write(2), in csgb and in the baselines.
-    "c-loop-sr": baseline("echo_loop_sendrecv", 1),
-    "c-threads-sr": baseline("echo_threads_sendrecv", 1),
-    "tokio-socket-sr": baseline("tokio_echo_sendrecv", 1),
-    "go-socket-sr": baseline("go_echo_sendrecv", 1),
-    "thread-socket-sr": csgb("socket", 1, "thread", "thread-socket with --syscalls send-recv",
-                             "--syscalls", "send-recv"),
-    "green-socket-sr": csgb("socket", 1, "green", "green-socket with --syscalls send-recv",
-                            "--syscalls", "send-recv"),
-    "async-socket-sr": csgb("socket", 1, "async", "async-socket with --syscalls send-recv",
-                            "--syscalls", "send-recv"),
-}
-
-# (numerator, denominator, target or None for informational)
-RATIOS = [
-    ("thread-socket", "c-threads", 1.05),
-    ("process-socket", "c-processes", 1.05),
-    ("process-socket-ibpb", "c-processes-ibpb", 1.05),
-    ("process-socket", "thread-socket", None),
-    ("green-socket", "c-loop", 1.10),
-    ("async-socket", "c-loop", 1.25),
-    ("async-socket", "tokio-socket", 1.0),
-    ("async-socket-100", "tokio-socket-100", 1.0),
-    ("green-yield", "c-fiber-yield", 1.5),
-    ("async-yield", "go-gosched", 1.0),
-    ("async-yield", "boost-fiber-yield", None),
-    ("c-loop-nb", "c-loop", None),
-    ("swift-floor-notify", "tokio-notify", None),
-    ("async-yield", "swift-floor-yield", None),
-    ("swift-floor-notify-static", "swift-floor-notify", None),
-    ("swift-floor-yield-static", "swift-floor-yield", None),
-    ("tokio-socket", "c-loop", None),
-    ("go-socket", "tokio-socket", None),
-    ("green-socket", "thread-socket", None),
-    ("async-socket", "thread-socket", None),
-    ("async-socket", "green-socket", None),
-    ("thread-socket-uring", "thread-socket", None),
-    ("green-socket-uring", "green-socket", None),
-    ("async-socket-uring", "async-socket", None),
-    ("green-socket-100-uring", "green-socket-100", None),
-    ("async-socket-100-uring", "async-socket-100", None),
-    ("thread-socket-100-uring", "thread-socket-100", None),
-    ("thread-socket-uring-plain", "thread-socket", None),
-    ("green-socket-uring-plain", "green-socket", None),
-    ("green-socket-uring-nolink", "green-socket", None),
-    ("async-socket-uring-plain", "async-socket", None),
-    ("async-socket-uring-nolink", "async-socket", None),
-    ("green-socket-100-uring-plain", "green-socket-100", None),
-    ("async-socket-100-uring-plain", "async-socket-100", None),
-    # send-recv against read-write, the same program either way.
-    ("c-loop-sr", "c-loop", None),
-    ("c-threads-sr", "c-threads", None),
-    ("tokio-socket-sr", "tokio-socket", None),
-    ("go-socket-sr", "go-socket", None),
-    ("thread-socket-sr", "thread-socket", None),
-    ("green-socket-sr", "green-socket", None),
-    ("async-socket-sr", "async-socket", None),
-    ("thread-socket-sr", "c-threads-sr", None),
-    ("green-socket-sr", "c-loop-sr", None),
-    ("async-socket-sr", "tokio-socket-sr", None),
-]
-
-# The second way to meet a target that the Swift runtime itself prevents:
-# when the floor program (the runtime alone, no csgb) is already slower than the
-# competitor, csgb must come within `bound` of that floor instead.
-# ratio label -> (label, numerator, [denominator cases], bound, floor case, competitor case)
-FLOOR_ALTERNATIVES = {
-    "async-yield / go-gosched": (
-        "async-yield / swift-floor-yield", "async-yield", ["swift-floor-yield"], 1.05,
-        "swift-floor-yield", "go-gosched"),
-    "async-socket / tokio-socket": (
-        "async-socket / swift-floor-echo", "async-socket", ["swift-floor-echo"], 1.05,
-        "swift-floor-echo", "tokio-socket"),
-    "async-socket-100 / tokio-socket-100": (
-        "async-socket-100 / swift-floor-echo-100", "async-socket-100", ["swift-floor-echo-100"], 1.05,
-        "swift-floor-echo-100", "tokio-socket-100"),
-}
+# (numerator, denominator, target or None for informational) in RATIOS; in
+# FLOOR_ALTERNATIVES, ratio label -> (label, numerator, [denominator cases], bound,
+# floor case, competitor case): when the floor program (the runtime alone, no csgb)
+# is already slower than the competitor, csgb must come within `bound` of that floor.
+CASES, RATIOS, FLOOR_ALTERNATIVES = load_cases()
 
 
 def floor_alternative(label, summaries):
@@ -369,7 +247,7 @@ def print_hop_breakdown(summaries):
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(
+    ap = ArgumentParser(
         description="Run csgb and the baselines (C, C++, tokio, Go) pinned to the same CPUs and compare them.",
         epilog="cases: " + ", ".join(CASES))
     ap.add_argument("--cases", help="comma-separated case names (default: every case whose "
@@ -442,9 +320,11 @@ def parse_args(argv):
         opts.case_list = list(CASES)
         opts.explicit_cases = False
     opts.csgb = resolve_binary(opts.csgb, REPO)
-    if opts.json and os.path.exists(opts.json):
-        ap.exit(EXIT_USAGE, "bench.py: --json %s exists; results are never overwritten: name "
-                "a new file\n" % opts.json)
+    if opts.json:
+        try:
+            check_new_file(opts.json)   # before any run: never overwritten, and writable
+        except FolderError as e:
+            ap.exit(e.code, "bench.py: --json: %s\n" % e)
     return opts
 
 
@@ -637,11 +517,13 @@ def main(argv):
             "stopped_by_usage_error": str(usage_error) if usage_error else None,
         }
         out = Path(opts.json)
-        if out.parent and not out.parent.exists():
-            out.parent.mkdir(parents=True, exist_ok=True)
-        with open(out, "w") as f:
-            json.dump(doc, f, indent=2)
-            f.write("\n")
+        try:
+            write_new_file(out, json.dumps(doc, indent=2) + "\n")
+        except FileExistsError:
+            log("bench: %s appeared during the bench; results are never overwritten, so "
+                "they go to %s.2" % (out, out))
+            out = Path(str(out) + ".2")
+            write_new_file(out, json.dumps(doc, indent=2) + "\n")
         log("wrote %s" % out)
 
     if usage_error:

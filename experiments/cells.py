@@ -10,12 +10,15 @@ gives median ns/iteration, switches/iteration and, for io_uring, enters per
 iteration and entries per enter; --json keeps every raw report. Standard library
 only. Used for the README's transport and io_uring tables.
 """
+import os
 import argparse
 import json
 import sys
 from pathlib import Path
 
-from csgb_common import (DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from results_folder import FolderError, check_new_file, write_new_file  # noqa: E402
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, UsageError, capabilities, csgb_argv, fmt, median,
                          resolve_binary, run_once)
 
 
@@ -36,10 +39,11 @@ def grids(name, caps):
                     continue
                 # The poller wants a CPU of its own: the worker on CPU 0, the poller on
                 # CPU 1 (csgb puts it on the last listed CPU when workers leave one
-                # free). Thread mode has a poller per actor and no CPU to spare: shown
-                # once, on one CPU, for what it costs.
+                # free). A mode without workers (csgb info: it refuses --workers) has a
+                # ring and a poller per actor and no CPU to spare: shown once, on one
+                # CPU, for what it costs.
                 sqpoll = ["--io", "uring", "--sqpoll"]
-                if m != "thread":
+                if caps.accepts(m, "--workers") is not False:
                     cases.append((f"{m} uring+sqpoll N={n} (cpus 0-1)", "socket", n, m,
                                   sqpoll + ["--pin", "each"], "0-1"))
                 elif n == 1:
@@ -59,7 +63,7 @@ def run(csgb, case, opts):
 
 
 def main(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("grid", choices=("transports", "io"))
     ap.add_argument("--csgb", default=str(DEFAULT_CSGB))
     ap.add_argument("--runs", type=int, default=3)
@@ -69,6 +73,11 @@ def main(argv):
     ap.add_argument("--json", metavar="OUT")
     opts = ap.parse_args(argv)
     opts.csgb = resolve_binary(opts.csgb)
+    if opts.json:
+        try:
+            check_new_file(opts.json)       # before any run: never overwritten, writable
+        except FolderError as e:
+            ap.exit(e.code, "cells: --json: %s\n" % e)
     cases = grids(opts.grid, capabilities(opts.csgb))
     reports = {case[0]: [] for case in cases}
     for round_ in range(opts.runs):
@@ -82,7 +91,7 @@ def main(argv):
             print(f"[run {round_ + 1}/{opts.runs}] {label:28s} {report['ns_per_iteration']:10.1f} ns/iteration",
                   file=sys.stderr, flush=True)
     if opts.json:
-        Path(opts.json).write_text(json.dumps({"argv": argv, "reports": reports}, indent=1))
+        write_new_file(opts.json, json.dumps({"argv": argv, "reports": reports}, indent=1))
     print(f"| case | ns/iteration (median of {opts.runs}) | switches/iteration | io_uring_enter/iteration | entries/enter | SQ poller cpu s | eagain |")
     print("|---|---|---|---|---|---|---|")
     for case in cases:

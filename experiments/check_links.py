@@ -2,7 +2,8 @@
 """Follows every relative Markdown link in the project's documentation and fails
 listing each one that leads nowhere.
 
-Checked: README.md, experiments/README.md and every docs/**/*.md. A link's target must
+Checked: README.md, experiments/README.md, every docs/**/*.md and every README.md
+under experiments/results/. A link's target must
 exist inside the repository (file or directory); a `#anchor` must name a heading (or an
 explicit `id`/`name` attribute) of the target Markdown file, or of the file itself for a
 bare `#anchor`. Absolute URLs (`https:`, `mailto:` …) are not fetched: the check runs
@@ -140,6 +141,11 @@ def check_file(path, root, cache):
 
 def default_files(root):
     files = [os.path.join(root, "README.md"), os.path.join(root, "experiments", "README.md")]
+    results = os.path.join(root, "experiments", "results")
+    if os.path.isdir(results):
+        files.append(os.path.join(results, "README.md"))
+        files += sorted(os.path.join(results, d, "README.md") for d in os.listdir(results)
+                        if os.path.isfile(os.path.join(results, d, "README.md")))
     for directory, subdirectories, names in os.walk(os.path.join(root, "docs")):
         subdirectories.sort()
         files += [os.path.join(directory, name) for name in sorted(names) if name.endswith(".md")]

@@ -2,17 +2,18 @@
 """Compare csgb results across builds, kernels and hosts, with statistics.
 
     python3 experiments/compare.py a.json b.json                 # a.json: csgb ... --format json >> a.json, repeated
-    python3 experiments/compare.py experiments/results/2026-11-23-vm experiments/results/2026-12-01-vm
+    python3 experiments/compare.py experiments/results/2026-11-23T171005-vm-sweep experiments/results/2026-12-01T065102-vm-sweep
     python3 experiments/compare.py bench-before.json bench-after.json --format markdown
     python3 experiments/compare.py two-builds.json --by commit   # one input, the commits in the columns
     python3 experiments/compare.py a.json b.json --metric switches --plot out/   # + compare-switches.png
 
 An input is a file of csgb JSON reports written one after another, a sweep's folder or
 its results.json, or bench.py's --json output, in any mix. Runs are grouped by case:
-every configuration field of csgb's report (workload, N, mode, transport, io, cpus, pin,
-workers, work size, executor, ring settings, the options that add a section such as
---latency or --counters, and any field a later csgb adds) — everything but the fields
-csgb measures (MEASURED below) and the environment. Per case and column (an input, or a
+the configuration the user chose, read from each report's configuration fields
+(case_keys.py: workload, N, mode, transport, io, syscalls, cpus, pin, workers, work
+size, stride, numa, sched, spec, executor, ring settings, --latency/--counters/
+--phases), never a measured figure; the report names the fields that keyed the cases.
+Per case and column (an input, or a
 value of --by): n, the median, its 95 % distribution-free interval, the ratio of medians
 to the first column, and the Mann–Whitney U p-value; "~" when the difference is not
 significant at --alpha; "too few samples (n = 3; want >= 5)" when n is too small to
@@ -35,27 +36,14 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE / "lib"))   # the library
 
 from compare_stats import MIN_SAMPLES, geomean, mann_whitney, median_interval  # noqa: E402
-from csgb_common import EXIT_USAGE, fmt, median  # noqa: E402
+from csgb_common import ArgumentParser, EXIT_USAGE, fmt, median  # noqa: E402
+from results_folder import EXIT_CANTCREAT  # noqa: E402
+from case_keys import (baseline_key, case_key, key_fields, key_text,  # noqa: E402
+                       unknown_fields)
 
-# Fields of csgb's report that are figures of the run, not its configuration: every
-# non-integral number, every rate or time by its name (…_per_iteration, …_per_enter,
-# …_per_second, seconds, …_seconds: warmup_seconds too, which is how long the run
-# sampled, not what it ran), every field nested in an object other than one an option
-# adds, and these counts and states. A new option's field needs nothing here: it joins
-# the case key by itself. A new integer count must be added here, or every run becomes
-# a case of its own (then every case shows n = 1).
-MEASURED_NAME = re.compile(r"(_per_|^seconds$|_seconds$)")
-MEASURED = frozenset((
-    "iterations", "voluntary_switches", "involuntary_switches", "max_rss_bytes", "eagain",
-    "failed_transfers", "os_threads", "stopped_by", "warmup_complete", "version", "usage_missed_actors",
-))
-# Objects of the report: "environment" is provenance; "claims" and "fairness" follow
-# from the configuration or are figures; any other object (latency_ns, counters) is
-# there because an option asked for it, so its presence is part of the case.
-NOT_OPTION_OBJECTS = frozenset(("environment", "claims", "fairness"))
 # What the columns may be keyed by (--by), beside every environment field.
 PROVENANCE_ALIASES = {"host": "hostname", "cpu": "cpu_model", "build": "build"}
 ALPHA = 0.05
@@ -84,20 +72,8 @@ def json_stream(text, where):
 
 
 def case_config(report):
-    """The case key of a csgb report: every scalar configuration field, and the
-    presence of each object an option adds."""
-    key = {}
-    for k, v in report.items():
-        if k in MEASURED or MEASURED_NAME.search(k):
-            continue
-        if isinstance(v, dict):
-            if k not in NOT_OPTION_OBJECTS:
-                key[k] = "on"
-        elif (isinstance(v, float) and not v.is_integer()) or isinstance(v, list):
-            continue
-        elif v is not None:     # null: the option does not apply, as if absent
-            key[k] = v
-    return key
+    """The case key of a csgb report: the configuration it ran with (case_keys)."""
+    return case_key(report)
 
 
 def commit_of(version):
@@ -120,6 +96,15 @@ def report_provenance(report):
     return prov
 
 
+def as_float(v):
+    """A report's number as a float; one too large for a float (10**400) is infinite,
+    so that it is refused as an invalid figure instead of raising."""
+    try:
+        return float(v)
+    except OverflowError:
+        return math.inf if v > 0 else -math.inf
+
+
 def flat_metrics(report, prefix="", out=None):
     """Every number of the report, nested names joined by '_' (latency_ns_p99)."""
     out = {} if out is None else out
@@ -129,7 +114,7 @@ def flat_metrics(report, prefix="", out=None):
         if isinstance(v, dict):
             flat_metrics(v, prefix + k + "_", out)
         elif isinstance(v, (int, float)) and not isinstance(v, bool):
-            out[prefix + k] = float(v)
+            out[prefix + k] = as_float(v)
     vol, invol = out.get(prefix + "voluntary_switches_per_iteration"), \
         out.get(prefix + "involuntary_switches_per_iteration")
     if prefix == "" and vol is not None and invol is not None:
@@ -137,21 +122,57 @@ def flat_metrics(report, prefix="", out=None):
     return out
 
 
-def sample(config, metrics, prov):
-    return {"config": config, "metrics": metrics, "prov": prov}
+def sample(config, metrics, prov, unkeyed=None, where=None):
+    return {"config": config, "metrics": metrics, "prov": prov, "unkeyed": unkeyed or {},
+            "where": where}
 
 
-def from_report(report, prov_extra):
+# Runs an input holds that are not samples, and why: [(where, reason)]; printed under
+# the table so that nothing is dropped silently. load_input() fills it.
+LEFT_OUT = []
+
+
+def check_report(report, where):
+    """Raises InputError naming the report when it is not one compare can read: an
+    environment or version of the wrong type, or an ns_per_iteration that is no
+    measurement (NaN, infinite, beyond a float, zero or negative)."""
+    if not isinstance(report, dict):
+        raise InputError("%s: a report that is not a JSON object" % where)
+    env = report.get("environment")
+    if env is not None and not isinstance(env, dict):
+        raise InputError("%s: environment is a JSON %s, not an object" % (where, type(env).__name__))
+    version = report.get("version")
+    if version is not None and not isinstance(version, str):
+        raise InputError("%s: version is %r, not csgb's version text" % (where, version))
+    ns = report.get("ns_per_iteration")
+    if not isinstance(ns, (int, float)) or isinstance(ns, bool):
+        raise InputError("%s: ns_per_iteration is %r, not a number" % (where, ns))
+    value = as_float(ns)
+    if not math.isfinite(value) or value <= 0:
+        raise InputError("%s: ns_per_iteration is %s: not a measurement (an invalid input)"
+                         % (where, "%r" % value if math.isfinite(value) or math.isnan(value)
+                            else str(ns)[:24] + ("…" if len(str(ns)) > 24 else "")))
+
+
+def from_report(report, prov_extra, where=None):
     prov = dict(prov_extra)
     prov.update(report_provenance(report))
-    return sample(case_config(report), flat_metrics(report), prov)
+    # Fields neither known as configuration nor as figures (a newer csgb's): kept
+    # aside, and named if they vary inside one case.
+    unkeyed = {k: key_text(report[k]) for k in unknown_fields(report)}
+    return sample(case_config(report), flat_metrics(report), prov, unkeyed, where)
 
 
-def is_usable_report(report):
-    """A csgb report that is a full measurement (not stopped by a signal, warm-up
-    complete): the same rule as the sweep's."""
-    from csgb_common import interruption
-    return interruption(report) is None
+def usable(report, where):
+    """Checks the report (check_report) and says whether it is a sample; a report that
+    is valid JSON but not a valid run is listed in LEFT_OUT with the reason."""
+    check_report(report, where)
+    from csgb_common import interruption, run_failure
+    why = run_failure(report) or interruption(report)
+    if why:
+        LEFT_OUT.append((where, why))
+        return False
+    return True
 
 
 def samples_of_sweep(doc, where):
@@ -163,16 +184,21 @@ def samples_of_sweep(doc, where):
         prov["host_label"] = doc["host_label"]
     cases = {c["id"]: c for c in doc.get("cases", [])}
     out = []
-    for r in doc.get("runs", []):
-        if r.get("kind", "timing") != "timing" or r.get("status") != "ok" or not r.get("report"):
+    for i, r in enumerate(doc.get("runs", [])):
+        if r.get("kind", "timing") != "timing":
+            continue
+        at = "%s: run %d (%s)" % (where, i + 1, r.get("case_id"))
+        if r.get("status") != "ok" or not r.get("report"):
+            LEFT_OUT.append((at, "%s: %s" % (r.get("status"), r.get("error") or "no report")))
             continue
         c = cases.get(r.get("case_id"), {})
         rp = dict(prov, **({"host_label": c["host_label"]} if c.get("host_label") else {}))
         if c.get("program"):       # a baseline program run beside the csgb cases
-            out.append(sample({"baseline": c["program"], "n": c["n"], "cpus": c.get("cpus")},
-                              flat_metrics(r["report"]), rp))
-        else:
-            out.append(from_report(r["report"], rp))
+            check_report(r["report"], at)
+            out.append(sample(baseline_key(c["program"], c["n"], c.get("cpus")),
+                              flat_metrics(r["report"]), rp, where=at))
+        elif usable(r["report"], at):
+            out.append(from_report(r["report"], rp, at))
     return out
 
 
@@ -181,16 +207,18 @@ def samples_of_bench(doc, where):
             "cpu_model": doc.get("cpu_model"), "kernel": doc.get("kernel")}
     out = []
     for name, c in doc["cases"].items():
-        for r in c.get("runs", []):
+        for i, r in enumerate(c.get("runs", [])):
+            at = "%s: case %s run %d" % (where, name, i + 1)
             if isinstance(r.get("csgb_json"), dict):
                 rp = dict(prov, **({"label": r["build"]} if r.get("build") else {}))
-                if is_usable_report(r["csgb_json"]):
-                    out.append(from_report(r["csgb_json"], rp))
+                if usable(r["csgb_json"], at):
+                    out.append(from_report(r["csgb_json"], rp, at))
             elif "ns_per_iteration" in r:
-                metrics = {k: float(v) for k, v in r.items()
+                check_report(r, at)
+                metrics = {k: as_float(v) for k, v in r.items()
                            if isinstance(v, (int, float)) and not isinstance(v, bool)}
-                out.append(sample({"baseline": name, "cpus": doc.get("options", {}).get("cpus")},
-                                  metrics, dict(prov)))
+                out.append(sample(baseline_key(name, cpus=doc.get("options", {}).get("cpus")),
+                                  metrics, dict(prov), where=at))
     return out
 
 
@@ -211,23 +239,29 @@ def load_input(path):
         raise InputError("%s: no JSON object in it" % path)
     out = []
     mtime = None
-    for doc in objects:
+    for i, doc in enumerate(objects):
         if not isinstance(doc, dict):
             raise InputError("%s: holds JSON that is not an object" % path)
-        if "runs" in doc and "cases" in doc and isinstance(doc["cases"], list):
-            out += samples_of_sweep(doc, path)
-        elif "cases" in doc and isinstance(doc["cases"], dict):
-            out += samples_of_bench(doc, path)
-        elif isinstance(doc.get("ns_per_iteration"), (int, float)) and "workload" in doc:
-            if mtime is None:
-                import datetime
-                mtime = datetime.datetime.fromtimestamp(p.stat().st_mtime).astimezone() \
-                    .isoformat(timespec="seconds") + " (file modified)"
-            if is_usable_report(doc):
-                out.append(from_report(doc, {"date": mtime}))
-        else:
-            raise InputError("%s: a JSON object that is neither a csgb report, a sweep's "
-                             "results.json nor bench.py's JSON" % path)
+        try:
+            if "runs" in doc and "cases" in doc and isinstance(doc["cases"], list):
+                out += samples_of_sweep(doc, path)
+            elif "cases" in doc and isinstance(doc["cases"], dict):
+                out += samples_of_bench(doc, path)
+            elif "ns_per_iteration" in doc and "workload" in doc:
+                if mtime is None:
+                    import datetime
+                    mtime = datetime.datetime.fromtimestamp(p.stat().st_mtime).astimezone() \
+                        .isoformat(timespec="seconds") + " (file modified)"
+                at = "%s: report %d" % (path, i + 1)
+                if usable(doc, at):
+                    out.append(from_report(doc, {"date": mtime}, at))
+            else:
+                raise InputError("%s: a JSON object that is neither a csgb report, a sweep's "
+                                 "results.json nor bench.py's JSON" % path)
+        except (TypeError, AttributeError, KeyError, ValueError) as e:
+            # a document of the right kind whose parts have the wrong shape
+            raise InputError("%s: object %d is not laid out as csgb writes it (%s: %s)"
+                             % (path, i + 1, type(e).__name__, e))
     for s in out:
         s["prov"]["input"] = str(path)
     return out
@@ -236,7 +270,7 @@ def load_input(path):
 # ---------------------------------------------------------------- cases and columns
 
 def key_of(config):
-    return json.dumps(config, sort_keys=True, default=str)
+    return key_text(config)
 
 
 def label_cases(configs):
@@ -353,6 +387,20 @@ def assume(samples, assumptions):
                 s["config"][k] = v
 
 
+def unkeyed_variation(samples):
+    """Report fields outside the case key and unknown to case_keys (a newer csgb's)
+    whose values differ inside one case and column: perhaps an option case_keys does
+    not list yet. Named in the output; they never split a case."""
+    fields = {f for s in samples for f in s.get("unkeyed", {})}
+    per = {}
+    for s in samples:
+        k = key_of(s["config"])
+        for f in fields:
+            v = s.get("unkeyed", {}).get(f, "(absent)")
+            per.setdefault(f, {}).setdefault((k, s["column"]), set()).add(v)
+    return sorted(f for f, d in per.items() if any(len(v) > 1 for v in d.values()))
+
+
 def absent_fields(samples, columns):
     """{field: [columns without it]} for key fields some whole columns lack."""
     present = {c: set() for c in columns}
@@ -379,8 +427,11 @@ def analyse(samples, metric, by, alpha, first=None):
     cases = {}
     for s in samples:
         v = s["metrics"].get(metric)
-        if v is None or not math.isfinite(v):
+        if v is None:
             continue
+        if not math.isfinite(v) or v < 0:
+            raise InputError("%s: %s is %s: not a measurement (an invalid input)"
+                             % (s.get("where") or s["prov"].get("input"), metric, v))
         k = key_of(s["config"])
         entry = cases.setdefault(k, {"config": s["config"], "values": {}})
         entry["values"].setdefault(s["column"], []).append(v)
@@ -532,14 +583,16 @@ def dropped_lines(dropped, columns):
     return lines
 
 
-def json_rows(rows, geo, diffs, dropped, columns, metric, alpha):
+def json_rows(rows, geo, diffs, dropped, columns, metric, alpha, keyed_by=(), unkeyed=()):
     out = []
     for r in rows:
         out.append({k: r[k] for k in ("case", "input", "n", "median", "ci_low", "ci_high",
                                        "ci_confidence", "ratio", "p_value", "test",
                                        "significant", "note", "config")})
     return {"metric": metric, "alpha": alpha, "columns": columns, "rows": out,
-            "geomean": geo, "provenance_differences": diffs, "not_in_case_key": dropped}
+            "geomean": geo, "provenance_differences": diffs, "not_in_case_key": dropped,
+            "case_key_fields": list(keyed_by), "unkeyed_variation": list(unkeyed),
+            "left_out": [{"where": w, "reason": r} for w, r in LEFT_OUT]}
 
 
 def plot(columns, rows, metric, alpha, path):
@@ -612,13 +665,21 @@ def plot(columns, rows, metric, alpha, path):
     ax.legend(handles=handles, fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0),
               framealpha=0.9)
     fig_.tight_layout()
-    fig_.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig_)
+    # drawn beside, then linked to its name: a file that appeared meanwhile is never
+    # overwritten (link fails with FileExistsError)
+    partial = Path(path).with_name(".%s.%d.partial.png" % (Path(path).name, os.getpid()))
+    try:
+        fig_.savefig(partial, dpi=110, bbox_inches="tight")
+        os.link(partial, path)
+    finally:
+        plt.close(fig_)
+        if partial.exists():
+            partial.unlink()
     return path
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("inputs", nargs="+", help="files of csgb JSON reports, sweep folders or "
                     "results.json, bench.py --json files")
     ap.add_argument("--metric", default="ns_per_iteration",
@@ -649,6 +710,13 @@ def main(argv, out=sys.stdout):
             target = target / ("compare-%s.png" % opts.metric)
         if target.exists():
             ap.exit(EXIT_USAGE, "compare: --plot: %s exists; results are never overwritten\n" % target)
+        from results_folder import FolderError, check_writable, make_folder
+        try:
+            # before any work: the plot's folder must be there and writable
+            make_folder(target.parent)
+            check_writable(target.parent)
+        except FolderError as e:
+            ap.exit(e.code, "compare: --plot: %s\n" % e)
         import importlib.util
         if importlib.util.find_spec("matplotlib") is None:
             from sweep_runner import matplotlib_interpreter
@@ -662,6 +730,7 @@ def main(argv, out=sys.stdout):
     if not (0 < opts.alpha < 1):
         ap.exit(EXIT_USAGE, "compare: --alpha: expected a number between 0 and 1\n")
     samples = []
+    del LEFT_OUT[:]
     try:
         for path in opts.inputs:
             got = load_input(path)
@@ -692,8 +761,11 @@ def main(argv, out=sys.stdout):
     short_names(columns)
     diffs = provenance_differences(samples, columns, opts.by)
     absent = absent_fields(samples, columns)
+    keyed_by = key_fields(s["config"] for s in samples)
+    unkeyed = unkeyed_variation(samples)
     if opts.format == "json":
-        json.dump(json_rows(rows, geo, diffs, dropped, columns, opts.metric, opts.alpha), out, indent=1)
+        json.dump(json_rows(rows, geo, diffs, dropped, columns, opts.metric, opts.alpha,
+                            keyed_by, unkeyed), out, indent=1)
         out.write("\n")
     elif opts.format == "csv":
         w = csv.writer(out)
@@ -709,6 +781,8 @@ def main(argv, out=sys.stdout):
               "for 95 %%)" % (opts.metric, opts.by or "input", opts.alpha), file=out)
         for i, c in enumerate(columns):
             print("  [%d] %s" % (i + 1, c), file=out)
+        print("cases keyed by: %s (the configuration the reports ran with; a measured "
+              "field never splits a case)" % ", ".join(keyed_by), file=out)
         print(file=out)
         (print_markdown if opts.format == "markdown" else print_text)(header, body, out)
         print(file=out)
@@ -716,14 +790,27 @@ def main(argv, out=sys.stdout):
             print(line, file=out)
         for line in dropped_lines(dropped, columns):
             print(line, file=out)
+        if LEFT_OUT:
+            print("left out (not samples): %d run(s)" % len(LEFT_OUT), file=out)
+            for where, why in LEFT_OUT:
+                print("  %s: %s" % (where, why), file=out)
+        for f in unkeyed:
+            print("%s differs between runs of one case and is not in the case key (a field "
+                  "case_keys.py does not know: if it is an option, add it to CONFIG_FIELDS)"
+                  % f, file=out)
         for k, cols in absent.items():
             print("cases differ in %s, which %s lack%s: their cases meet no other (if the "
                   "older csgb ran one value, say so with --assume %s=VALUE)"
                   % (k, ", ".join(short(c) for c in cols), "s" if len(cols) == 1 else "", k),
                   file=out)
     if opts.plot:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        made = plot(columns, rows, opts.metric, opts.alpha, target)
+        try:
+            made = plot(columns, rows, opts.metric, opts.alpha, target)
+        except FileExistsError:
+            ap.exit(EXIT_USAGE, "compare: --plot: %s appeared meanwhile; results are never "
+                    "overwritten\n" % target)
+        except OSError as e:
+            ap.exit(EXIT_CANTCREAT, "compare: --plot: cannot write %s (%s)\n" % (target, e.strerror or e))
         print("plot: %s" % (made or "none (no case in two columns)"), file=sys.stderr)
     return 0
 

@@ -12,7 +12,8 @@ import json
 import os
 import sys
 
-from csgb_common import publish_summary, summary_inputs
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from csgb_common import CapabilitiesError, capabilities_of, publish_summary, summary_inputs
 
 
 def knobs(case):
@@ -28,6 +29,21 @@ def main(argv):
         return inputs
     results, out_path = inputs
     folder = argv[0]
+    # Which modes switch in the kernel, and which of those change address space, are
+    # csgb's facts (results.json's `csgb info`), never a mode's name.
+    try:
+        caps = capabilities_of(results.get("csgb_info"))
+    except CapabilitiesError as e:
+        print("kernel_summary: %s: %s" % (folder, e), file=sys.stderr)
+        return 64
+    kernel_modes = caps.modes_where(kernel_switching=True)
+    same_space = caps.modes_where(kernel_switching=True, switches_address_space=False)
+    other_space = caps.modes_where(kernel_switching=True, switches_address_space=True)
+    user_modes = caps.modes_where(kernel_switching=False)
+    if not kernel_modes:
+        print("kernel_summary: %s: its csgb info has no mode facts (kernel_switching); "
+              "rebuild csgb and rerun the sweep" % folder, file=sys.stderr)
+        return 64
     table = {}
     for case in results["cases"]:
         s = case["summary"]
@@ -78,17 +94,19 @@ def main(argv):
     for pin in pins:
         for work in works:
             where = "cpus %s, work %s" % (pin, work)
-            lines.append(per_switch(("process", pin, work, "none", "other"), ("thread", pin, work, "none", "other"),
-                                    "process over thread, %s" % where))
-            for mode in ("thread", "process"):
+            for a in other_space:
+                for b in same_space:
+                    lines.append(per_switch((a, pin, work, "none", "other"), (b, pin, work, "none", "other"),
+                                            "%s over %s, %s" % (a, b, where)))
+            for mode in kernel_modes:
                 lines.append(per_switch((mode, pin, work, "ibpb", "other"), (mode, pin, work, "none", "other"),
                                         "--spec ibpb in %s mode, %s" % (mode, where)))
                 lines.append(per_switch((mode, pin, work, "none", "fifo"), (mode, pin, work, "none", "other"),
                                         "--sched fifo in %s mode, %s" % (mode, where)))
     lines += ["", "## Beside user-mode switching (CPU 0)", "", "| ratio | value |", "|---|---|"]
     for work in works:
-        for kernel in ("thread", "process"):
-            for user in ("green", "async"):
+        for kernel in kernel_modes:
+            for user in user_modes:
                 a = table.get((kernel, "0", work, "none", "other"))
                 b = table.get((user, "0", work, "none", "other"))
                 if a and b and a["ns"] and b["ns"]:

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""What the measuring costs: csgb socket 1 (thread mode unless --modes says
-otherwise) pinned to one CPU, plain against
+"""What the measuring costs: csgb socket 1 (in the first mode `csgb info` lists unless
+--modes says otherwise) pinned to one CPU, plain against
 
   counters+latency   --counters --latency (per-thread counters)
   cpu+latency        --counters cpu --latency (one event group per listed CPU)
@@ -10,16 +10,19 @@ otherwise) pinned to one CPU, plain against
 interleaved run by run so that drift hits every variant alike; medians of R runs,
 each variant's cost as a ratio to the plain median of the same session.
 
-usage: python3 experiments/measure_overhead.py [--modes thread,green,async] [--runs 5]
+usage: python3 experiments/measure_overhead.py [--modes M1,M2,...] [--runs 5]
                                                [--duration 1] [--cpus 0] [--csgb PATH]
                                                [--json OUT]
 """
+import os
 import argparse
 import json
 import shutil
 import sys
 
-from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from results_folder import FolderError, check_new_file, write_new_file  # noqa: E402
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, EXIT_USAGE, UsageError, capabilities, csgb_argv, median,
                          resolve_binary, run_once)
 
 VARIANTS = {
@@ -47,8 +50,8 @@ def run_variant(csgb, mode, variant, opts):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--modes", default="thread")
+    ap = ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--modes", help="comma-separated modes (default: the first csgb info lists)")
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=1.0)
     ap.add_argument("--cpus", default="0")
@@ -58,8 +61,13 @@ def main():
     opts.csgb = str(resolve_binary(opts.csgb))
     if shutil.which("perf") is None:
         sys.exit("measure_overhead: perf is missing (apt-get install linux-perf)")
-    modes = opts.modes.split(",")
+    if opts.json:
+        try:
+            check_new_file(opts.json)       # before any run: never overwritten, writable
+        except FolderError as e:
+            ap.exit(e.code, "measure_overhead: --json: %s\n" % e)
     caps = capabilities(opts.csgb)
+    modes = opts.modes.split(",") if opts.modes else caps.modes[:1]
     for m in modes:
         reason = caps.lacks(workload="socket", mode=m)
         if reason:
@@ -86,9 +94,8 @@ def main():
               % (PERF_EVENTS, 100 * (c / p - 1)))
         print("  --counters cpu --latency against plain: %+.1f %% (target: <= 3 %%)" % (100 * (cpu / plain - 1)))
     if opts.json:
-        with open(opts.json, "w") as f:
-            json.dump({"options": vars(opts), "variants": VARIANTS, "results": summary}, f, indent=2)
-            f.write("\n")
+        write_new_file(opts.json, json.dumps({"options": vars(opts), "variants": VARIANTS,
+                                              "results": summary}, indent=2) + "\n")
 
 
 if __name__ == "__main__":

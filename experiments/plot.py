@@ -42,11 +42,11 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from csgb_common import CapabilitiesError, capabilities_of  # noqa: E402
 
 # The modes come from the sweep's `csgb info` (results.json), in csgb's order; each
-# gets the next colour and marker; the N axis is labelled with what N counts there.
+# gets csgb's colour for it and the next marker; the N axis is labelled with what N counts there.
 # plot_all() sets these four.
 MODES = ()
 COLORS = {}
@@ -83,8 +83,11 @@ def _log_labels(ax, axis):
 
 
 def _n_ticks(ax, cases):
-    """Ticks on the N axis exactly at the swept N values."""
+    """Ticks on the N axis exactly at the swept N values (of the cases given: a
+    panel's own), and room around them (a factor of 2 for a panel of one N)."""
     ns = sorted({c["n"] for c in cases})
+    if ns:
+        ax.set_xlim(ns[0] / (2.0 if len(ns) == 1 else 1.4), ns[-1] * (2.0 if len(ns) == 1 else 1.4))
     ax.set_xticks(ns)
     ax.xaxis.set_major_formatter(FuncFormatter(_plain))
     ax.xaxis.set_minor_formatter(NullFormatter())
@@ -103,7 +106,9 @@ def _set_modes(doc):
     COLORS.clear()
     MARKERS.clear()
     for i, m in enumerate(MODES):
-        COLORS[m] = PALETTE[i % len(PALETTE)]
+        # csgb's colour for the mode (ModeTraits, exported by `csgb info`), so every
+        # figure shows a mode alike; a palette only for a sweep of a csgb without facts.
+        COLORS[m] = (CAPS.colour(m) if CAPS else None) or PALETTE[i % len(PALETTE)]
         MARKERS[m] = MARKER_CYCLE[i % len(MARKER_CYCLE)]
 
 
@@ -137,6 +142,51 @@ def _panels(cases):
 
 def _in_panel(c, pinning, col):
     return c["pinning"] == pinning and _col(c) == col
+
+
+def _panel_list(cases):
+    """The (pinning, column) panels that hold at least one case, in row-major order
+    of _panels(): a combination the manifest never ran gets no panel (the cases
+    passed in are those with a figure, see plot_all)."""
+    pins, cols = _panels(cases)
+    return [(p, c) for p in pins for c in cols if any(_in_panel(x, p, c) for x in cases)]
+
+
+def _panel_grid(panels):
+    """A figure with one axis per panel, at most 3 per row; grid cells beyond the
+    panels are hidden. Returns (fig, axes as a 2-D list, [axis per panel])."""
+    ncols = min(3, len(panels))
+    nrows = (len(panels) + ncols - 1) // ncols
+    # Each panel scales and labels its own axes: panels of different transports or
+    # pinnings differ by orders of magnitude, and a shared scale clipped some.
+    fig, axes = plt.subplots(nrows, ncols, figsize=(max(7.5, 5.0 * ncols + LEGEND_IN),
+                                                    3.9 * nrows + 1.1), squeeze=False)
+    flat = [ax for row in axes for ax in row]
+    for ax in flat[len(panels):]:
+        ax.set_visible(False)
+    return fig, axes, flat[:len(panels)]
+
+
+# Modes whose values coincide (two user-mode modes at 0 switches, say) must stay
+# visible: each mode gets its own line style and marker size, and its points are
+# moved sideways by a few percent of N on the log axis (dodged), the same for all.
+LINESTYLES = ("-", "--", "-.", ":")
+DODGE = 1.07
+
+
+def _dodged(xs, m):
+    present = [x for x in MODES if x in _DRAWN_MODES] or list(MODES)
+    k = present.index(m) if m in present else 0
+    f = DODGE ** (k - (len(present) - 1) / 2)
+    return [x * f for x in xs]
+
+
+def _style(m):
+    k = MODES.index(m) if m in MODES else 0
+    return {"linestyle": LINESTYLES[k % len(LINESTYLES)], "markersize": 8.5 - 1.2 * (k % 4)}
+
+
+_DRAWN_MODES = ()
 
 
 def _col_title(col):
@@ -177,11 +227,12 @@ def _finish(fig, axes, title, path, legend_handles=None):
 
 
 def _line_ns(w, cases, out):
-    pins, cols = _panels(cases)
-    fig, axes = _grid(len(pins), len(cols))
-    for i, pin in enumerate(pins):
-        for j, col in enumerate(cols):
-            ax = axes[i][j]
+    panels = _panel_list(cases)
+    fig, axes, panel_axes = _panel_grid(panels)
+    ncols = len(axes[0])
+    for index, ((pin, col), ax) in enumerate(zip(panels, panel_axes)):
+        i, j = divmod(index, ncols)
+        if True:
             for m in MODES:
                 pts = sorted((c["n"], c["summary"]) for c in cases
                              if c["mode"] == m and _in_panel(c, pin, col)
@@ -192,31 +243,31 @@ def _line_ns(w, cases, out):
                 ys = [p[1]["ns_per_iteration"] for p in pts]
                 lo = [y - (p[1]["ns_min"] if _num(p[1]["ns_min"]) else y) for y, p in zip(ys, pts)]
                 hi = [(p[1]["ns_max"] if _num(p[1]["ns_max"]) else y) - y for y, p in zip(ys, pts)]
-                ax.errorbar(xs, ys, yerr=[lo, hi], color=COLORS[m], marker=MARKERS[m],
-                            capsize=3, label=m)
+                ax.errorbar(_dodged(xs, m), ys, yerr=[lo, hi], color=COLORS[m], marker=MARKERS[m],
+                            capsize=3, label=m, **_style(m))
             ax.set_xscale("log")
             ax.set_yscale("log")
             ax.set_title("%s · %s" % (pin, _col_title(col)), fontsize=10)
             ax.grid(True, which="major", alpha=0.4)
             ax.grid(True, which="minor", alpha=0.15)
-            if i == len(pins) - 1:
-                ax.set_xlabel(_n_label(w))
+            ax.set_xlabel(_n_label(w))
             if j == 0:
                 ax.set_ylabel("ns per iteration (log)")
-    for row in axes:
-        for ax in row:
-            _n_ticks(ax, cases)
-            _log_labels(ax, "y")
+    for (pin, col), ax in zip(panels, panel_axes):
+        _n_ticks(ax, [c for c in cases if _in_panel(c, pin, col)])
+        _log_labels(ax, "y")
     _finish(fig, axes, "csgb %s: wall time per iteration against N, per mode\n(%s; bars: "
-            "min–max; lower is better)" % (w, _runs_note(cases)), out)
+            "min–max; lower is better; modes dodged sideways so equal values stay visible)"
+            % (w, _runs_note(cases)), out)
 
 
 def _line_switches(w, cases, out):
-    pins, cols = _panels(cases)
-    fig, axes = _grid(len(pins), len(cols))
-    for i, pin in enumerate(pins):
-        for j, col in enumerate(cols):
-            ax = axes[i][j]
+    panels = _panel_list(cases)
+    fig, axes, panel_axes = _panel_grid(panels)
+    ncols = len(axes[0])
+    for index, ((pin, col), ax) in enumerate(zip(panels, panel_axes)):
+        i, j = divmod(index, ncols)
+        if True:
             for m in MODES:
                 sel = sorted((c["n"], c["summary"]) for c in cases
                              if c["mode"] == m and _in_panel(c, pin, col))
@@ -225,22 +276,22 @@ def _line_switches(w, cases, out):
                                           "involuntary")):
                     pts = [(n, s[key]) for n, s in sel if _num(s[key])]
                     if pts:
-                        ax.plot([p[0] for p in pts], [p[1] for p in pts], linestyle=style,
-                                color=COLORS[m], marker=MARKERS[m],
+                        ax.plot(_dodged([p[0] for p in pts], m), [p[1] for p in pts],
+                                linestyle=style, color=COLORS[m], marker=MARKERS[m],
+                                markersize=_style(m)["markersize"],
                                 fillstyle="full" if style == "-" else "none",
                                 label="%s, %s" % (m, kind))
             ax.set_xscale("log")
-            ax.set_ylim(bottom=0)
+            ax.set_ylim(bottom=-0.05)
             ax.set_title("%s · %s" % (pin, _col_title(col)), fontsize=10)
             ax.grid(True, alpha=0.4)
-            _n_ticks(ax, cases)
-            if i == len(pins) - 1:
-                ax.set_xlabel(_n_label(w))
+            _n_ticks(ax, [c for c in cases if _in_panel(c, pin, col)])
+            ax.set_xlabel(_n_label(w))
             if j == 0:
                 ax.set_ylabel("context switches per iteration")
     _finish(fig, axes, "csgb %s: context switches per iteration against N\n(whole process, "
-            "getrusage; %s; solid: voluntary, dashed: involuntary)" % (w, _runs_note(cases)),
-            out)
+            "getrusage; %s; solid, filled: voluntary, dashed, hollow: involuntary; modes "
+            "dodged sideways)" % (w, _runs_note(cases)), out)
 
 
 def _missing_text(ax, cases):
@@ -254,8 +305,7 @@ def _missing_text(ax, cases):
 
 
 def _line_counters(w, cases, out):
-    pins, cols = _panels(cases)
-    panels = [(p, c) for p in pins for c in cols]
+    panels = _panel_list(cases)
     fig, axes = plt.subplots(len(panels), len(COUNTER_METRICS),
                              figsize=(4.4 * len(COUNTER_METRICS) + LEGEND_IN,
                                       3.4 * len(panels) + 1.1),
@@ -270,8 +320,8 @@ def _line_counters(w, cases, out):
                              if c["mode"] == m and _num(c["summary"].get(key)))
                 if pts:
                     drawn = True
-                    ax.plot([p[0] for p in pts], [p[1] for p in pts], color=COLORS[m],
-                            marker=MARKERS[m], label=m)
+                    ax.plot(_dodged([p[0] for p in pts], m), [p[1] for p in pts], color=COLORS[m],
+                            marker=MARKERS[m], label=m, **_style(m))
             ax.set_xscale("log")
             _n_ticks(ax, cases)
             if drawn:
@@ -324,7 +374,9 @@ def _bars(w, cases, out, what):
             if c is None:
                 continue
             s = c["summary"]
-            x = gi + (k - (len(modes) - 1) / 2) * width
+            # bars of the modes this group has, centred on the group
+            present = [x for x in modes if _find(cases, g, x) is not None]
+            x = gi + (present.index(m) - (len(present) - 1) / 2) * width
             if what == "ns" and _num(s["ns_per_iteration"]):
                 y = s["ns_per_iteration"]
                 xs.append(x)
@@ -348,6 +400,15 @@ def _bars(w, cases, out, what):
             ax.bar(xs, ys, width, color=COLORS[m], label="%s, voluntary" % m)
             ax.bar(xs, inv, width, bottom=ys, color=COLORS[m], alpha=0.45, hatch="//",
                    label="%s, involuntary" % m)
+            # a bar too low to see (user-mode switching: about 0 per iteration) gets
+            # its mode's marker and its value, so that it shows it ran
+            low = [(x, y + v) for x, y, v in zip(xs, ys, inv) if y + v < 0.01]
+            if low:
+                ax.plot([x for x, _ in low], [0] * len(low), linestyle="none",
+                        marker=MARKERS[m], color=COLORS[m], clip_on=False, zorder=5)
+                for x, t in low:
+                    ax.annotate("0" if t == 0 else "%.1g" % t, (x, 0), ha="center",
+                                va="bottom", fontsize=7, xytext=(0, 6), textcoords="offset points")
     ax.set_xticks(range(len(groups)))
     ax.set_xlim(-0.6, len(groups) - 0.4)
     ax.set_xticklabels([_group_label(g) for g in groups], fontsize=9)
@@ -408,11 +469,20 @@ def plot_all(outdir, doc):
     cases = [c for c in doc["cases"] if c.get("summary")]
     files, notes = [], []
     workloads = list(dict.fromkeys(c["workload"] for c in cases))
+    global _DRAWN_MODES
     for w in workloads:
-        wc = [c for c in cases if c["workload"] == w]
-        if not any(_num(c["summary"]["ns_per_iteration"]) for c in wc):
+        every = [c for c in cases if c["workload"] == w]
+        # Plot only what ran: a case without a successful timing run (unsupported on
+        # this machine, every run failed) gets no point, and a panel or bar group
+        # with no such case is not drawn at all; the note names what was left out.
+        wc = [c for c in every if _num(c["summary"].get("ns_per_iteration"))]
+        if not wc:
             notes.append("%s: no successful run, nothing to plot" % w)
             continue
+        if len(wc) < len(every):
+            notes.append("%s: %d case(s) without a successful run are not plotted (%s)"
+                         % (w, len(every) - len(wc), "; ".join(c["id"] for c in every if c not in wc)[:600]))
+        _DRAWN_MODES = tuple(m for m in MODES if any(c["mode"] == m for c in wc))
         multi_n = len({c["n"] for c in wc}) >= 2
         for name, fn in (("ns_per_iteration", _line_ns if multi_n else
                           (lambda w_, c_, o_: _bars(w_, c_, o_, "ns"))),
@@ -440,10 +510,15 @@ def main(argv):
     if len(args) != 1:
         print("usage: plot.py RESULTS_DIR   (a directory written by experiments/sweep.py)",
               file=sys.stderr)
-        return 2
+        return 64
     outdir = Path(args[0])
-    with open(outdir / "results.json") as f:
-        doc = json.load(f)
+    from results_folder import FolderError, check_writable, read_results
+    try:
+        doc = read_results(outdir, nonempty=True)
+        check_writable(outdir)
+    except FolderError as e:
+        print("plot.py: %s" % e, file=sys.stderr)
+        return e.code
     files, notes = plot_all(outdir, doc)
     if json_out:
         print(json.dumps({"files": files, "notes": notes}))

@@ -15,6 +15,7 @@ import json
 import os
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import fmt, median, publish_summary, summary_inputs
 
 BEND = 1.5

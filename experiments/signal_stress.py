@@ -43,22 +43,13 @@ import subprocess
 import sys
 import time
 
-from csgb_common import signal_session
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from csgb_common import signal_session, start_run
 
-COMMANDS = [
-    ["socket", "1", "-d", "30"],
-    ["socket", "1", "--mode", "green", "--cpus", "0", "-d", "30"],
-    ["socket", "1", "--mode", "async", "-d", "30"],
-    ["socket", "100", "--transport", "pipe", "-d", "30"],
-    ["socket", "200", "--transport", "tcp", "-d", "30"],
-    ["yield", "2", "-d", "30"],
-    ["yield", "2", "--mode", "green", "-d", "30"],
-    ["futex", "1", "-d", "30"],
-    ["socket", "2", "--mode", "process", "-d", "30"],
-    ["stat", "--", "socket", "1", "-d", "30"],
-    ["stat", "--", "yield", "1", "--mode", "green", "-d", "30"],
-    ["explain", "--seconds", "30", "--timeline-seconds", "30", "--", "socket", "1"],
-]
+# The commands, one per trial kind, are data (manifests/signal-stress.json).
+with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "manifests",
+                       "signal-stress.json")) as _f:
+    COMMANDS = json.load(_f)["commands"]
 SIGNALS = [signal.SIGINT, signal.SIGTERM, signal.SIGQUIT, signal.SIGHUP]
 LOST_AFTER = 5.0
 STOP_WITHIN = 0.3
@@ -103,7 +94,7 @@ def trial(binary, command, delay, sig, group, scratch):
     err = open(os.path.join(scratch, "stderr"), "w+")
     started = time.monotonic()
     # Popen returns once the child's exec has succeeded (its error pipe closes on exec).
-    p = subprocess.Popen([binary] + args, stdout=out, stderr=err, start_new_session=True)
+    p = start_run([binary] + args, stdout=out, stderr=err, new_session=True)
     execed = time.monotonic()
     time.sleep(max(0.0, delay - (time.monotonic() - started)))
     handler = caught(p.pid, sig)

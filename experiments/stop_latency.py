@@ -15,39 +15,41 @@ import sys
 import threading
 import time
 
-from csgb_common import DEFAULT_CSGB, EXIT_OK, capabilities, median, resolve_binary
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from csgb_common import (ArgumentParser, DEFAULT_CSGB, start_run, EXIT_OK, CapabilitiesError, capabilities, median,
+                         resolve_binary)
 
-CASES = [
-    ("thread socket 1", ["socket", "1", "--mode", "thread"]),
-    ("thread socket 500", ["socket", "500", "--mode", "thread"]),
-    ("thread futex 100", ["futex", "100", "--mode", "thread"]),
-    ("thread yield 2", ["yield", "2", "--mode", "thread"]),
-    ("process socket 1", ["socket", "1", "--mode", "process"]),
-    ("process socket pipe 50", ["socket", "50", "--mode", "process", "--transport", "pipe"]),
-    ("process futex 10", ["futex", "10", "--mode", "process"]),
-    ("green socket 1", ["socket", "1", "--mode", "green"]),
-    ("green socket 5000", ["socket", "5000", "--mode", "green"]),
-    ("green yield 2", ["yield", "2", "--mode", "green"]),
-    ("async socket 1", ["socket", "1", "--mode", "async"]),
-    ("async socket 5000", ["socket", "5000", "--mode", "async"]),
-    ("async yield 2", ["yield", "2", "--mode", "async"]),
-    ("async global socket 4", ["socket", "4", "--mode", "async", "--executor", "global"]),
-]
-
-
-def check_cases(csgb):
-    """Every case's workload and mode must be one this csgb lists (csgb info)."""
-    caps = capabilities(csgb)
-    for name, args in CASES:
-        workload, mode = args[0], args[args.index("--mode") + 1]
-        if workload not in caps.workloads or mode not in caps.modes_for(workload):
-            sys.exit(f"stop_latency: case {name!r}: csgb info does not list {workload} "
-                     f"in {mode} mode")
+def cases(caps):
+    """(name, args) per case: every workload in every mode csgb lists for it, at a
+    small N and at a large one, and socket 4 with each further executor of a mode
+    that takes --executor. The large N follows what carries the actors (csgb info's
+    facts): 5,000 on green threads or tasks, 500 on kernel threads, 50 processes. A
+    csgb without facts gets the small N only."""
+    out = []
+    for workload in caps.workloads:
+        small = 1 if caps.unit_of(workload) == "pair" else 2
+        for mode in caps.modes_for(workload):
+            out.append((f"{mode} {workload} {small}", [workload, str(small), "--mode", mode]))
+            if caps.fact(mode, "kernel_switching") is None:
+                continue
+            large = (5000 if not caps.fact(mode, "kernel_switching")
+                     else 500 if caps.fact(mode, "actors_in_this_process") else 50)
+            if workload == "socket" and large == 50 and "pipe" in caps.transports_for(workload):
+                out.append((f"{mode} {workload} pipe {large}",
+                            [workload, str(large), "--mode", mode, "--transport", "pipe"]))
+            elif workload == "socket":
+                out.append((f"{mode} {workload} {large}", [workload, str(large), "--mode", mode]))
+    for mode in caps.modes:
+        if caps.accepts(mode, "--executor") and "socket" in caps.workloads \
+                and mode in caps.modes_for("socket"):
+            for executor in caps.executors[1:]:
+                out.append((f"{mode} {executor} socket 4",
+                            ["socket", "4", "--mode", mode, "--executor", executor]))
+    return out
 
 
 def one_run(csgb, args, sig, settle):
-    process = subprocess.Popen([csgb] + args + ["--warmup", "0", "--format", "json"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process = start_run([csgb] + args + ["--warmup", "0", "--format", "json"])
     first_output = []
 
     def read_stdout():
@@ -72,7 +74,7 @@ def one_run(csgb, args, sig, settle):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--csgb", default=str(DEFAULT_CSGB))
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--settle", type=float, default=1.0, help="seconds of running before the signal")
@@ -81,10 +83,13 @@ def main():
     options.csgb = str(resolve_binary(options.csgb))
     if not os.access(options.csgb, os.X_OK):
         sys.exit(f"stop_latency: {options.csgb} not found; run `make release` first")
-    check_cases(options.csgb)
+    try:
+        plan = cases(capabilities(options.csgb))
+    except CapabilitiesError as e:
+        sys.exit(f"stop_latency: {e}")
     print(f"{'case':24} {'signal':7} {'report median/worst ms':>22} {'exit median/worst ms':>22}")
     failed = []
-    for index, (name, args) in enumerate(CASES):
+    for index, (name, args) in enumerate(plan):
         sig = signal.SIGINT if index % 2 == 0 else signal.SIGTERM
         runs = [one_run(options.csgb, args, sig, options.settle) for _ in range(options.runs)]
         report = [r * 1000 for r, _ in runs]

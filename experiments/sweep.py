@@ -15,7 +15,7 @@ experiments/README.md, section "Sweeps". Every case runs `repeats` times with
 then repeat 2, ...) so that drift of a shared machine hits every case alike. A run
 that fails is recorded with its stderr and the sweep goes on.
 
-Results go to a new experiments/results/<YYYY-MM-DD>T<HHMMSS>-<hostname>/ (or --out,
+Results go to a new experiments/results/<YYYY-MM-DD>T<HHMMSS>-<host>-<manifest>/ (or --out,
 a new or empty folder; a sweep never rewrites results):
 results.csv (one row per run), results.json (every raw report, the manifest,
 `csgb info`), PNG plots (experiments/plot.py, matplotlib) and summary.md.
@@ -44,23 +44,26 @@ import sys
 import time
 from pathlib import Path
 
-from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, CapabilitiesError,
-                         UsageError, capabilities_of, csgb_info, new_folder, resolve_binary)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
+from csgb_common import (DEFAULT_CSGB, EXIT_USAGE, REPO, RESULTS_ROOT, ArgumentParser,
+                         CapabilitiesError, UsageError, capabilities_of, csgb_info, first_line,
+                         new_folder, resolve_binary)
 from sweep_manifest import (ManifestError, case_argv, estimate_run_seconds, expand_manifest,
                             load_manifest, prepare_cases)
 from sweep_runner import (ResumeError, completed_runs, decide_counters, defer_stop_signals,
                           git_describe, install_stop_signals, log, plan_runs, resummarize,
                           run_plan, stop_deferred, write_outputs)
+from results_folder import CLAIM, EXIT_CANTCREAT, FolderError, claim, read_results, release
 
-EXIT_BAD_INPUT = 2
+EXIT_BAD_INPUT = EXIT_USAGE
 
 
 def parse_args(argv):
-    ap = argparse.ArgumentParser(description="Run a manifest's matrix of csgb cases; write "
+    ap = ArgumentParser(description="Run a manifest's matrix of csgb cases; write "
                                  "results.csv, results.json, plots and summary.md.")
     ap.add_argument("manifest", nargs="?", help="manifest JSON (experiments/manifests/*.json)")
     ap.add_argument("--out", help="output directory, new or empty (default: a new "
-                    "experiments/results/<date>T<time>-<host>/ per sweep); a folder that holds "
+                    "experiments/results/<date>T<time>-<host>-<manifest>/ per sweep); a folder that holds "
                     "files is refused (exit 64), never rewritten")
     ap.add_argument("--no-plots", action="store_true", help="write no PNG (CSV, JSON and "
                     "summary only)")
@@ -96,20 +99,40 @@ def parse_args(argv):
     if opts.merge and opts.host_label and len(opts.host_label) != len(opts.merge):
         ap.exit(EXIT_USAGE, "sweep: --host-label: %d label(s) for %d folder(s)\n"
                 % (len(opts.host_label), len(opts.merge)))
-    for d in ([opts.resume] if opts.resume else []) + (opts.merge or []):
+    for d in ([opts.resume] if opts.resume else []) + (opts.merge or []) + \
+            ([opts.resummarize] if opts.resummarize else []):
         if not (Path(d) / "results.json").is_file():
             ap.exit(EXIT_USAGE, "sweep: %s: no results.json (not a sweep's folder)\n" % d)
+    if opts.merge:
+        real = [os.path.realpath(d) for d in opts.merge]
+        twice = sorted({d for d in opts.merge if real.count(os.path.realpath(d)) > 1})
+        if twice:
+            ap.exit(EXIT_USAGE, "sweep: --merge: %s given twice: a folder is one host's runs, "
+                    "and merging it with itself would compare it with itself\n" % ", ".join(twice))
     if opts.resume and opts.out:
         ap.exit(EXIT_USAGE, "sweep: --resume writes into its own folder; --out goes with a "
                 "manifest or --merge\n")
+    try:
+        # Read and checked once here: a truncated or foreign results.json is one line.
+        opts.previous = read_results(opts.resume, need=("cases", "runs", "manifest")) \
+            if opts.resume else None
+        opts.merged = [read_results(d, nonempty=True) for d in opts.merge] if opts.merge else None
+        opts.resummarized = read_results(opts.resummarize, need=("cases", "runs", "csgb_info")) \
+            if opts.resummarize else None
+    except FolderError as e:
+        ap.exit(e.code, "sweep: %s\n" % e)
     if opts.resume and opts.csgb is None:
-        with open(Path(opts.resume) / "results.json") as f:
-            opts.csgb = json.load(f).get("csgb")
+        opts.csgb = opts.previous.get("csgb")
+        if not isinstance(opts.csgb, str):
+            opts.csgb = None
     opts.csgb = resolve_binary(opts.csgb or str(DEFAULT_CSGB), REPO)
     if opts.out is not None:
         if not opts.out:
             ap.exit(EXIT_USAGE, "sweep: --out: expected a folder, got ''\n")
         out = Path(opts.out)
+        if (out / CLAIM).exists():
+            ap.exit(EXIT_USAGE, "sweep: --out %s: claimed by another run (%s)\n"
+                    % (out, (out / CLAIM).read_text().strip() or "no details"))
         if out.exists() and (not out.is_dir() or any(out.iterdir())):
             ap.exit(EXIT_USAGE, "sweep: --out %s: %s; a sweep never rewrites results: name a "
                     "new folder, or leave --out out for a new dated one\n"
@@ -117,10 +140,12 @@ def parse_args(argv):
     return opts
 
 
-def new_results_dir(root, host, now):
-    """Creates and returns a new folder root/<YYYY-MM-DD>T<HHMMSS>-<host>; a second
-    sweep started in the same second gets -2, -3, ... (never an existing folder)."""
-    base = "%sT%s-%s" % (now.strftime("%Y-%m-%d"), now.strftime("%H%M%S"), host)
+def new_results_dir(root, host, now, what):
+    """Creates and returns a new folder root/<YYYY-MM-DD>T<HHMMSS>-<host>-<what> (UTC,
+    the one naming of experiments/results/); a second sweep started in the same second
+    gets -2, -3, ... (never an existing folder)."""
+    utc = now.astimezone(datetime.timezone.utc)
+    base = "%s-%s-%s" % (utc.strftime("%Y-%m-%dT%H%M%S"), host.split(".")[0], what)
     return Path(new_folder(str(root / base)))
 
 
@@ -129,31 +154,83 @@ def largest_n(csgb, case):
     csgb answers, so the sweep repeats no limit of its own."""
     import subprocess
     argv = case_argv(csgb, case) + ["--largest-n"]
-    done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    try:
+        done = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as e:
+        raise ManifestError("%s: cannot ask csgb for the largest N: %s" % (" ".join(argv[1:3]), e))
     if done.returncode != 0:
-        raise ManifestError("%s: %s" % (" ".join(argv[1:3]), done.stderr.strip() or "exit %d" % done.returncode))
-    return int(done.stdout.split()[0])
+        raise ManifestError("%s: %s" % (" ".join(argv[1:3]), first_line(done.stderr)
+                                        or "exit %d" % done.returncode))
+    lines = done.stdout.strip().splitlines()
+    try:
+        return int(lines[0].split()[0]), (lines[1].strip() if len(lines) > 1 else "csgb's limit")
+    except (IndexError, ValueError):
+        raise ManifestError("%s: csgb --largest-n printed %r, not a number"
+                            % (" ".join(argv[1:3]), done.stdout[:80]))
+
+
+def within_limits(csgb, cases):
+    """Refuses (ManifestError, csgb's words) a case whose N is beyond what csgb's own
+    limit checks allow on this machine, before anything runs: csgb answers
+    `<workload> max <options> --largest-n` once per set of options, so a manifest
+    with n = 10000000 is refused here instead of leaving a folder of one failed run.
+    A csgb that refuses the options themselves is refused here too, with its message."""
+    largest = {}
+    for c in cases:
+        if c.get("program") or c.get("n_argument") == "max":
+            continue
+        probe = {k: v for k, v in c.items() if k != "n_argument"}
+        probe["n"] = "max"
+        key = tuple(case_argv(csgb, probe))
+        if key not in largest:
+            largest[key] = largest_n(csgb, probe)
+        if c["n"] > largest[key][0]:
+            raise ManifestError("%s: N = %d is beyond this machine's limits: csgb allows at most "
+                                "%d here (%s)" % (c["id"], c["n"], largest[key][0], largest[key][1]))
 
 
 def main(argv):
     opts = parse_args(argv)
     if opts.self_test:
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "tests"))
         from sweep_selftest import self_test
         return self_test(opts.out)
     if opts.resummarize:
-        resummarize(Path(opts.resummarize), capabilities_of)
-        log("sweep: rewrote %s" % (Path(opts.resummarize) / "summary.md"))
+        folder = Path(opts.resummarize)
+        try:
+            claimed = claim(folder, "sweep.py --resummarize", allow_files=True)
+        except FolderError as e:
+            log("sweep: --resummarize: %s" % e)
+            return e.code
+        try:
+            resummarize(folder, capabilities_of, opts.resummarized)
+        except CapabilitiesError as e:
+            log("sweep: --resummarize %s: %s" % (folder, e))
+            return EXIT_USAGE
+        except (KeyError, TypeError, ValueError) as e:
+            log("sweep: --resummarize %s: results.json is not laid out as a sweep writes it "
+                "(%s: %s)" % (folder, type(e).__name__, e))
+            return EXIT_USAGE
+        finally:
+            release(claimed)
+        log("sweep: rewrote %s" % (folder / "summary.md"))
         return 0
     if opts.merge:
         from sweep_merge import merge
-        outdir = Path(opts.out) if opts.out else new_results_dir(
-            RESULTS_ROOT, "merged", datetime.datetime.now().astimezone())
+        if opts.out:
+            outdir = Path(opts.out)
+        else:
+            try:
+                outdir = new_results_dir(RESULTS_ROOT, socket.gethostname(),
+                                         datetime.datetime.now().astimezone(), "merge")
+            except OSError as e:
+                log("sweep: --merge: cannot create a folder in %s (%s)" % (RESULTS_ROOT, e.strerror or e))
+                return EXIT_CANTCREAT
         return merge([Path(d) for d in opts.merge], opts.host_label, outdir,
-                     plots=not opts.no_plots)
+                     plots=not opts.no_plots, docs=opts.merged)
     previous = None
     if opts.resume:
-        with open(Path(opts.resume) / "results.json") as f:
-            previous = json.load(f)
+        previous = opts.previous
         manifest = previous["manifest"]
         opts.manifest = previous.get("manifest_path", "(resumed)")
     else:
@@ -172,7 +249,9 @@ def main(argv):
         log("sweep: %s" % e)
         return EXIT_BAD_INPUT
     try:
-        cases, settings = expand_manifest(manifest, caps, largest_n=lambda case: largest_n(opts.csgb, case))
+        cases, settings = expand_manifest(manifest, caps, largest_n=lambda case: largest_n(opts.csgb, case)[0])
+        if not opts.list:
+            within_limits(opts.csgb, cases)
     except ManifestError as e:
         log("sweep: %s: %s" % (opts.manifest, e))
         return EXIT_BAD_INPUT
@@ -202,9 +281,30 @@ def main(argv):
         outdir = Path(opts.resume)
     elif opts.out:
         outdir = Path(opts.out)
-        outdir.mkdir(parents=True, exist_ok=True)
     else:
-        outdir = new_results_dir(RESULTS_ROOT, host, started)
+        try:
+            outdir = new_results_dir(RESULTS_ROOT, host, started,
+                                     Path(str(opts.manifest)).stem or "sweep")
+        except OSError as e:
+            log("sweep: cannot create a results folder in %s (%s)" % (RESULTS_ROOT, e.strerror or e))
+            return EXIT_CANTCREAT
+    # The folder is claimed before the first run: writable, and this sweep's alone (a
+    # second sweep on the same --out, or a second --resume, is refused here).
+    try:
+        claimed = claim(outdir, "sweep.py %s" % " ".join(argv), allow_files=previous is not None)
+    except FolderError as e:
+        log("sweep: %s" % e)
+        return e.code
+    try:
+        return sweep_into(opts, argv, outdir, previous, done, info, caps, cases, settings,
+                          manifest, started, estimate, counter_estimate)
+    finally:
+        release(claimed)
+
+
+def sweep_into(opts, argv, outdir, previous, done, info, caps, cases, settings, manifest,
+               started, estimate, counter_estimate):
+    """Runs the plan into the claimed folder and writes it; the exit status."""
 
     collect, counter_note = decide_counters(settings["counters"], info, opts.csgb, cases)
     plan = plan_runs(cases, settings, collect)
@@ -263,7 +363,12 @@ def main(argv):
         doc["elapsed_seconds"] = round(doc["elapsed_seconds"] +
                                        (previous.get("elapsed_seconds") or 0), 1)
         doc["command"] = previous.get("command", doc["command"])
-    write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=not opts.no_plots)
+    try:
+        write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=not opts.no_plots)
+    except OSError as e:
+        # checked writable before the first run; lost since (a full disk, a remount)
+        log("sweep: cannot write %s (%s); the runs are lost" % (outdir, e.strerror or e))
+        return EXIT_CANTCREAT
     failed = [r for r in runs if r["status"] == "failed"]
     stopped = [r for r in runs if r["status"] == "interrupted"]
     unsupported = [r for r in runs if r["status"] == "unsupported"]
@@ -272,7 +377,8 @@ def main(argv):
            len(runs) - len(failed) - len(stopped) - len(unsupported), len(failed), len(stopped),
            ", %d unsupported on this machine" % len(unsupported) if unsupported else ""))
     for name in sorted(os.listdir(outdir)):
-        log("  %s" % (outdir / name))
+        if not name.startswith("."):
+            log("  %s" % (outdir / name))
     if usage_error:
         log("sweep: a run exited 64 (its command line is wrong), so the sweep stopped: %s"
             % usage_error)
