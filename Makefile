@@ -2,9 +2,10 @@
 SWIFT        ?= swift
 RELEASE_BIN  := .build/release/csgb
 DEBUG_BIN    := .build/debug/csgb
-APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin
+APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin \
+                man-db openssh-server openssh-client parallel rsync iproute2
 
-.PHONY: cli-docs check-links sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
+.PHONY: install uninstall dist fleet-selftest cli-docs check-links sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -23,8 +24,60 @@ release:
 # The same release build with the Swift runtime linked in: its thread-local accesses
 # become direct ones (and the binary runs without a Swift toolchain).
 STATIC_BIN := .build-static/release/csgb
+# liburing and libnuma are linked from their static archives too (a folder holding only
+# liburing.a and libnuma.a comes first in the linker's search), so that the binary needs
+# no liburing2/libnuma1 where it runs; packaging/static-libs.sh names a missing one.
+STATIC_LIBS := .build-static/static-libs
 release-static:
-	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static
+	packaging/static-libs.sh $(STATIC_LIBS) uring numa
+	$(SWIFT) build -c release --static-swift-stdlib --scratch-path .build-static -Xlinker -L$(CURDIR)/$(STATIC_LIBS)
+
+# Installed layout: the binary, its man page (generated from the argument parser by
+# swift-argument-parser's generate-manual, dated by the commit) and bash, zsh and fish
+# completions (csgb --generate-completion-script). make install lists what it
+# installed; make uninstall removes those files and nothing else.
+PREFIX  ?= /usr/local
+DESTDIR ?=
+GENERATE_MANUAL := .build/debug/generate-manual
+INSTALLED := bin/csgb share/man/man1/csgb.1 share/bash-completion/completions/csgb \
+             share/zsh/site-functions/_csgb share/fish/vendor_completions.d/csgb.fish
+STAGE := .build/stage
+
+$(GENERATE_MANUAL):
+	$(SWIFT) build --product generate-manual
+
+INSTALL_BIN ?= $(RELEASE_BIN)
+install: $(if $(filter $(RELEASE_BIN),$(INSTALL_BIN)),release) $(GENERATE_MANUAL)
+	packaging/stage.sh $(INSTALL_BIN) $(GENERATE_MANUAL) $(STAGE)
+	@for f in $(INSTALLED); do \
+	  case $$f in bin/*) mode=755;; *) mode=644;; esac; \
+	  install -D -m $$mode $(STAGE)/$$f "$(DESTDIR)$(PREFIX)/$$f" || exit 1; \
+	  echo "installed $(DESTDIR)$(PREFIX)/$$f"; \
+	done
+
+uninstall:
+	@for f in $(INSTALLED); do \
+	  if [ -e "$(DESTDIR)$(PREFIX)/$$f" ]; then rm -f "$(DESTDIR)$(PREFIX)/$$f" && echo "removed $(DESTDIR)$(PREFIX)/$$f" || exit 1; \
+	  else echo "not installed: $(DESTDIR)$(PREFIX)/$$f"; fi; \
+	done
+
+# csgb-<version>-linux-<arch>.tar.gz: the static build (no Swift toolchain, liburing or
+# libnuma needed where it runs), the installed layout above, every tracked file under
+# experiments/ but results/, and packaging/README-archive.md as its README.
+dist: release-static $(GENERATE_MANUAL)
+	packaging/dist.sh $(STATIC_BIN) $(GENERATE_MANUAL) .build-static/dist
+
+# docs/fleet.md's recipe for real, as root, in at most 3 minutes: two hosts on this
+# machine (network, UTS and mount namespaces, each with its own sshd and keys made
+# for the run), GNU parallel sends them an archive packed as make dist packs it
+# (with the release build: a static build would double CI's build time, and the
+# hosts are this machine), the sweeps' folders come back over ssh, merge and
+# compare --by host must find the two hosts alike; one host is cut off and resumed.
+# Leaves no namespace, process, key or folder. fleet/selftest.sh says what it checks.
+FLEET_BIN ?= $(RELEASE_BIN)
+fleet-selftest: $(if $(filter $(RELEASE_BIN),$(FLEET_BIN)),release) $(GENERATE_MANUAL)
+	packaging/dist.sh --shared $(FLEET_BIN) $(GENERATE_MANUAL) .build/fleet-dist
+	fleet/selftest.sh .build/fleet-dist/csgb-$$($(FLEET_BIN) --version | awk '{print $$2}')-linux-$$(uname -m).tar.gz
 
 baselines:
 	$(MAKE) -C experiments/baselines
@@ -35,7 +88,10 @@ baselines:
 # self-test: manifests, CSV/JSON, plots and summary on synthetic reports (no csgb run),
 # the experiments' tests (a fake csgb), the links, docs/cli.md against the parser and
 # the docs against the code (every option and file they name, architecture.md's list).
-test: baselines
+# Last, make install/uninstall into a temporary DESTDIR and the fleet self-test, both
+# with the debug build the tests just made (a release build would add minutes to CI;
+# what they check is the packaging and the fleet path, not the figures).
+test: baselines $(GENERATE_MANUAL)
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 	python3 experiments/sweep.py --self-test
@@ -43,6 +99,8 @@ test: baselines
 	python3 experiments/check_links.py
 	python3 experiments/cli_docs.py --check --csgb $(DEBUG_BIN)
 	python3 experiments/tests/docs_test.py --csgb $(DEBUG_BIN)
+	packaging/install-check.sh $(MAKE) INSTALL_BIN=$(DEBUG_BIN)
+	$(MAKE) fleet-selftest FLEET_BIN=$(DEBUG_BIN)
 
 # docs/cli.md's option reference, regenerated from the parser (csgb --experimental-dump-help);
 # `make test` fails until it matches the binary.

@@ -16,7 +16,9 @@ then repeat 2, ...) so that drift of a shared machine hits every case alike. A r
 that fails is recorded with its stderr and the sweep goes on.
 
 Results go to a new experiments/results/<YYYY-MM-DD>T<HHMMSS>-<host>-<manifest>/ (or --out,
-a new or empty folder; a sweep never rewrites results):
+a new or empty folder; a sweep never rewrites results); run from an unpacked archive
+(make dist: no Package.swift beside experiments/), to a new folder of that name under
+the current directory, with the archive's bin/csgb:
 results.csv (one row per run), results.json (every raw report, the manifest,
 `csgb info`), PNG plots (experiments/plot.py, matplotlib) and summary.md.
 
@@ -63,12 +65,14 @@ def parse_args(argv):
                                  "results.csv, results.json, plots and summary.md.")
     ap.add_argument("manifest", nargs="?", help="manifest JSON (experiments/manifests/*.json)")
     ap.add_argument("--out", help="output directory, new or empty (default: a new "
-                    "experiments/results/<date>T<time>-<host>-<manifest>/ per sweep); a folder that holds "
+                    "experiments/results/<date>T<time>-<host>-<manifest>/ per sweep, or under the "
+                    "current directory when run from an unpacked archive); a folder that holds "
                     "files is refused (exit 64), never rewritten")
     ap.add_argument("--no-plots", action="store_true", help="write no PNG (CSV, JSON and "
                     "summary only)")
     ap.add_argument("--csgb", default=None,
-                    help="csgb executable (default .build/release/csgb); --list needs it too, "
+                    help="csgb executable (default .build/release/csgb, or bin/csgb of an unpacked "
+                    "archive); --list needs it too, "
                     "for the workloads, modes, transports and io paths it knows")
     ap.add_argument("--list", action="store_true",
                     help="print the cases, their commands and the time estimate; run nothing")

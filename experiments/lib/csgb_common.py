@@ -24,9 +24,20 @@ from pathlib import Path
 LIB = Path(__file__).resolve().parent
 HERE = LIB.parent          # experiments/: the drivers
 REPO = HERE.parent
-DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
+# A source checkout has Package.swift beside experiments/. An unpacked archive (make
+# dist) has bin/csgb there instead: its csgb is that one (or csgb on PATH, installed),
+# and results go under the current directory, never into the archive or an installed tree.
+SOURCE_CHECKOUT = (REPO / "Package.swift").is_file()
+if SOURCE_CHECKOUT:
+    DEFAULT_CSGB = REPO / ".build" / "release" / "csgb"
+    RESULTS_ROOT = HERE / "results"
+else:
+    import shutil
+    DEFAULT_CSGB = REPO / "bin" / "csgb"
+    if not DEFAULT_CSGB.exists() and shutil.which("csgb"):
+        DEFAULT_CSGB = Path(shutil.which("csgb"))
+    RESULTS_ROOT = Path.cwd()
 BASELINE_BIN = HERE / "baselines" / "bin"
-RESULTS_ROOT = HERE / "results"
 
 # csgb's exit codes (README, "Exit codes and errors").
 EXIT_OK = 0
