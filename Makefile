@@ -77,7 +77,8 @@ dist: release-static $(GENERATE_MANUAL)
 FLEET_BIN ?= $(RELEASE_BIN)
 fleet-selftest: $(if $(filter $(RELEASE_BIN),$(FLEET_BIN)),release) $(GENERATE_MANUAL)
 	packaging/dist.sh --shared $(FLEET_BIN) $(GENERATE_MANUAL) .build/fleet-dist
-	fleet/selftest.sh .build/fleet-dist/csgb-$$($(FLEET_BIN) --version | awk '{print $$2}')-linux-$$(uname -m).tar.gz
+	archive=.build/fleet-dist/csgb-$$($(FLEET_BIN) --version | awk '{print $$2}')-linux-$$(uname -m).tar.gz; \
+	packaging/archive-check.sh $$archive && fleet/selftest.sh $$archive
 
 baselines:
 	$(MAKE) -C experiments/baselines
