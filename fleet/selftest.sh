@@ -75,10 +75,17 @@ NETS=()       # namespaces made
 LINKS=()      # host-side veths made
 SSHD_PIDS=()  # our sshd listeners
 MADE_RUN_SSHD=0
+CHILD=        # the parallel under way here, stopped first on an interruption
+
+# A long command in the background and waited for, so that a stop signal is acted on
+# at once (bash runs a trap only after a foreground command has returned).
+run_bg() { "$@" & CHILD=$!; local s=0; wait "$CHILD" || s=$?; CHILD=; return $s; }
 
 cleanup() {
     local status=$?
+    set +e   # every step of the clean-up is tried, whatever the one before did
     trap - EXIT INT TERM HUP QUIT
+    if [ -n "$CHILD" ]; then kill -TERM "$CHILD" 2>/dev/null; wait "$CHILD" 2>/dev/null; fi
     if [ -n "$KEEP" ] && [ -d "$TMP/collect" ]; then
         mkdir -p "$KEEP" && cp -r "$TMP"/*.log "$TMP"/*.txt "$TMP"/collect/fleet-run* \
             "$TMP"/collect/merged* "$TMP"/collect/*.json "$KEEP"/ 2>/dev/null || true
@@ -103,6 +110,12 @@ cleanup() {
     local left
     left=$(ip netns list | grep -c "^csgbfleet-$TAG-" || true)
     [ "$left" = 0 ] || { echo "fleet-selftest: clean-up left $left namespace(s)" >&2; status=1; }
+    for pid in "${SSHD_PIDS[@]}"; do
+        if [ -d "/proc/$pid" ] && [ "$(cat "/proc/$pid/comm" 2>/dev/null)" = sshd ] &&
+           [ "$(awk '{print $3}' "/proc/$pid/stat" 2>/dev/null)" != Z ]; then
+            echo "fleet-selftest: clean-up left sshd $pid running" >&2; status=1
+        fi
+    done
     exit $status
 }
 trap cleanup EXIT
@@ -237,7 +250,7 @@ sweep_job() {  # RUN: the remote command line of a sweep into RUN/<host name>
 RUN1=fleet-run1
 say "1. both hosts, $RUNS1 runs each: parallel --onall -j2 --return $RUN1 '$(sweep_job $RUN1)' ::: fleet.json"
 status=0
-timeout 150 "${PARALLEL[@]}" --onall -j2 --return "$RUN1" "$(sweep_job $RUN1)" ::: fleet.json \
+run_bg timeout 150 "${PARALLEL[@]}" --onall -j2 --return "$RUN1" "$(sweep_job $RUN1)" ::: fleet.json \
     > "$TMP/run1.log" 2>&1 || status=$?
 # parallel's status counts the hosts whose sweep exited non-zero (a csgb run that
 # failed does that); what came back is checked below either way.
@@ -265,7 +278,7 @@ CUT_AFTER=3
 say "2. both hosts again, $RUNS2 runs each; fleet-b cut off after $CUT_AFTER"
 "${PARALLEL[@]}" --onall -j2 --line-buffer --return "$RUN2" "$(sweep_job $RUN2)" ::: fleet-cut.json \
     > "$TMP/run2.log" 2>&1 &
-PAR2=$!
+PAR2=$! CHILD=$!
 cut=0
 for _ in $(seq 600); do
     if grep -qE "^fleet-b\s+\[ *$CUT_AFTER/" "$TMP/run2.log"; then cut=1; break; fi
@@ -280,6 +293,7 @@ done
 say "2. killed fleet-b's sshd after: $(grep -E "^fleet-b\s+\[" "$TMP/run2.log" | tail -1 | cut -c1-90)"
 status=0
 wait "$PAR2" || status=$?
+CHILD=
 say "2. parallel exited $status"
 [ "$status" -ne 0 ] || fail "parallel reported success although fleet-b was cut off"
 python3 "$CHECKS" complete "$RUN2/fleet-a" "$RUNS2" || { cat "$TMP/run2.log"; fail "fleet-a did not complete while fleet-b was cut off"; }
@@ -298,7 +312,7 @@ ssh -F "$TMP/client/config" fleet-b python3 - partial "$RUN2/fleet-b" "$RUNS2" <
 RESUME="python3 $PKG/$SWEEP --resume $RUN2/\$(hostname)"
 say "2. parallel -S fleet-b --return $RUN2 --nonall '$RESUME'"
 status=0
-timeout 60 parallel --will-cite --ssh "ssh -F $TMP/client/config" -S fleet-b --tag --return "$RUN2" --nonall "$RESUME" \
+run_bg timeout 60 parallel --will-cite --ssh "ssh -F $TMP/client/config" -S fleet-b --tag --return "$RUN2" --nonall "$RESUME" \
     > "$TMP/resume.log" 2>&1 || status=$?
 say "2. parallel exited $status"
 grep -E "resuming|run\(s\) in" "$TMP/resume.log" || true
