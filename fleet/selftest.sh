@@ -264,7 +264,8 @@ python3 "$PKG/$SWEEP" --merge "$RUN1/fleet-a" "$RUN1/fleet-b" --out merged1 --no
     { cat "$TMP/merge1.log"; fail "sweep.py --merge failed"; }
 grep -q "fleet-a" merged1/summary.md && grep -q "fleet-b" merged1/summary.md ||
     fail "the merged summary has no column per host (merged1/summary.md names neither fleet-a nor fleet-b)"
-say "1. merged: merged1/summary.md names both hosts"
+say "1. merged: merged1/summary.md names both hosts:"
+sed -n '/^| case /,/^$/p' merged1/summary.md | head -20
 python3 "$PKG/$COMPARE" "$RUN1/fleet-a" "$RUN1/fleet-b" --by host --alpha "$ALPHA" > "$TMP/compare1.txt" ||
     fail "compare.py failed"
 cat "$TMP/compare1.txt"
