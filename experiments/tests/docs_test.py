@@ -35,6 +35,10 @@ OTHER_TOOLS = {
     "--no-bpf-event": "perf record", "--kernel-callchains": "perf", "--control": "perf stat",
     "--onall": "GNU parallel", "--sshloginfile": "GNU parallel", "--sshlogin": "GNU parallel",
     "--workdir": "GNU parallel", "--return": "GNU parallel", "--tag": "GNU parallel",
+    "--basefile": "GNU parallel", "--transferfile": "GNU parallel", "--nonall": "GNU parallel",
+    "--line-buffer": "GNU parallel", "--ssh": "GNU parallel", "--will-cite": "GNU parallel",
+    "--generate-completion-script": "swift-argument-parser", "--product": "swift build",
+    "--shared": "packaging/dist.sh",
     "--foreground": "timeout",
 }
 PATH_RE = re.compile(r"(?<![\w./-])((?:Sources|Tests|experiments|docs|Plugins)/[\w./+-]*[\w/])")
