@@ -9,6 +9,12 @@ extension WorkloadOptions {
         if stride != nil && workSize.bytes == 0 {
             throw ValidationError("--stride applies to --work-size: without a work size nothing is touched")
         }
+        if access != nil && workSize.bytes == 0 {
+            throw ValidationError("--access applies to --work-size: without a work size nothing is touched")
+        }
+        if let access, let reason = access.refusal(size: workSize.bytes, stride: stride?.bytes ?? 64) {
+            throw ValidationError(reason)
+        }
         if io == .direct {
             if ringEntries != nil { throw ValidationError("--ring-entries applies to --io uring only: --io direct has no ring") }
             if sqpoll { throw ValidationError("--sqpoll applies to --io uring only: --io direct has no ring") }

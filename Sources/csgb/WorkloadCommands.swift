@@ -14,6 +14,7 @@ extension NUMAPolicy: ExpressibleByArgument {}
 extension ByteChannel.Kind: ExpressibleByArgument {}
 extension IOChoice: ExpressibleByArgument {}
 extension TransferCalls: ExpressibleByArgument {}
+extension AccessPattern: ExpressibleByArgument {}
 
 /// `--counters [thread|cpu]`: per OS thread, or per CPU of `--cpus`.
 enum CounterChoice: String, CaseIterable, ExpressibleByArgument {
@@ -58,6 +59,9 @@ struct WorkloadOptions: ParsableArguments {
 
     @Option(help: "With --work-size: distance in bytes between the bytes touched in the work buffer (default 64).")
     var stride: ByteSize?
+
+    @Option(help: ArgumentHelp("With --work-size: how each iteration walks the buffer: " + AccessPattern.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + ". Default stride. With li, --stride and --work-size must be multiples of 8.", valueName: "walk"))
+    var access: AccessPattern?
 
     @Option(name: [.short, .long], help: "Measured seconds; without it the run lasts until SIGINT or SIGTERM.")
     var duration: Double?
@@ -129,6 +133,9 @@ struct WorkloadOptions: ParsableArguments {
 
     @Option(name: .customLong("inject-deaf-actor"), help: ArgumentHelp("K: fault injection for tests of --mode process: actor K never records its own getrusage at the window's edges, so the report must count it as missing there.", visibility: .hidden))
     var injectDeafActor: Int?
+
+    @Flag(name: .customLong("inject-cold-work"), help: ArgumentHelp("Fault injection for tests: every line of an actor's work buffer is evicted from the caches (clflush) before each pass, so the work runs on cold caches after every switch and csgb cost must count the slowdown as indirect.", visibility: .hidden))
+    var injectColdWork = false
 
     var resolvedMode: Mode { sync ? .synchronous : (mode ?? .default) }
 
@@ -217,6 +224,8 @@ struct WorkloadOptions: ParsableArguments {
         configuration.placement = Placement(cpus: cpus, pinning: pin ?? .set)
         configuration.workSize = workSize.bytes
         configuration.stride = stride?.bytes ?? 64
+        configuration.access = access ?? .stride
+        configuration.injectColdWork = injectColdWork
         configuration.duration = duration
         configuration.warmup = warmup
         configuration.stackSize = stackSize?.bytes

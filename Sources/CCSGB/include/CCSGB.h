@@ -7,5 +7,6 @@
 #include "csgb_perf.h"
 #include "csgb_async.h"
 #include "csgb_process.h"
+#include "csgb_cache.h"
 
 #endif

@@ -185,7 +185,10 @@ struct ProcessActor {
         if failure == nil, workSize > 0 {
             let numa = NUMAPolicy.allCases[Int(header[ProcessRegion.Header.numa]) % NUMAPolicy.allCases.count]
             do {
-                buffers = try TouchBuffers(actors: 1, size: workSize, stride: Int(header[ProcessRegion.Header.stride]), numa: numa)
+                let access = AccessPattern.allCases[Int(header[ProcessRegion.Header.access]) % AccessPattern.allCases.count]
+                buffers = try TouchBuffers(actors: 1, size: workSize, stride: Int(header[ProcessRegion.Header.stride]),
+                                           access: access, evictsBeforePass: header[ProcessRegion.Header.coldWork] == 1,
+                                           numa: numa)
                 buffer = buffers![0]
             } catch {
                 failure = "actor \(index): work buffer: \(error)"

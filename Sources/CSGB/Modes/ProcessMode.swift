@@ -90,6 +90,8 @@ final class ProcessMode: ModeRunner {
         header[H.pinning] = configuration.placement.pinning == .each ? 1 : 0
         header[H.workSize] = UInt64(configuration.workSize)
         header[H.stride] = UInt64(configuration.stride)
+        header[H.access] = UInt64(AccessPattern.allCases.firstIndex(of: configuration.access) ?? 0)
+        header[H.coldWork] = configuration.injectColdWork ? 1 : 0
         header[H.numa] = UInt64(NUMAPolicy.allCases.firstIndex(of: configuration.numa) ?? 0)
         header[H.io] = configuration.io == .uring ? 1 : 0
         header[H.ringEntries] = UInt64(configuration.ring.entries ?? 0)

@@ -96,6 +96,9 @@ struct ProcessRegion: @unchecked Sendable {
         static let deafActor = 20
         /// `--phases`: its inbox count, 0 for none.
         static let phaseSlots = 21
+        /// `--access` (its index in AccessPattern.allCases) and the hidden
+        /// `--inject-cold-work` (1 when given).
+        static let access = 22, coldWork = 23
     }
 
     var header: UnsafeMutablePointer<UInt64> { base.assumingMemoryBound(to: UInt64.self) }

@@ -8,7 +8,7 @@ public enum CSVColumns {
     /// ring settings and figures for `--io direct`.
     static let run: [String] = [
         "workload", "mode", "executor", "transport", "io", "n", "actors", "workers", "os_threads", "cpus",
-        "pin", "work_size", "numa", "stride", "seconds", "warmup_seconds", "warmup_complete", "warmup_note", "stopped_by",
+        "pin", "work_size", "numa", "stride", "access", "seconds", "warmup_seconds", "warmup_complete", "warmup_note", "stopped_by",
         "suspension",
         "iterations", "iterations_per_second", "ns_per_iteration", "fairness_min", "fairness_max",
         "fairness_cv", "voluntary_switches", "involuntary_switches", "voluntary_switches_per_iteration",

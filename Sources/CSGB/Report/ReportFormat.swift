@@ -37,7 +37,7 @@ extension RunReport {
         }
         rows += [
             ("cpus", cpus == "all" ? "not pinned" : "\(cpus) (pin \(pinning.rawValue))"),
-            ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride)"),
+            ("work size", workSize == 0 ? "none" : "\(ByteSize(bytes: workSize)) per actor, stride \(stride), access \(access.rawValue) (\(access.summary))"),
             ("numa", numa == .off ? "off (kernel default placement)" : "\(numa.rawValue) (buffers and green stacks)"),
             ("measured", "\(Fmt.fixed(seconds, 3)) s after \(Fmt.fixed(warmupSeconds, 2)) s warm-up"
                 + (warmupNote.map { " (\($0))" } ?? "")

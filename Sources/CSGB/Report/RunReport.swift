@@ -37,6 +37,8 @@ public struct RunReport: Sendable {
     public var workSize: Int
     public var numa: NUMAPolicy
     public var stride: Int
+    /// `--access`: how `touch` walked the buffer.
+    public var access: AccessPattern = .stride
     public var seconds: Double
     /// The warm-up as run: from the gate to the window's first edge.
     public var warmupSeconds: Double
@@ -127,6 +129,7 @@ public struct RunReport: Sendable {
             ("work_size", .integer(workSize)),
             ("numa", .string(numa.rawValue)),
             ("stride", .integer(stride)),
+            ("access", .string(access.rawValue)),
             ("seconds", .number(seconds)),
             ("warmup_seconds", .number(warmupSeconds)),
             ("warmup_complete", .bool(warmupComplete)),

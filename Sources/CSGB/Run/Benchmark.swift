@@ -140,7 +140,8 @@ public enum Benchmark {
             }
             // Actors in processes of their own fault in their own buffers there.
             let buffers = try TouchBuffers(actors: actors.count, size: configuration.actorsInThisProcess ? configuration.workSize : 0,
-                                           stride: configuration.stride, numa: configuration.numa)
+                                           stride: configuration.stride, access: configuration.access,
+                                           evictsBeforePass: configuration.injectColdWork, numa: configuration.numa)
             context = RunContext(configuration: configuration, actors: actors, buffers: buffers, resources: resources)
             try context.preparePhases()
         } catch {
@@ -317,6 +318,7 @@ public enum Benchmark {
             workSize: configuration.workSize,
             numa: configuration.numa,
             stride: configuration.stride,
+            access: configuration.access,
             seconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
             warmupSeconds: window.warmupSeconds,
             warmupNote: window.warmupNote,

@@ -18,6 +18,8 @@ public struct RunConfiguration: Sendable {
     public var placement = Placement(cpus: nil, pinning: .set)
     public var workSize = 0
     public var stride = 64
+    /// `--access`: how `touch` walks the buffer.
+    public var access: AccessPattern = .stride
     /// nil: run until SIGINT or SIGTERM.
     public var duration: Double?
     public var warmup: Double = 0.1
@@ -49,6 +51,11 @@ public struct RunConfiguration: Sendable {
     /// Hidden `--inject-deaf-actor K` (`--mode process`): actor K never records its
     /// getrusage at an edge, a fault for testing that the report counts it.
     public var injectDeafActor: Int? = nil
+    /// Hidden `--inject-cold-work`: every line of an actor's work buffer is evicted
+    /// from the caches before each pass, so the work runs slower after every switch,
+    /// as a switch's indirect cost would make it: a fault for testing that `csgb cost`
+    /// puts such a slowdown in the indirect part.
+    public var injectColdWork = false
     /// N came from `max`: its search passed the machine-wide limit checks (task ids,
     /// threads, mappings) for this N moments ago, so the run does not repeat them. A
     /// repeat would count tasks other programs started in between and could refuse the
@@ -66,6 +73,13 @@ extension RunConfiguration {
     /// Checks that the mode can run the workload's scripts; nothing is created.
     public func validatePlan() throws(CSGBError) {
         try mode.check(workload, touches: workSize > 0)
+        if workSize > 0, let reason = access.refusal(size: workSize, stride: stride) { throw .usage(reason) }
+        if injectColdWork && workSize == 0 {
+            throw .usage("--inject-cold-work evicts the work buffer, and there is none: give --work-size")
+        }
+        if injectColdWork && !CacheEviction.isSupported {
+            throw .usage("--inject-cold-work needs clflush (x86_64), which this architecture lacks")
+        }
         // A ring carries reads and writes; a workload without them would run on
         // no ring while its report said "io uring".
         if io == .uring && !workload.scripts(touches: false).joined().contains(where: { $0 == .read || $0 == .write }) {

@@ -10,7 +10,8 @@ public final class TouchBuffers: @unchecked Sendable {
     /// With `numa: .local` the pages land on the coordinator's node (it faults them
     /// in; with --cpus it is pinned to the list's first CPU); `.interleave` spreads
     /// them over every node.
-    public init(actors: Int, size: Int, stride: Int, numa: NUMAPolicy = .off) throws(SystemError) {
+    public init(actors: Int, size: Int, stride: Int, access: AccessPattern = .stride, evictsBeforePass: Bool = false,
+                numa: NUMAPolicy = .off) throws(SystemError) {
         guard size > 0 else {
             buffers = Array(repeating: .none, count: actors)
             return
@@ -30,7 +31,8 @@ public final class TouchBuffers: @unchecked Sendable {
         }
         let raw = region.base
         buffers = (0..<actors).map {
-            TouchBuffer(base: (raw + $0 * perActor).assumingMemoryBound(to: UInt8.self), size: size, stride: stride)
+            TouchBuffer(base: (raw + $0 * perActor).assumingMemoryBound(to: UInt8.self), size: size, stride: stride,
+                        access: access, evictsBeforePass: evictsBeforePass)
         }
     }
 
