@@ -20,6 +20,7 @@ enum ArgumentScreen {
         "--stride": "a byte count of at least 1 (suffixes K, M, G)",
         "--stack-size": "a byte count, a multiple of 4096 from 16K to 1G",
         "--repeat": "a count of runs from 1 to 100",
+        "--rounds": "a count of rounds from 1 to 50",
         "--ring-entries": "a power of two of submission queue entries from 1 to 32768",
         "--ring-setup": "none or a list such as single-issuer,defer-taskrun",
     ]
@@ -29,7 +30,7 @@ enum ArgumentScreen {
 
     /// Options that take no value: a number after one of them is N.
     static let flags: Set<String> = ["-s", "--sync", "--latency", "--phases", "--counters", "--inject-blocking-sleep",
-                                     "--inject-closed-channel", "--sqpoll", "--ring-link", "--no-ring-link",
+                                     "--inject-closed-channel", "--inject-cold-work", "--sqpoll", "--ring-link", "--no-ring-link",
                                      "--fixed-files", "--"]
 
     /// `--counters` takes an optional value, which swift-argument-parser cannot

@@ -24,7 +24,7 @@ struct CSGBCommand: ParsableCommand {
             `priority` line says what it did.
             """,
         version: "csgb " + BuildInfo.version,
-        subcommands: WorkloadRegistry.all.map { $0.subcommand } + [StatCommand.self, ExplainCommand.self, InfoCommand.self])
+        subcommands: WorkloadRegistry.all.map { $0.subcommand } + [StatCommand.self, ExplainCommand.self, CostCommand.self, InfoCommand.self])
 
     /// Parses and runs; errors become one line on stderr and a sysexits code.
     static func main(arguments: [String]) {

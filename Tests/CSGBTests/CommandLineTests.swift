@@ -13,6 +13,14 @@ import Testing
         ["info", "--format", "csv"], ["socket", "1", "--counters", "cpu"], ["socket", "1", "--counters=gpu"],
         ["socket", "1", "--counters", "gpu"],
         ["socket", "1", "--mode", "async", "--executor", "global", "--cpus", "0", "--counters", "cpu"],
+        ["socket", "1", "--access", "li"], ["socket", "1", "--work-size", "4K", "--access", "zigzag"],
+        ["socket", "1", "--work-size", "4K", "--stride", "12", "--access", "li"],
+        ["socket", "1", "--work-size", "4100", "--access", "li"], ["socket", "1", "--inject-cold-work"],
+        // csgb cost: pairs that are not comparable, or that a mode cannot run.
+        ["cost", "--", "yield", "2"], ["cost", "--modes", "green,thread", "--", "socket", "1"],
+        ["cost", "--", "futex", "1"], ["cost", "--", "socket", "1", "--io", "uring"],
+        ["cost", "--", "socket", "1", "--mode", "green"], ["cost", "--rounds", "0", "--", "socket", "1"],
+        ["cost", "--modes", "thread", "--", "socket", "1"], ["cost"],
     ])
     func badInputExits64WithOneLine(arguments: [String]) throws {
         let result = try CSGBProcess.run(arguments, timeout: 20)
