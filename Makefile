@@ -5,7 +5,7 @@ DEBUG_BIN    := .build/debug/csgb
 APT_PACKAGES := liburing-dev libnuma-dev linux-perf python3-matplotlib libboost-context-dev libboost-fiber-dev librust-tokio-dev librust-libc-dev cargo golang-go g++ make procps util-linux libcap2-bin \
                 man-db openssh-server openssh-client parallel rsync iproute2
 
-.PHONY: install uninstall dist fleet-selftest cli-docs check-links sweep-kernel sweep-scale all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
+.PHONY: install uninstall dist fleet-selftest cli-docs check-links sweep-kernel sweep-scale sweep-indirect all setup build release release-static test baselines floor bench bench-static demo sweep sweep-baselines record stop-latency compare clean
 
 all: build
 
@@ -160,6 +160,12 @@ sweep-scale: release
 	out=experiments/results/$$(date -u +%Y-%m-%dT%H%M%S)-$$(hostname -s)-scale; \
 	python3 experiments/sweep.py experiments/manifests/scale.json --out $$out; status=$$?; \
 	python3 experiments/scale_summary.py $$out && exit $$status
+
+# The classic figure of a switch's indirect cost (experiments/manifests/indirect.json):
+# one csgb cost per working set, walk and stride; total, direct and indirect ns per
+# switch against working set, caches drawn in; about 6 minutes on 2 cores.
+sweep-indirect: release
+	python3 experiments/sweep_indirect.py experiments/manifests/indirect.json
 
 sweep-baselines: release baselines
 	python3 experiments/sweep.py experiments/manifests/baselines.json

@@ -31,7 +31,7 @@ enum ArgumentScreen {
     /// Options that take no value: a number after one of them is N.
     static let flags: Set<String> = ["-s", "--sync", "--latency", "--phases", "--counters", "--inject-blocking-sleep",
                                      "--inject-closed-channel", "--inject-cold-work", "--sqpoll", "--ring-link", "--no-ring-link",
-                                     "--fixed-files", "--"]
+                                     "--fixed-files", "--switch-probe", "--no-switch-probe", "--"]
 
     /// `--counters` takes an optional value, which swift-argument-parser cannot
     /// express: a bare `--counters` becomes `--counters=thread`, and `--counters cpu`

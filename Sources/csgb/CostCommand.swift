@@ -16,7 +16,7 @@ struct CostCommand: ParsableCommand {
             direct = total − indirect, the switch path itself. Each with a 95 % interval: \
             \(PairedEstimate.method), which needs at least \(PairedEstimate.minimumCount) rounds; \
             "not resolved" when it includes 0. Beside them, one user-mode switch of the second \
-            mode alone, timed by two actors yielding to each other. The first mode must switch \
+            mode alone, timed by two actors yielding to each other (--no-switch-probe: not). The first mode must switch \
             through the kernel (\(Mode.allCases.filter(\.kernelSwitching).map(\.rawValue).joined(separator: ", "))), and both \
             must issue the same syscalls per iteration (their claims): any other pair is refused \
             with exit 64, as is a mode that cannot run the workload. Without --duration each \
@@ -33,6 +33,9 @@ struct CostCommand: ParsableCommand {
 
     @Option(help: "text or json.")
     var format: StatFormat = .text
+
+    @Flag(name: .customLong("switch-probe"), inversion: .prefixedNo, help: "Time one user-mode switch of the second mode alone (two actors yielding to each other on one worker, 0.1 s per round); --no-switch-probe leaves it out, as a sweep over work sizes does for all but one size.")
+    var switchProbe = true
 
     @Flag(name: .customLong("inject-cold-work"), help: ArgumentHelp("Fault injection for tests: --inject-cold-work is given to the first mode's runs only, so their work runs on caches emptied before every pass; the slowdown must show as indirect.", visibility: .hidden))
     var injectColdWork = false
@@ -78,11 +81,11 @@ struct CostCommand: ParsableCommand {
     /// Two actors of the second mode yielding to each other on one worker: one
     /// iteration is one user-mode switch. Nil when the second mode switches through
     /// the kernel or cannot run a yielding workload.
-    func switchProbe(_ user: any WorkloadCommand, mode: Mode) -> [String]? {
-        guard !mode.kernelSwitching,
+    func probeArguments(_ user: any WorkloadCommand, mode: Mode) -> [String]? {
+        guard switchProbe, !mode.kernelSwitching,
               let yielding = WorkloadRegistry.defaults.first(where: { $0.scripts(touches: false).joined().contains(.yield) }),
               mode.runs(yielding) else { return nil }
-        return [yielding.name, "2", "--mode", mode.rawValue, "--format", "json", "--duration", "0.3"]
+        return [yielding.name, "2", "--mode", mode.rawValue, "--format", "json", "--duration", "0.1"]
             + (user.options.cpus.map { ["--cpus", $0.description] } ?? [])
     }
 
@@ -93,7 +96,7 @@ struct CostCommand: ParsableCommand {
         var arguments = workload
         if user.options.duration == nil { arguments += ["--duration", Self.defaultDuration] }
         var request = CostRequest(workloadArguments: arguments, kernel: k, user: u, rounds: rounds,
-                                  executable: StatCommand.executablePath(), switchProbe: switchProbe(user, mode: u))
+                                  executable: StatCommand.executablePath(), switchProbe: probeArguments(user, mode: u))
         request.injectColdWorkInKernelMode = injectColdWork
         let report = try CostSession.run(request)
         try StandardOutput.write(report.rendered(format.report))
