@@ -41,7 +41,7 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))  # the library
 from csgb_common import (DEFAULT_CSGB, REPO, RESULTS_ROOT, CapabilitiesError, csgb_info,  # noqa: E402
                          fmt, new_folder, resolve_binary)
 
@@ -374,6 +374,7 @@ def main(argv):
     parser.add_argument("--out", help="results folder (default experiments/results/<date>T<time>-<host>-indirect)")
     parser.add_argument("--rounds", type=int, help="override the manifest's rounds")
     parser.add_argument("--duration", type=float, help="override the manifest's seconds per run")
+    parser.add_argument("--cpus", help="override the manifest's CPU (e.g. when another program is pinned to it)")
     parser.add_argument("--only", help="only cases whose key contains this text (for a quick look)")
     parser.add_argument("--redraw", metavar="FOLDER", help="summary and plots of an existing folder, again")
     parser.add_argument("--plot-only", metavar="FOLDER", help=argparse.SUPPRESS)
@@ -393,6 +394,8 @@ def main(argv):
 
     with open(args.manifest) as f:
         manifest = json.load(f)
+    if args.cpus:
+        manifest["cpus"] = args.cpus
     csgb = resolve_binary(args.csgb)
     try:
         info = csgb_info(csgb)
