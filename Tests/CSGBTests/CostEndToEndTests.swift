@@ -26,6 +26,23 @@ import CSGBSystem
         return try CSGBProcess.json(String(decoding: try Data(contentsOf: URL(fileURLWithPath: path)), as: UTF8.self))
     }
 
+    /// The CPU with the most idle time over a fifth of a second (/proc/stat).
+    static func idlestCPU() -> String {
+        func idle() -> [String: Int] {
+            let text = (try? String(contentsOfFile: "/proc/stat", encoding: .utf8)) ?? ""
+            var result: [String: Int] = [:]
+            for line in text.split(separator: "\n") where line.hasPrefix("cpu") && !line.hasPrefix("cpu ") {
+                let fields = line.split(separator: " ")
+                if fields.count > 4, let value = Int(fields[4]) { result[String(fields[0].dropFirst(3))] = value }
+            }
+            return result
+        }
+        let before = idle()
+        Thread.sleep(forTimeInterval: 0.2)
+        let after = idle()
+        return after.max { ($0.value - (before[$0.key] ?? 0)) < ($1.value - (before[$1.key] ?? 0)) }?.key ?? "0"
+    }
+
     static func number(_ report: [String: Any], _ key: String) -> Double {
         (report[key] as? NSNumber)?.doubleValue ?? .nan
     }
@@ -41,7 +58,9 @@ import CSGBSystem
             print("skipped: --inject-cold-work needs clflush (x86_64)")
             return
         }
-        let workload = ["--", "socket", "1", "--cpus", "0", "--duration", "0.3", "--work-size", "1M"]
+        // On the idlest CPU: a program left spinning on a CPU puts its time into
+        // whichever phase it preempts, and would drown the split in noise.
+        let workload = ["--", "socket", "1", "--cpus", Self.idlestCPU(), "--duration", "1", "--work-size", "1M"]
         let plain = try Self.cost(workload)
         let cold = try Self.cost(["--inject-cold-work"] + workload)
         let slowdown = Self.number(cold, "total_ns_per_switch") - Self.number(plain, "total_ns_per_switch")

@@ -34,7 +34,10 @@ public struct RunFigures: Equatable, Sendable {
     public init(report: JSON) throws(CSGBError) {
         func number(_ key: String) -> Double? { report[key]?.doubleValue }
         guard let ns = number("ns_per_iteration"), ns > 0 else {
-            throw .limit("a run of csgb cost measured no iteration (ns_per_iteration is null): \(Self.describe(report))")
+            throw .limit("a run of csgb cost measured no iteration (ns_per_iteration is null): \(Self.describe(report)): "
+                + "\(report["iterations"]?.intValue ?? 0) iterations in \(report["seconds"]?.doubleValue ?? 0) s, stopped by "
+                + "\(report["stopped_by"]?.stringValue ?? "?"), warm-up \(report["warmup_seconds"]?.doubleValue ?? 0) s"
+                + (report["warmup_note"]?.stringValue.map { " (\($0))" } ?? "") + (report["suspension"]?.stringValue.map { "; \($0)" } ?? ""))
         }
         guard report["phases"]?.boolValue == true, let work = number("phases_work_ns_per_iteration") else {
             throw .limit("a run of csgb cost has no --phases figures (phases_work_ns_per_iteration): \(Self.describe(report))")
