@@ -14,7 +14,8 @@ struct CSGBCommand: ParsableCommand {
             The report's first line is `total iterations: N`; an iteration is \
             \(WorkloadRegistry.all.map { "\($0.command.iteration) (\($0.command.name))" }.joined(separator: ", ")). \
             docs/reading-reports.md explains every figure.
-            Exit codes: 0 ok, 3 verification failed, 64 bad usage, 69 perf missing or not \
+            Exit codes: 0 ok, 3 the run is not what it claims (failed transfers, a lost \
+            actor; csgb stat: verification failed), 64 bad usage, 69 perf missing or not \
             permitted, 71 system limit or failed call, 74 the report could not be written, \
             130 stopped by a signal before anything was measured.
             SIGINT, SIGTERM, SIGQUIT and SIGHUP end the window and still print the report.
@@ -44,7 +45,8 @@ struct CSGBCommand: ParsableCommand {
                 Glibc.exit(0)
             }
             // One line: the option and what it accepts, not the whole usage.
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let first = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let message = OptionRules.rewrite(parserMessage: first) ?? first
             fail(message, code: code == .validationFailure ? 64 : code.rawValue)
         }
     }

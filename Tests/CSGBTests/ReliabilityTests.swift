@@ -176,7 +176,19 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
 /// Clear lines for bad numbers, and options that would be accepted and ignored.
 @Suite struct BadNumberAndIgnoredOptionTests {
     @Test(arguments: [
-        (["socket", "-1"], "N must be between 1 and 1000000, got -1"),
+        (["socket", "-1"], "N -1: not accepted; N takes a whole number from 1 to 1000000"),
+        // The parser alone said "The value '…' is invalid" without the forms.
+        (["socket", "1e3"], "N 1e3: not accepted; N takes a whole number from 1 to 1000000 (no exponent"),
+        (["socket", "0"], "N 0: out of range; N takes a whole number from 1 to 1000000"),
+        (["socket", "1", "--work-size", "1MiB"], "--work-size 1MiB: not accepted; --work-size takes a byte count from 0 to 64G"),
+        (["socket", "1", "--work-size", "1T"], "suffixes K, M, G"),
+        (["socket", "1", "--work-size", "1KB"], "--work-size 1KB: not accepted"),
+        (["socket", "1", "--work-size=1.5K"], "--work-size 1.5K: not accepted"),
+        (["socket", "1", "--sched", "fifo:0"], "--sched fifo:0: not accepted; --sched takes other, batch, idle, fifo[:P] or rr[:P] with P from 1 to 98"),
+        (["socket", "1", "--sched", "fifo:100"], "P from 1 to 98"),
+        (["socket", "1", "--sched", "rr:-1"], "P from 1 to 98"),
+        (["socket", "1", "--sched", "other:5"], "--sched other:5: not accepted"),
+        (["stat", "--", "socket", "1", "--sched", "fifo:0"], "P from 1 to 98"),
         (["socket", "1", "--cpus", "-1"], "--cpus -1: negative values are not accepted"),
         (["socket", "1", "--mode", "green", "--workers", "-1"], "--workers -1: negative values are not accepted"),
         (["socket", "1", "-d", "-1"], "-d -1: negative values are not accepted"),

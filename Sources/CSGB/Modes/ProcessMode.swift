@@ -373,6 +373,22 @@ final class ProcessMode: ModeRunner {
         }
     }
 
+    /// The host does not reap the actors (stopped with SIGSTOP, or wedged): it and
+    /// every actor are killed, the host reaped (its actors then go to init, which
+    /// reaps them), and the run says it lost them.
+    func abandon(_ context: RunContext) {
+        guard let region, host > 0, !hostReaped else { return }
+        for actor in 0..<region.actors {
+            let pid = region.status(actor, ProcessRegion.Status.pid).load(ordering: .acquiring)
+            if pid > 0 { ChildProcess.send(SIGKILL, to: pid_t(pid)) }
+        }
+        ChildProcess.send(SIGKILL, to: host)
+        _ = try? ChildProcess.wait(host)
+        hostReaped = true
+        let message = "the actor host (pid \(host)) did not answer the stop within \(Fmt.trimmed(Benchmark.stallSeconds)) s (stopped or wedged): it and its actors were killed"
+        death.withLock { if $0 == nil { $0 = message } }
+    }
+
     func join() {
         if host > 0 && !hostReaped {
             // Every actor has exited or been killed by now: the host follows at once.

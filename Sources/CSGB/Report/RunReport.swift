@@ -83,6 +83,25 @@ public struct RunReport: Sendable {
     public var setup: SetupFigures? = nil
     /// Why the window's time includes time the process did not run; nil when it ran throughout.
     public var suspension: String? = nil
+    /// An actor (or the process that carries actors) that died or stopped answering
+    /// mid-run, as the mode saw it; nil when every one lasted to the stop.
+    public var lostActors: String? = nil
+
+    /// What the run did that it claims it does not: a transfer that failed, an
+    /// EAGAIN where reads only follow the peer's write, an actor lost. Such a run
+    /// measured something else than it says, so csgb exits 3 after its report (the
+    /// code `csgb stat` gives a run whose expectation does not hold).
+    public var brokenClaims: [String] {
+        var broken: [String] = []
+        if let lostActors { broken.append(lostActors) }
+        if failedTransfers > 0 {
+            broken.append("\(failedTransfers) actor\(failedTransfers == 1 ? "" : "s") stopped on a failed or short transfer")
+        }
+        if claims.noEAGAIN && eagain > 0 {
+            broken.append("\(eagain) EAGAIN\(eagain == 1 ? "" : "s") where reads only follow the peer's write")
+        }
+        return broken
+    }
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -156,6 +175,7 @@ public struct RunReport: Sendable {
             ("limits", setup.map { .string($0.limitsText) } ?? .null),
             ("eagain", .integer(eagain)),
             ("failed_transfers", .integer(failedTransfers)),
+            ("broken_claims", brokenClaims.isEmpty ? .null : .string(brokenClaims.joined(separator: "; "))),
             ("nice", .integer(priority.map { Int($0.niceAtStart) })),
             ("coordinator_nice", .integer(priority.map { Int($0.niceInWindow) })),
             ("sched", threadSettings?.sched == nil ? .null : .string(readback?.sched?.description ?? "unknown")),

@@ -27,6 +27,10 @@ extension WindowObserver {
 public enum Benchmark {
     /// How often the coordinator looks at a stop that is slow to land.
     static let stopPollSeconds = 0.005
+    /// How long a stop may go without one more thread or process finishing before
+    /// the mode ends what does not answer by force. Actors leave within
+    /// milliseconds of the stop; thousands of them finish one after another.
+    static let stallSeconds = 0.5
 
     /// Runs and returns the report once everything is torn down.
     public static func run(_ configuration: RunConfiguration, observers: [WindowObserver] = []) throws(CSGBError) -> RunReport {
@@ -90,14 +94,18 @@ public enum Benchmark {
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
         window.last = runner.finishEdge(window.last, context, by: nil)
-        // Both edges are taken: the stop and the teardown need no real-time priority.
-        schedule.restore()
+        // The stop too runs above the actors: real-time actors that never block
+        // (green or async on the coordinator's CPU) would otherwise hold the CPU the
+        // coordinator needs to stop them. The teardown needs no real-time priority.
         stop(runner, context, join: false)
+        schedule.restore()
         defer { runner.join() }
         // Merged only now: the actors have stopped writing their histograms.
         let latency = context.latency?.summary(sampleEvery: window.sampleEvery)
+        let lost = runner.stopCause(context)
         var built = report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
-                           stopCause: runner.stopCause(context))
+                           stopCause: lost)
+        built.lostActors = lost
         built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
         if let board = context.phases, let nanoseconds = built.nanosecondsPerIteration {
             built.phases = PhaseSummary(board.totals(), iterations: built.iterations, nanosecondsPerIteration: nanoseconds,
@@ -339,7 +347,8 @@ public enum Benchmark {
             priority: priority,
             suspension: window.suspension.note(
                 windowSeconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
-                plannedSeconds: window.warmupComplete && StopRequest.signal == 0 ? configuration.duration : nil))
+                plannedSeconds: window.warmupComplete && StopRequest.signal == 0 ? configuration.duration : nil,
+                closedAt: last.timeNanoseconds))
     }
 
     /// Tells every observer; a failing one stops the run before it is measured.
@@ -370,9 +379,22 @@ public enum Benchmark {
     static func stop(_ runner: any ModeRunner, _ context: RunContext, join: Bool = true) {
         context.requestStop()
         runner.openGate(context)
+        var finished = -1
+        var progressAt = MonotonicClock.nanoseconds()
+        var abandoned = false
         while true {
             runner.interrupt(context)
-            if runner.finishedThreads(context) >= runner.startedThreads { break }
+            let now = runner.finishedThreads(context)
+            if now >= runner.startedThreads { break }
+            if now != finished {
+                finished = now
+                progressAt = MonotonicClock.nanoseconds()
+            } else if !abandoned && Double(MonotonicClock.nanoseconds() - progressAt) / 1e9 > stallSeconds {
+                // Something that carries actors does not answer (a stopped actor host):
+                // the stop must end anyway, with what it ended by force in the report.
+                runner.abandon(context)
+                abandoned = true
+            }
             MonotonicClock.sleep(seconds: stopPollSeconds)
         }
         if join { runner.join() }
