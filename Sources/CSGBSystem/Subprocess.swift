@@ -60,7 +60,11 @@ public final class ScratchDirectory {
         let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array("\(base)/csgb-stat.XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        if made == nil { throw SystemError("mkdtemp \(base)") }
+        if made == nil {
+            let variable = getenv("TMPDIR") == nil ? "/tmp (TMPDIR is not set)" : "TMPDIR (\(base))"
+            // TMPDIR first: the fix is to set it, whatever mkdtemp's errno says.
+            throw SystemError("set TMPDIR to a writable folder: csgb needs a scratch folder in \(variable), and mkdtemp failed")
+        }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 

@@ -38,7 +38,7 @@ extension SpeculationControl: ExpressibleByArgument {}
 
 /// The options every workload shares.
 struct WorkloadOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + "."))
+    @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + " (default: \(Mode.default.rawValue))."))
     var mode: Mode?
 
     @Flag(name: [.short, .long], help: "Same as --mode thread, as in the original csgb.")
@@ -308,6 +308,11 @@ extension WorkloadCommand {
         if options.perfControl != nil { ChildProcess.dieWithParent() }
         try CSGBRun.prepareProcess()
         try StandardOutput.ensureOpen()
+        // Without a duration nothing is printed until the stop: say so once, to a
+        // person at a terminal (not into a log or a pipe).
+        if options.duration == nil && isatty(2) == 1 {
+            writeStandardError("csgb: no --duration: running until SIGINT (Ctrl-C) or SIGTERM\n")
+        }
         let (observers, counters, perf) = try options.windowObservers(scope: configuration.counterScope,
                                                                       sched: configuration.threadSettings.sched)
         var broken: [String] = []
@@ -390,7 +395,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "The environment: CPU model, cores, NUMA nodes, kernel, perf and io_uring availability, perf_event_paranoid.")
 
-    @Option(help: "text or json.")
+    @Option(help: "text or json (csv is not accepted: the environment is no single row).")
     var format: ReportFormat = .text
 
     @Flag(help: "Also say what on this machine makes figures noisy or incomparable, and what to do about each (warnings only; exit 0).")
@@ -402,6 +407,13 @@ struct InfoCommand: ParsableCommand {
     func validate() throws {
         if format == .csv { throw ValidationError("--format for info must be text or json") }
         if cpus != nil && !check { throw ValidationError("--cpus applies to csgb info --check") }
+        if let cpus {
+            // A CPU the machine lacks would count nothing and report a quiet machine.
+            let allowed = Set((try? CPUList.allowed().cpus) ?? [])
+            if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
+                throw ValidationError("--cpus \(cpus): CPU \(missing) is not available to this process (allowed: \((try? CPUList.allowed().description) ?? "unknown"))")
+            }
+        }
     }
 
     func run() throws {
@@ -413,7 +425,7 @@ struct InfoCommand: ParsableCommand {
             var text = environment.text
             if check {
                 text += "\n" + (warnings.isEmpty ? "check: nothing found that makes figures noisy here"
-                    : warnings.map { "warning: \($0)" }.joined(separator: "\n"))
+                    : warnings.map { TextTable.wrapped("warning: \($0)", hanging: "warning: ".count) }.joined(separator: "\n"))
             }
             try StandardOutput.write(text)
             return

@@ -192,7 +192,8 @@ public enum Benchmark {
         }
         if let failure = context.failureMessages.first {
             stop(runner, context)
-            throw .system(SystemError(failure, .invalidArgument))
+            // The message names the call, its error and the fix already: no errno of its own.
+            throw .limit(failure)
         }
         if StopRequest.isRequested {
             stop(runner, context)
