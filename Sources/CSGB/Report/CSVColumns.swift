@@ -9,7 +9,7 @@ public enum CSVColumns {
     static let run: [String] = [
         "workload", "mode", "executor", "transport", "io", "n", "actors", "workers", "os_threads", "cpus",
         "pin", "work_size", "numa", "stride", "seconds", "warmup_seconds", "warmup_complete", "warmup_note", "stopped_by",
-        "suspension",
+        "suspension", "noise",
         "iterations", "iterations_per_second", "ns_per_iteration", "fairness_min", "fairness_max",
         "fairness_cv", "voluntary_switches", "involuntary_switches", "voluntary_switches_per_iteration",
         "involuntary_switches_per_iteration", "usage_missed_actors", "user_seconds", "system_seconds", "max_rss_bytes", "setup_seconds",

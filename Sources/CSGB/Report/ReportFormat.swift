@@ -61,6 +61,7 @@ extension RunReport {
         if let phases { rows += phases.textRows }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }
         if let suspension { rows.append(("warning", suspension)) }
+        if let noise { rows.append(("warning", noise)) }
         for broken in brokenClaims { rows.append(("failed", broken + ": not the run it claims to be")) }
         if environment.build != "release" {
             rows.append(("warning", "\(environment.build) build: figures are not representative"))

@@ -86,6 +86,9 @@ public struct RunReport: Sendable {
     /// An actor (or the process that carries actors) that died or stopped answering
     /// mid-run, as the mode saw it; nil when every one lasted to the stop.
     public var lostActors: String? = nil
+    /// Other runnable work on the run's CPUs, or a load above them, at the window's
+    /// edges; nil on a quiet machine.
+    public var noise: String? = nil
 
     /// What the run did that it claims it does not: a transfer that failed, an
     /// EAGAIN where reads only follow the peer's write, an actor lost. Such a run
@@ -152,6 +155,7 @@ public struct RunReport: Sendable {
             ("warmup_note", warmupNote.map { .string($0) } ?? .null),
             ("stopped_by", .string(stoppedBy)),
             ("suspension", suspension.map { .string($0) } ?? .null),
+            ("noise", noise.map { .string($0) } ?? .null),
             ("iterations", .integer(iterations)),
             ("iterations_per_second", .number(iterationsPerSecond)),
             ("ns_per_iteration", .number(nanosecondsPerIteration)),

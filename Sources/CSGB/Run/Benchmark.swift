@@ -106,6 +106,7 @@ public enum Benchmark {
         var built = report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
                            stopCause: lost)
         built.lostActors = lost
+        built.noise = window.noise.note
         built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
         if let board = context.phases, let nanoseconds = built.nanosecondsPerIteration {
             built.phases = PhaseSummary(board.totals(), iterations: built.iterations, nanosecondsPerIteration: nanoseconds,
@@ -209,6 +210,8 @@ public enum Benchmark {
         var warmupComplete: Bool
         var sampleEvery: UInt64
         var suspension: WindowSuspension
+        /// Other work on the run's CPUs at the window's edges.
+        var noise: WindowNoise
         /// The warm-up as run, gate edge to first edge (longer than asked when
         /// some actor had not made a pass yet), and what the report says about it.
         var warmupSeconds: Double
@@ -232,6 +235,9 @@ public enum Benchmark {
         if warmupComplete && configuration.warmup > 0 {
             (warmupComplete, warmupNote) = awaitFirstPasses(runner, context, since: gateEdge)
         }
+        // Before the observers and the edge: the scan of /proc stays out of the window.
+        let noiseCPUs = WindowNoise.cpus(configuration.placement)
+        let runnableAtOpen = WindowNoise.sample(noiseCPUs)
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
         try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
@@ -256,8 +262,11 @@ public enum Benchmark {
         }
         let sampleEvery = context.latency?.close() ?? 0
         context.phases?.closeWindow()
-        return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery,
-                      suspension: suspension,
+        let last = runner.takeEdge(context)
+        let noise = WindowNoise(runnableAtOpen: runnableAtOpen, runnableAtClose: WindowNoise.sample(noiseCPUs),
+                                loadAverage: WindowNoise.loadAverage(), cpus: noiseCPUs)
+        return Window(first: first, last: last, warmupComplete: warmupComplete, sampleEvery: sampleEvery,
+                      suspension: suspension, noise: noise,
                       warmupSeconds: warmupComplete ? Double(first.timeNanoseconds - gateEdge.timeNanoseconds) / 1e9 : configuration.warmup,
                       warmupNote: warmupNote)
     }
