@@ -232,9 +232,29 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
 /// A stop while the run is prepared ends it there, quickly, without a report of a
 /// window that never opened.
 @Suite struct StopBeforeStartTests {
-    @Test func sigintWhileBuffersFaultIn() throws {
-        let run = try GroupProcess(["socket", "1", "--work-size", "2G", "--stride", "1", "--mode", "green"])
-        Thread.sleep(forTimeInterval: 0.3)
+    /// Two actors of 1 GiB each: the fault-in needs 2 GiB of memory, and takes
+    /// seconds, so a signal once the first 64 MiB are resident lands in it.
+    static var memoryForTwoGiB: Bool {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemAvailable:") }),
+              let kib = Int(line.split(separator: " ")[1]) else { return false }
+        return kib > 5 << 19  // 2.5 GiB
+    }
+
+    static func residentKiB(_ pid: pid_t) -> Int? {
+        guard let text = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }) else { return nil }
+        return Int(line.split(separator: " ")[1])
+    }
+
+    @Test(.enabled(if: memoryForTwoGiB, "needs 2.5 GiB of available memory for two 1 GiB work buffers"))
+    func sigintWhileBuffersFaultIn() throws {
+        let run = try GroupProcess(["socket", "1", "--work-size", "1G", "--stride", "1", "--mode", "green"], announcing: true)
+        // In the fault-in: 64 MiB more resident than csgb starts with, the gate not reached.
+        let deadline = Date().addingTimeInterval(60)
+        while (Self.residentKiB(run.pid) ?? 0) < 64 << 10 && Date() < deadline { Thread.sleep(forTimeInterval: 0.001) }
+        #expect((Self.residentKiB(run.pid) ?? 0) >= 64 << 10, "the buffers never started faulting in")
+        #expect(!FileManager.default.fileExists(atPath: run.windowFile), "the run reached the gate before the signal")
         run.signalLeader(SIGINT)
         let result = try run.wait(timeout: 20)
         #expect(result.status == 130, "\(result.stderr)\n\(result.stdout)")
