@@ -25,7 +25,8 @@ import Testing
         spinner.arguments = ["-c", "0", "/bin/sh", "-c", "while :; do :; done"]
         try spinner.run()
         defer {
-            spinner.terminate()
+            // SIGKILL: the shell's loop does not end on the SIGTERM of terminate().
+            kill(spinner.processIdentifier, SIGKILL)
             spinner.waitUntilExit()
         }
         let result = try CSGBProcess.run(["socket", "1", "--cpus", "0", "-d", "0.3", "--format", "json"], timeout: 60)
