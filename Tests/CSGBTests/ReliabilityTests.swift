@@ -293,7 +293,9 @@ extension PerfProcessTests { @Suite struct StatInterruptTests {
         // The coordinator alone runs at SCHED_FIFO in the window; the actor does not.
         #expect(policies.filter { $0 == 1 }.count == 1 && policies.count >= 2, "thread policies in the window: \(policies)")
         #expect(result.stdout.contains("priority:") && result.stdout.contains("coordinator at nice -20"))
-        #expect(result.stdout.contains("and SCHED_FIFO priority 1 in the window"), "\(result.stdout)")
+        // Rows wrap at 80 columns: read the report as one line of words.
+        let words = result.stdout.split(whereSeparator: { $0 == " " || $0 == "\n" }).joined(separator: " ")
+        #expect(words.contains("and SCHED_FIFO priority 1 in the window"), "\(result.stdout)")
     }
 }
 

@@ -399,11 +399,10 @@ public enum Benchmark {
             if now != finished {
                 finished = now
                 progressAt = MonotonicClock.nanoseconds()
-            } else if !abandoned && Double(MonotonicClock.nanoseconds() - progressAt) / 1e9 > stallSeconds {
-                // Something that carries actors does not answer (a stopped actor host):
+            } else if !abandoned, case let stalled = Double(MonotonicClock.nanoseconds() - progressAt) / 1e9, stalled > stallSeconds {
+                // Something that carries actors may not answer (a stopped actor host):
                 // the stop must end anyway, with what it ended by force in the report.
-                runner.abandon(context)
-                abandoned = true
+                abandoned = runner.abandon(context, stalledSeconds: stalled)
             }
             MonotonicClock.sleep(seconds: stopPollSeconds)
         }
