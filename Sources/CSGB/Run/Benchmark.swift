@@ -93,6 +93,8 @@ public enum Benchmark {
         var window = try measureWindow(runner, context, observers: observers)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
+        window.noise.runnableAtClose = WindowNoise.sample(window.noise.cpus)
+        window.noise.loadAverage = WindowNoise.loadAverage()
         window.last = runner.finishEdge(window.last, context, by: nil)
         // The stop too runs above the actors: real-time actors that never block
         // (green or async on the coordinator's CPU) would otherwise hold the CPU the
@@ -263,8 +265,9 @@ public enum Benchmark {
         let sampleEvery = context.latency?.close() ?? 0
         context.phases?.closeWindow()
         let last = runner.takeEdge(context)
-        let noise = WindowNoise(runnableAtOpen: runnableAtOpen, runnableAtClose: WindowNoise.sample(noiseCPUs),
-                                loadAverage: WindowNoise.loadAverage(), cpus: noiseCPUs)
+        // The close's sample is taken once the observers closed the window (perf
+        // would count its reads of /proc as the run's).
+        let noise = WindowNoise(runnableAtOpen: runnableAtOpen, runnableAtClose: 0, loadAverage: nil, cpus: noiseCPUs)
         return Window(first: first, last: last, warmupComplete: warmupComplete, sampleEvery: sampleEvery,
                       suspension: suspension, noise: noise,
                       warmupSeconds: warmupComplete ? Double(first.timeNanoseconds - gateEdge.timeNanoseconds) / 1e9 : configuration.warmup,
