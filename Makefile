@@ -118,6 +118,8 @@ check-links:
 demo: release
 	$(RELEASE_BIN) info
 	$(RELEASE_BIN) socket 1 --mode thread --cpus 0 --duration 2
+	@echo "demo: the next run is traced: perf's syscall tracepoints slow every syscall, so its"
+	@echo "demo: 'ns (traced)' cannot be compared with the untraced ns/iteration above"
 	$(RELEASE_BIN) stat -- socket 1 --mode green --cpus 0 --duration 2
 
 # The Swift runtime floor (experiments/floor, its own package so that `make test`

@@ -59,6 +59,66 @@ pid_t csgb_spawn_with_death_signal(const char *path, char *const argv[], char *c
     _exit(127);
 }
 
+pid_t csgb_spawn_dying_with_parent(const char *path, char *const argv[], char *const envp[],
+                                   const char *stdout_path, const char *stderr_path, int new_group) {
+    // exec's failure comes back over a close-on-exec pipe: end of file means exec worked.
+    int report[2];
+    if (pipe2(report, O_CLOEXEC) != 0) return -1;
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) {
+        int saved = errno;
+        close(report[0]);
+        close(report[1]);
+        errno = saved;
+        return -1;
+    }
+    if (pid == 0) {
+        // The child of a process that runs threads: async-signal-safe calls only.
+        int failure = 0;
+        if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0 || getppid() != parent) _exit(127);
+        if (new_group) setpgid(0, 0);
+        struct sigaction fallback;
+        memset(&fallback, 0, sizeof fallback);
+        fallback.sa_handler = SIG_DFL;
+        const int defaults[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE };
+        for (size_t i = 0; i < sizeof defaults / sizeof defaults[0]; i++) sigaction(defaults[i], &fallback, NULL);
+        sigset_t empty;
+        sigemptyset(&empty);
+        sigprocmask(SIG_SETMASK, &empty, NULL);
+        int input = open("/dev/null", O_RDONLY);
+        int output = open(stdout_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        int error = open(stderr_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (input < 0 || output < 0 || error < 0 || dup2(input, 0) < 0 || dup2(output, 1) < 0 || dup2(error, 2) < 0) {
+            failure = errno;
+        } else {
+            execve(path, argv, envp);
+            failure = errno;
+        }
+        ssize_t ignored = write(report[1], &failure, sizeof failure);
+        (void)ignored;
+        _exit(127);
+    }
+    close(report[1]);
+    // Set from both sides, so that a signal to the group cannot miss the child.
+    if (new_group) setpgid(pid, pid);
+    int failure = 0;
+    ssize_t got;
+    do {
+        got = read(report[0], &failure, sizeof failure);
+    } while (got < 0 && errno == EINTR);
+    close(report[0]);
+    if (got == (ssize_t)sizeof failure) {
+        int status;
+        while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+        errno = failure;
+        return -1;
+    }
+    return pid;
+}
+
+int csgb_die_with_parent(void) { return prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0); }
+
 pid_t csgb_fork_with_death_signal(int death_signal) {
     pid_t parent = getpid();
     pid_t pid = fork();

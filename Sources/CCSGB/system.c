@@ -105,17 +105,57 @@ static void raise_stop(void) {
     }
 }
 
-static void on_stop_signal(int sig) {
+// The first stop signal: when it came and who sent it, to tell a stop's own
+// SIGCONT (GNU timeout sends one after its signal) from a continue after a pause.
+static _Atomic int64_t stop_signal_ns;
+static atomic_int stop_sender;
+
+// The continues so far (SIGCONT), each with its time and sender.
+enum { continue_capacity = 64 };
+static _Atomic int64_t continue_ns[continue_capacity];
+static atomic_int continue_sender[continue_capacity];
+
+static void on_stop_signal(int sig, siginfo_t *info, void *context) {
+    (void)context;
     int saved = errno;
+    int64_t none = 0;
+    if (atomic_compare_exchange_strong(&stop_signal_ns, &none, csgb_monotonic_ns())) {
+        atomic_store(&stop_sender, info ? info->si_pid : 0);
+    }
     atomic_store(&stop_signal, sig);
     raise_stop();
     errno = saved;
 }
 
-static void on_continue(int sig) {
+static void on_continue(int sig, siginfo_t *info, void *context) {
     (void)sig;
-    atomic_fetch_add(&continued, 1);
+    (void)context;
+    int index = atomic_fetch_add(&continued, 1);
+    if (index < continue_capacity) {
+        atomic_store(&continue_sender[index], info ? info->si_pid : 0);
+        atomic_store(&continue_ns[index], csgb_monotonic_ns());
+    }
 }
+
+int csgb_continues_between(int64_t start_ns, int64_t end_ns, int64_t follow_ns) {
+    int total = atomic_load(&continued);
+    int64_t stopped_at = atomic_load(&stop_signal_ns);
+    int sender = atomic_load(&stop_sender);
+    int counted = 0;
+    for (int i = 0; i < total; i++) {
+        if (i >= continue_capacity) { counted++; continue; }
+        int64_t at = atomic_load(&continue_ns[i]);
+        if (at == 0 || at < start_ns || at >= end_ns) continue;
+        // The stop signal's sender continuing us at once: its own follow-up (two
+        // signals sent together may be handled in either order), not a pause.
+        if (stopped_at != 0 && sender != 0 && atomic_load(&continue_sender[i]) == sender
+            && at - stopped_at < follow_ns && stopped_at - at < follow_ns) continue;
+        counted++;
+    }
+    return counted;
+}
+
+int64_t csgb_stop_signal_time(void) { return atomic_load(&stop_signal_ns); }
 
 static const int stop_signals_list[] = { SIGINT, SIGTERM, SIGQUIT, SIGHUP };
 #define STOP_SIGNAL_COUNT (sizeof(stop_signals_list) / sizeof(stop_signals_list[0]))
@@ -135,7 +175,8 @@ static int install_handlers(void) {
     }
     struct sigaction sa;
     memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = on_stop_signal;
+    sa.sa_sigaction = on_stop_signal;
+    sa.sa_flags = SA_SIGINFO;
     sigemptyset(&sa.sa_mask);
     // No SA_RESTART: a blocking call interrupted by the stop should return EINTR
     // so the caller looks at the flag.
@@ -150,8 +191,8 @@ static int install_handlers(void) {
     }
     struct sigaction cont;
     memset(&cont, 0, sizeof(cont));
-    cont.sa_handler = on_continue;
-    cont.sa_flags = SA_RESTART;
+    cont.sa_sigaction = on_continue;
+    cont.sa_flags = SA_RESTART | SA_SIGINFO;
     sigemptyset(&cont.sa_mask);
     sigaction(SIGCONT, &cont, NULL);
     // Blocked by the parent (a test runner, a supervisor), the continue would be

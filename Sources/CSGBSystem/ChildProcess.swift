@@ -56,6 +56,10 @@ public enum ChildProcess {
 
     /// kill(2); false when the process is already gone.
     @discardableResult
+    /// This process is killed when the thread that started it ends: a workload
+    /// run under perf dies with perf, however perf ends.
+    public static func dieWithParent() { _ = csgb_die_with_parent() }
+
     public static func send(_ signal: Int32, to pid: pid_t) -> Bool { csgb_send_signal(pid, signal) == 0 }
 
     /// In a child: the stop signals are the coordinator's business, ignored here.

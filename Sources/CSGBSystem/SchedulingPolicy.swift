@@ -12,13 +12,23 @@ public enum SchedulingPolicy: Equatable, Hashable, Sendable, CustomStringConvert
     /// The real-time priority `fifo` and `rr` get without `:P`.
     public static let defaultPriority: Int32 = 1
 
-    /// `other`, `batch`, `idle`, `fifo`, `fifo:P`, `rr`, `rr:P` (P from 1 to 99);
-    /// nil for anything else.
+    /// The highest real-time priority actors may have. The kernel's top one, 99, is
+    /// kept for the coordinator: it must preempt the actors to take the window's
+    /// edges and to stop them, and a FIFO thread never yields to an equal priority,
+    /// so actors at 99 that never block (green yield on the coordinator's CPU) would
+    /// hold the CPU until SIGKILL.
+    public static let highestActorPriority: Int32 = 98
+
+    /// The forms `--sched` accepts, for messages and help.
+    public static let acceptedForms = "other, batch, idle, fifo[:P] or rr[:P] with P from 1 to \(highestActorPriority) (99 is kept for csgb's coordinator, so that it can always stop the actors)"
+
+    /// `other`, `batch`, `idle`, `fifo`, `fifo:P`, `rr`, `rr:P` (P from 1 to
+    /// `highestActorPriority`); nil for anything else.
     public init?(parsing text: String) {
         let parts = text.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
         var priority: Int32?
         if parts.count == 2 {
-            guard let p = Int32(parts[1]), (1...99).contains(p) else { return nil }
+            guard let p = Int32(parts[1]), (1...Self.highestActorPriority).contains(p) else { return nil }
             priority = p
         }
         switch parts[0] {

@@ -31,6 +31,21 @@ public enum StopRequest {
     /// How often the process was continued (SIGCONT) after a SIGSTOP or SIGTSTP.
     public static var continueCount: Int { Int(csgb_continue_count()) }
 
+    /// SIGCONTs handled from `start` to before `end` (monotonic ns), leaving out the
+    /// one the stop signal's sender sends right after it (GNU timeout does).
+    public static func continues(from start: Int64, to end: Int64) -> Int {
+        Int(csgb_continues_between(start, end, followNanoseconds))
+    }
+
+    /// How close to the stop signal its sender's SIGCONT counts as part of it.
+    public static let followNanoseconds: Int64 = 100_000_000
+
+    /// When the first stop signal was handled (monotonic ns), nil before one came.
+    public static var signalTime: Int64? {
+        let time = csgb_stop_signal_time()
+        return time == 0 ? nil : time
+    }
+
     /// A write racing the peer's close returns EPIPE instead of killing the process.
     public static func ignoreBrokenPipes() { csgb_ignore_sigpipe() }
 }

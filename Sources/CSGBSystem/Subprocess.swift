@@ -34,40 +34,15 @@ public struct Subprocess {
 
     /// Starts the program and waits for it. A stop signal meant for csgb stat does
     /// not abandon the child: the wait goes on, so perf can still write its counts.
+    /// The program gets PR_SET_PDEATHSIG(SIGKILL): killed with csgb (even by
+    /// SIGKILL), it never runs on alone, at a real-time priority or not.
     public func run() throws(SystemError) -> Outcome {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-        posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o600)
-
-        var attributes = posix_spawnattr_t()
-        posix_spawnattr_init(&attributes)
-        defer { posix_spawnattr_destroy(&attributes) }
-        // The child starts with default dispositions and nothing blocked, whatever
-        // csgb set up for itself.
-        var defaults = sigset_t()
-        sigemptyset(&defaults)
-        for signal in [SIGINT, SIGTERM, SIGQUIT, SIGHUP, SIGPIPE] { sigaddset(&defaults, signal) }
-        posix_spawnattr_setsigdefault(&attributes, &defaults)
-        var empty = sigset_t()
-        sigemptyset(&empty)
-        posix_spawnattr_setsigmask(&attributes, &empty)
-        var flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK
-        if forwardsStop {
-            posix_spawnattr_setpgroup(&attributes, 0)
-            flags |= POSIX_SPAWN_SETPGROUP
-        }
-        posix_spawnattr_setflags(&attributes, Int16(flags))
-
         let argv = ([path] + arguments).map { strdup($0) }
         defer { for pointer in argv { free(pointer) } }
-        var pid: pid_t = 0
-        let rc = (argv + [nil]).withUnsafeBufferPointer { pointers in
-            posix_spawn(&pid, path, &actions, &attributes, pointers.baseAddress!, environ)
+        let pid = (argv + [nil]).withUnsafeBufferPointer { pointers in
+            csgb_spawn_dying_with_parent(path, pointers.baseAddress!, environ, stdoutPath, stderrPath, forwardsStop ? 1 : 0)
         }
-        if rc != 0 { throw SystemError("posix_spawn \(path)", Errno(rc)) }
+        if pid < 0 { throw SystemError("spawn \(path)") }
         var status: Int32 = 0
         if csgb_wait_forwarding_stop(pid, forwardsStop ? 1 : 0, &status) != 0 { throw SystemError("waitpid") }
         // WIFEXITED / WEXITSTATUS are macros Swift does not import.
@@ -85,7 +60,11 @@ public final class ScratchDirectory {
         let base = getenv("TMPDIR").map { String(cString: $0) } ?? "/tmp"
         var template = Array("\(base)/csgb-stat.XXXXXX".utf8CString)
         let made = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
-        if made == nil { throw SystemError("mkdtemp \(base)") }
+        if made == nil {
+            let variable = getenv("TMPDIR") == nil ? "/tmp (TMPDIR is not set)" : "TMPDIR (\(base))"
+            // TMPDIR first: the fix is to set it, whatever mkdtemp's errno says.
+            throw SystemError("set TMPDIR to a writable folder: csgb needs a scratch folder in \(variable), and mkdtemp failed")
+        }
         path = template.withUnsafeBufferPointer { String(cString: $0.baseAddress!) }
     }
 

@@ -6,24 +6,8 @@ import CSGBSystem
 /// '--duration'"), and Swift's Double(_:) takes hexadecimal ("0x10" is 16 s), "inf"
 /// and "nan". Both get one line saying what is wrong and what the option accepts.
 enum ArgumentScreen {
-    /// What each value-taking option accepts, for the message.
-    static let accepts: [String: String] = [
-        "--duration": "a decimal number of seconds above 0 and at most 86400",
-        "-d": "a decimal number of seconds above 0 and at most 86400",
-        "--warmup": "a decimal number of seconds from 0 to 3600",
-        "--seconds": "a decimal number of seconds from 0.01 to 600",
-        "--timeline-seconds": "a decimal number of seconds from 0.01 to 60",
-        "--workers": "a count of worker threads from 1 to 4096",
-        "-w": "a count of worker threads from 1 to 4096",
-        "--cpus": "a list of CPUs such as 0, 0-3 or 0,2",
-        "--work-size": "a byte count (suffixes K, M, G)",
-        "--stride": "a byte count of at least 1 (suffixes K, M, G)",
-        "--stack-size": "a byte count, a multiple of 4096 from 16K to 1G",
-        "--repeat": "a count of runs from 1 to 100",
-        "--rounds": "a count of rounds from 1 to 50",
-        "--ring-entries": "a power of two of submission queue entries from 1 to 32768",
-        "--ring-setup": "none or a list such as single-issuer,defer-taskrun",
-    ]
+    /// What a value-taking option accepts, for the message (OptionRules holds it).
+    static func accepts(_ option: String) -> String? { OptionRules.rule(option)?.accepts }
 
     /// Options whose value is a number of seconds, parsed as Double.
     static let seconds: Set<String> = ["--duration", "-d", "--warmup", "--seconds", "--timeline-seconds"]
@@ -62,9 +46,9 @@ enum ArgumentScreen {
             let option = previous.flatMap { $0.hasPrefix("-") && !flags.contains($0) && !isNegativeNumber($0) ? $0 : nil }
             if isNegativeNumber(argument) {
                 if let option {
-                    throw .usage("\(option) \(argument): negative values are not accepted; \(option) takes \(accepts[option] ?? "a value of 0 or more")")
+                    throw .usage("\(option) \(argument): negative values are not accepted; \(option) takes \(accepts(option) ?? "a value of 0 or more")")
                 }
-                throw .usage("N must be between 1 and 1000000, got \(argument)")
+                throw .usage("N \(argument): not accepted; N takes \(OptionRules.count.accepts)")
             }
             var name = option, value = argument
             // `--duration=0x1`, and the short form `-d=0x1` the parser also takes.
@@ -73,7 +57,10 @@ enum ArgumentScreen {
                 value = String(argument[argument.index(after: equals)...])
             }
             if let name, seconds.contains(name), !isDecimal(value) {
-                throw .usage("\(name) \(value): not a decimal number; \(name) takes \(accepts[name]!)")
+                throw .usage("\(name) \(value): not a decimal number; \(name) takes \(accepts(name) ?? "a decimal number")")
+            }
+            if let name, let rule = OptionRules.rule(name), let form = rule.form, !form(value) {
+                throw .usage(rule.refusal(value))
             }
             if name == "--cpus", CPUList(parsing: value) == nil {
                 throw .usage("--cpus \(value): not a CPU list; give CPU numbers and ascending ranges separated by commas (0, 0-3, 0,2) from this machine's CPUs \(machineCPUs)")

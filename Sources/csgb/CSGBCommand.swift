@@ -14,7 +14,8 @@ struct CSGBCommand: ParsableCommand {
             The report's first line is `total iterations: N`; an iteration is \
             \(WorkloadRegistry.all.map { "\($0.command.iteration) (\($0.command.name))" }.joined(separator: ", ")). \
             docs/reading-reports.md explains every figure.
-            Exit codes: 0 ok, 3 verification failed, 64 bad usage, 69 perf missing or not \
+            Exit codes: 0 ok, 3 the run is not what it claims (failed transfers, a lost \
+            actor; csgb stat: verification failed), 64 bad usage, 69 perf missing or not \
             permitted, 71 system limit or failed call, 74 the report could not be written, \
             130 stopped by a signal before anything was measured.
             SIGINT, SIGTERM, SIGQUIT and SIGHUP end the window and still print the report.
@@ -33,6 +34,7 @@ struct CSGBCommand: ParsableCommand {
             let arguments = ArgumentScreen.normalize(arguments)
             try ArgumentScreen.check(arguments)
             try checkHelpTopic(arguments)
+            try checkCommandName(arguments)
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch let error as CSGBError {
@@ -44,7 +46,8 @@ struct CSGBCommand: ParsableCommand {
                 Glibc.exit(0)
             }
             // One line: the option and what it accepts, not the whole usage.
-            let message = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let first = self.message(for: error).split(separator: "\n").first.map(String.init) ?? "invalid arguments"
+            let message = OptionRules.rewrite(parserMessage: first) ?? first
             fail(message, code: code == .validationFailure ? 64 : code.rawValue)
         }
     }
@@ -71,6 +74,37 @@ struct CSGBCommand: ParsableCommand {
             subcommands = found.configuration.subcommands
             path += " " + name
         }
+    }
+
+    /// A first word that is no command ("sockt 1") would read as two unexpected
+    /// arguments: name the nearest command instead.
+    static func checkCommandName(_ arguments: [String]) throws(CSGBError) {
+        guard let word = arguments.first, !word.hasPrefix("-"), word != "help" else { return }
+        var names: [String] = []
+        for subcommand in configuration.subcommands {
+            names.append(subcommand._commandName)
+            names += subcommand.configuration.aliases
+        }
+        if names.contains(word) { return }
+        let nearest = names.min { editDistance(word, $0) < editDistance(word, $1) }
+        let suggestion = nearest.flatMap { editDistance(word, $0) <= max(2, $0.count / 3) ? "did you mean '\($0)'? " : nil } ?? ""
+        throw .usage("unknown command '\(word)'; \(suggestion)the commands are \(names.joined(separator: ", "))")
+    }
+
+    /// Levenshtein distance, for suggesting a command.
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a), b = Array(b)
+        var row = Array(0...b.count)
+        for i in 1...max(a.count, 1) where !a.isEmpty {
+            var previous = row[0]
+            row[0] = i
+            for j in 1...max(b.count, 1) where !b.isEmpty {
+                let current = row[j]
+                row[j] = min(row[j] + 1, row[j - 1] + 1, previous + (a[i - 1] == b[j - 1] ? 0 : 1))
+                previous = current
+            }
+        }
+        return row[b.count]
     }
 
     static func fail(_ message: String, code: Int32) -> Never {

@@ -39,7 +39,7 @@ extension SpeculationControl: ExpressibleByArgument {}
 
 /// The options every workload shares.
 struct WorkloadOptions: ParsableArguments {
-    @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + "."))
+    @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + " (default: \(Mode.default.rawValue))."))
     var mode: Mode?
 
     @Flag(name: [.short, .long], help: "Same as --mode thread, as in the original csgb.")
@@ -54,7 +54,7 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "With --cpus: set (every thread may use every listed CPU; the default) or each (thread i gets CPU i mod count).")
     var pin: Pinning?
 
-    @Option(name: .customLong("work-size"), help: "Bytes of its own buffer each actor reads and writes every iteration (suffixes K, M, G; 0 = none).")
+    @Option(name: .customLong("work-size"), help: ArgumentHelp("Bytes of its own buffer each actor reads and writes every iteration: " + OptionRules.workSize.accepts + "; 0 = none."))
     var workSize = ByteSize(bytes: 0)
 
     @Option(help: "With --work-size: distance in bytes between the bytes touched in the work buffer (default 64).")
@@ -63,10 +63,10 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: ArgumentHelp("With --work-size: how each iteration walks the buffer: " + AccessPattern.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + ". Default stride. With li, --stride and --work-size must be multiples of 8.", valueName: "walk"))
     var access: AccessPattern?
 
-    @Option(name: [.short, .long], help: "Measured seconds; without it the run lasts until SIGINT or SIGTERM.")
+    @Option(name: [.short, .long], help: ArgumentHelp("Measured seconds, " + OptionRules.duration.accepts + "; without it the run lasts until SIGINT or SIGTERM."))
     var duration: Double?
 
-    @Option(help: "Unmeasured seconds after every actor is running and before the window opens.")
+    @Option(help: ArgumentHelp("Unmeasured seconds after every actor is running and before the window opens: " + OptionRules.warmup.accepts + "."))
     var warmup = 0.1
 
     @Option(help: "Where work buffers and green stacks are placed: off (the kernel's default), local (the node of the CPU that first touches them), interleave (round-robin over every node).")
@@ -93,7 +93,7 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(name: .customLong("fixed-files"), help: "With --io uring: register the descriptors with each ring (IOSQE_FIXED_FILE).")
     var fixedFiles = false
 
-    @Option(help: ArgumentHelp("Scheduling policy of every OS thread (or process) that carries actors, in every mode: other, batch, idle, fifo[:P] or rr[:P] (P from 1 to 99, default 1). Real-time policies need root or CAP_SYS_NICE; the coordinator then runs one priority above the actors while the window is open.", valueName: "policy"))
+    @Option(help: ArgumentHelp("Scheduling policy of every OS thread (or process) that carries actors, in every mode: " + SchedulingPolicy.acceptedForms + "; P defaults to 1. Real-time policies need root or CAP_SYS_NICE; the coordinator then runs one priority above the actors from the gate to the stop.", valueName: "policy"))
     var sched: SchedulingPolicy?
 
     @Option(help: ArgumentHelp("A per-task speculation control set on every actor before the gate and read back (repeatable): ibpb (PR_SPEC_INDIRECT_BRANCH force-disabled: a barrier at every address-space switch, so only --mode process feels it), ssbd (PR_SPEC_STORE_BYPASS), l1d-flush (PR_SPEC_L1D_FLUSH).", valueName: "control"))
@@ -143,9 +143,7 @@ struct WorkloadOptions: ParsableArguments {
         if sync, let mode, mode != .synchronous {
             throw ValidationError("--sync means --mode \(Mode.synchronous.rawValue); it cannot be combined with --mode \(mode.rawValue)")
         }
-        if let workers, workers < 1 || workers > 4096 {
-            throw ValidationError("--workers must be between 1 and 4096, got \(workers)")
-        }
+        if let workers, let refusal = OptionRules.workers.outOfRange(Double(workers)) { throw ValidationError(refusal) }
         if let cpus {
             let allowed = Set((try? CPUList.allowed().cpus) ?? [])
             if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
@@ -154,14 +152,10 @@ struct WorkloadOptions: ParsableArguments {
         } else if let pin {
             throw ValidationError("--pin \(pin.rawValue) needs --cpus LIST")
         }
-        if let duration, !(duration > 0 && duration <= 86_400) {
-            throw ValidationError("--duration must be a number of seconds above 0 and at most 86400 (one day), got \(duration)")
-        }
-        if !(warmup >= 0 && warmup <= 3_600) {
-            throw ValidationError("--warmup must be a number of seconds from 0 to 3600, got \(warmup)")
-        }
-        if let stride, stride.bytes < 1 { throw ValidationError("--stride must be at least 1 byte") }
-        if workSize.bytes > 1 << 36 { throw ValidationError("--work-size must be at most 64G per actor") }
+        if let duration, let refusal = OptionRules.duration.outOfRange(duration) { throw ValidationError(refusal) }
+        if let refusal = OptionRules.warmup.outOfRange(warmup) { throw ValidationError(refusal) }
+        if let stride, let refusal = OptionRules.stride.outOfRange(Double(stride.bytes)) { throw ValidationError(refusal) }
+        if let refusal = OptionRules.workSize.outOfRange(Double(workSize.bytes)) { throw ValidationError(refusal) }
         try rejectIgnoredOptions()
         if numa != .off && !NUMAPolicy.isAvailable {
             throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
@@ -169,9 +163,7 @@ struct WorkloadOptions: ParsableArguments {
         if let ringSetup, case .failure(let unknown) = RingSetup.parse(ringSetup) {
             throw ValidationError("--ring-setup: unknown option '\(unknown.name)'; give none or a comma-separated list of \(RingSetup.catalogue.map(\.name).joined(separator: ", "))")
         }
-        if let ringEntries, !(1...32_768).contains(ringEntries) {
-            throw ValidationError("--ring-entries must be a power of two from 1 to 32768, got \(ringEntries)")
-        }
+        if let ringEntries, let refusal = OptionRules.ringEntries.outOfRange(Double(ringEntries)) { throw ValidationError(refusal) }
         if let ringEntries, ringEntries & (ringEntries - 1) != 0 {
             // The kernel rounds a ring up to a power of two: a report saying 3
             // entries of a ring that has 4 would be wrong.
@@ -274,8 +266,8 @@ protocol WorkloadCommand: ParsableCommand {
 
 extension WorkloadCommand {
     func validateCount() throws {
-        if case .exactly(let n) = count, n < 1 || n > WorkloadCount.ceiling {
-            throw ValidationError("N must be between 1 and \(WorkloadCount.ceiling), or max, got \(n)")
+        if case .exactly(let n) = count, OptionRules.count.outOfRange(Double(n)) != nil {
+            throw ValidationError("N \(n): out of range; N takes \(OptionRules.count.accepts)")
         }
         // An option the mode gives no meaning is the first thing wrong with a command.
         try options.checkAgainstMode(options.configuration(workload: workload, n: 1))
@@ -320,10 +312,19 @@ extension WorkloadCommand {
             Self.injectTasksAfterLargest()
         }
         try configuration.validatePlan()
+        // Under csgb stat or explain, perf is this run's parent: a run that outlived
+        // it (perf killed with csgb stat) would go on, perhaps at a real-time priority.
+        if options.perfControl != nil { ChildProcess.dieWithParent() }
         try CSGBRun.prepareProcess()
         try StandardOutput.ensureOpen()
+        // Without a duration nothing is printed until the stop: say so once, to a
+        // person at a terminal (not into a log or a pipe).
+        if options.duration == nil && isatty(2) == 1 {
+            writeStandardError("csgb: no --duration: running until SIGINT (Ctrl-C) or SIGTERM\n")
+        }
         let (observers, counters, perf) = try options.windowObservers(scope: configuration.counterScope,
                                                                       sched: configuration.threadSettings.sched)
+        var broken: [String] = []
         try Benchmark.run(configuration, observers: observers) { report throws(CSGBError) in
             var report = report
             report.counters = try counters?.counters()
@@ -331,12 +332,27 @@ extension WorkloadCommand {
             // Out before the teardown (write(2), unbuffered): under a pipe, the
             // reader sees the report now.
             try StandardOutput.write(report.rendered(options.format))
+            broken = report.brokenClaims
             // A user who pressed ^C wants the prompt back: the kernel reclaims 10,000
             // stacks and 20,000 descriptors at exit faster than unmapping and closing
             // them one by one (100 ms and more). Timed runs tear down in full, which
             // is what the tests exercise.
-            if report.stoppedBy != "duration" { _exit(0) }
+            if report.stoppedBy != "duration" {
+                if let failure = Self.brokenRun(broken) {
+                    writeStandardError("csgb: \(failure.description)\n")
+                    _exit(failure.exitCode)
+                }
+                _exit(0)
+            }
         }
+        if let failure = Self.brokenRun(broken) { throw failure }
+    }
+
+    /// A run that did not do what it claims: its report stands, and the exit code
+    /// (3, as `csgb stat` gives a broken expectation) keeps a script or a sweep from
+    /// taking it for a measurement.
+    static func brokenRun(_ broken: [String]) -> CSGBError? {
+        broken.isEmpty ? nil : .verificationFailed("the run is not what it claims: " + broken.joined(separator: "; "))
     }
 }
 
@@ -388,7 +404,7 @@ struct InfoCommand: ParsableCommand {
         commandName: "info",
         abstract: "The environment: CPU model, cores, NUMA nodes, kernel, perf and io_uring availability, perf_event_paranoid.")
 
-    @Option(help: "text or json.")
+    @Option(help: "text or json (csv is not accepted: the environment is no single row).")
     var format: ReportFormat = .text
 
     @Flag(help: "Also say what on this machine makes figures noisy or incomparable, and what to do about each (warnings only; exit 0).")
@@ -400,6 +416,13 @@ struct InfoCommand: ParsableCommand {
     func validate() throws {
         if format == .csv { throw ValidationError("--format for info must be text or json") }
         if cpus != nil && !check { throw ValidationError("--cpus applies to csgb info --check") }
+        if let cpus {
+            // A CPU the machine lacks would count nothing and report a quiet machine.
+            let allowed = Set((try? CPUList.allowed().cpus) ?? [])
+            if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
+                throw ValidationError("--cpus \(cpus): CPU \(missing) is not available to this process (allowed: \((try? CPUList.allowed().description) ?? "unknown"))")
+            }
+        }
     }
 
     func run() throws {
@@ -411,7 +434,7 @@ struct InfoCommand: ParsableCommand {
             var text = environment.text
             if check {
                 text += "\n" + (warnings.isEmpty ? "check: nothing found that makes figures noisy here"
-                    : warnings.map { "warning: \($0)" }.joined(separator: "\n"))
+                    : warnings.map { TextTable.wrapped("warning: \($0)", hanging: "warning: ".count) }.joined(separator: "\n"))
             }
             try StandardOutput.write(text)
             return

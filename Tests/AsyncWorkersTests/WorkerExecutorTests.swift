@@ -82,10 +82,14 @@ import Testing
         #expect(worker.threadID > 0)
         #expect(threadName(worker.threadID) == "csgb-async-0")
 
+        // The worker thread is inside the hook (it recorded its tid and waits for
+        // the gate): the only thread that runs jobs is busy there.
+        while hookTID.all.isEmpty { await Task.yield() }
         let ran = Flag()
+        // Creating a task with a preference enqueues its first job at once: it now
+        // waits in the worker's inbox, and must stay there until the hook returns.
         let task = Task(executorPreference: worker) { ran.set() }
-        try await Task.sleep(for: .milliseconds(20))
-        #expect(!ran.isSet, "a job ran before onThreadStart returned")
+        #expect(!ran.isSet && worker.jobsRun == 0, "a job ran before onThreadStart returned")
         gate.set()
         let finished = await completes(within: hangTimeout) { await task.value }
         await shutDown(worker, unlessHung: finished)

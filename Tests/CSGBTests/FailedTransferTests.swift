@@ -10,11 +10,16 @@ import Testing
     func aClosedChannelIsReported(mode: String, io: String) throws {
         let base = ["socket", "2", "--mode", mode, "--io", io, "--cpus", "0"] + EndToEndTests.short
         let faulty = try CSGBProcess.run(base + ["--inject-closed-channel"])
-        #expect(faulty.status == 0, "\(faulty.stderr)")
-        #expect(try CSGBProcess.json(faulty.stdout)["failed_transfers"] as? Int == 2)
+        // The report stands, and the exit code says it is not the run it claims.
+        #expect(faulty.status == 3, "\(faulty.stderr)")
+        #expect(faulty.stderr.contains("not what it claims") && faulty.stderr.contains("failed or short transfer"), "\(faulty.stderr)")
+        let report = try CSGBProcess.json(faulty.stdout)
+        #expect(report["failed_transfers"] as? Int == 2)
+        #expect((report["broken_claims"] as? String)?.contains("2 actors stopped") == true)
         let clean = try CSGBProcess.run(base)
         #expect(clean.status == 0, "\(clean.stderr)")
         #expect(try CSGBProcess.json(clean.stdout)["failed_transfers"] as? Int == 0)
+        #expect(try CSGBProcess.json(clean.stdout)["broken_claims"] is NSNull)
     }
 
     @Test func statFailsARunWithFailedTransfers() throws {
@@ -22,5 +27,14 @@ import Testing
                                           "--inject-closed-channel"], timeout: 60)
         #expect(result.status == 3, "\(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains("failed_transfers"), "\(result.stderr)")
+    }
+
+    /// A text report of a broken run still prints in full, and says why it failed.
+    @Test func aBrokenTextReportSaysSo() throws {
+        let result = try CSGBProcess.run(["socket", "2", "--cpus", "0", "--inject-closed-channel", "-d", "0.3", "--warmup", "0.05"])
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stdout.hasPrefix("total iterations: "))
+        let line = result.stdout.split(separator: "\n").first { $0.hasPrefix("failed:") }
+        #expect(line?.contains("2 actors stopped on a failed or short transfer") == true, "\(result.stdout)")
     }
 }

@@ -102,7 +102,8 @@ enum ProcessModeChildren {
         let text = try CSGBProcess.run(["socket", "2", "--mode", "process", "--cpus", "0", "--duration", "0.3",
                                         "--inject-deaf-actor", "3"], timeout: 60)
         #expect(text.status == 0, "\(text.stderr)")
-        #expect(text.stdout.contains("1 of 4 actors missed an edge"), "\(text.stdout)")
+        #expect(text.stdout.split(separator: "\n").map { $0.drop { $0 == " " } }.joined(separator: " ").contains("1 of 4 actors missed an edge"),
+                "\(text.stdout)")
         let outside = try CSGBProcess.run(["socket", "2", "--mode", "process", "--duration", "0.1", "--inject-deaf-actor", "4"],
                                           timeout: 30)
         #expect(outside.status == 64, "\(outside.stdout)")
@@ -232,15 +233,18 @@ enum ProcessModeChildren {
         #expect(ProcessModeChildren.noneLeft().isEmpty)
     }
 
-    @Test(arguments: ["csgb-actor-0", "csgb-actor-1"])
+    /// Killed once the window is open: the report names it, and the run exits 3
+    /// (it is not the run it claims) so that no script takes it for a measurement.
+    @Test(arguments: ["csgb-actor-0", "csgb-actor-3"])
     func aKilledActorEndsTheRunAndIsNamed(victim: String) throws {
-        let csgb = try GroupProcess(["socket", "1", "--mode", "process", "--cpus", "0", "--warmup", "0",
-                                     "--duration", "60", "--format", "json"])
-        #expect(ProcessModeChildren.waitUntilEchoing())
+        let csgb = try GroupProcess(["socket", "2", "--mode", "process", "--cpus", "0",
+                                     "--duration", "5", "--format", "json"], announcing: true)
+        try csgb.waitUntil(.open)
         let pid = try #require(ProcessModeChildren.alive().first { ProcessModeChildren.name($0) == victim })
         kill(pid, SIGKILL)
         let result = try csgb.wait(timeout: 20)
-        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("not what it claims") && result.stderr.contains("SIGKILL"), "\(result.stderr)")
         let report = try CSGBProcess.json(result.stdout)
         let stoppedBy = try #require(report["stopped_by"] as? String)
         #expect(stoppedBy.contains("actor \(victim.last!)") && stoppedBy.contains("pid \(pid)") && stoppedBy.contains("SIGKILL"),
@@ -284,6 +288,27 @@ enum ProcessModeChildren {
         // Catches a stop that waits for the forking to finish, not a latency target.
         #expect(result.seconds < 10)
         #expect(ProcessModeChildren.noneLeft().isEmpty)
+    }
+
+    /// A stopped actor host reaps no actor, so the stop would wait for it forever
+    /// (before: still running after 30 s, SIGTERM ignored). The stop kills it and its
+    /// actors once nothing has finished for a while, prints the report naming it and
+    /// exits 3, whether the window ended on its duration or on SIGTERM.
+    @Test(arguments: [false, true])
+    func aStoppedHostIsKilledAtTheStop(byTerm: Bool) throws {
+        let csgb = try GroupProcess(["socket", "3", "--mode", "process", "--duration", byTerm ? "600" : "1",
+                                     "--format", "json"], announcing: true)
+        try csgb.waitUntil(.open)
+        let host = try #require(ProcessModeChildren.alive().first { !(ProcessModeChildren.name($0) ?? "").hasPrefix("csgb-actor") })
+        kill(host, SIGSTOP)
+        #expect(SuspendedWindowTests.awaitState(host, { $0 == "T" }), "the host never stopped")
+        if byTerm { csgb.signalLeader(SIGTERM) }
+        let result = try csgb.wait(timeout: 30)
+        #expect(result.status == 3, "\(result.stderr)")
+        #expect(result.stderr.contains("actor host (pid \(host)) was stopped (SIGSTOP) and reaped no actor"), "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        #expect((report["broken_claims"] as? String)?.contains("pid \(host)") == true, "\(report["broken_claims"] ?? "none")")
+        #expect(ProcessModeChildren.noneLeft(timeout: 10).isEmpty)
     }
 
     /// Killing csgb itself (no report possible) still takes every actor with it.

@@ -90,7 +90,7 @@ func claims(_ mode: Mode, _ workload: any Workload, cpus: [Int32]?, executor: Ex
         #expect(Fmt.fixed(0.0004, 4) == "0.0004")
         #expect(Fmt.fixed(-2.5, 1) == "-2.5")
         #expect(Fmt.fixed(nil, 2) == "n/a")
-        #expect(Fmt.grouped(1_234_567) == "1,234,567")
+        #expect(Fmt.whole(1_234_567) == "1234567")
         #expect(Fmt.bytes(3 << 20) == "3.0 MiB")
     }
 

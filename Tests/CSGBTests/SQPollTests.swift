@@ -48,7 +48,11 @@ import Testing
     func textReportCountsThePollers() throws {
         let result = try CSGBProcess.run(["socket", "4", "--io", "uring", "--sqpoll", "-d", "0.2"], timeout: 60)
         #expect(result.status == 0, "\(result.stderr)")
-        let io = result.stdout.split(separator: "\n").first { $0.hasPrefix("io:") }.map(String.init) ?? ""
+        // The io row, with the lines it wraps onto.
+        let lines = result.stdout.split(separator: "\n").map(String.init)
+        let start = lines.firstIndex { $0.hasPrefix("io:") } ?? lines.count
+        let io = lines[start...].prefix { $0 == lines[start] || $0.hasPrefix(" ") }
+            .map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         #expect(io.contains("1 SQ poller "), "\(io)")
     }
 

@@ -122,8 +122,35 @@ import Testing
         #expect(suspension.contains("stopped and continued"))
     }
 
+    /// GNU `timeout -s INT` sends SIGCONT right after its signal: the README's own
+    /// example got "stopped and continued 2 times" on every run. A continue that
+    /// follows the stop signal is no pause; the run's report has no warning.
+    @Test(arguments: [SIGINT, SIGTERM])
+    func theContinueAfterAStopSignalIsNotAPause(signal: Int32) throws {
+        let run = try GroupProcess(["socket", "1", "--cpus", "0", "--format", "json"], announcing: true)
+        try run.waitUntil(.open)
+        // As timeout(1) does: the signal, then SIGCONT to the same process.
+        kill(run.pid, signal)
+        kill(run.pid, SIGCONT)
+        let result = try run.wait(timeout: 30)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        #expect(report["suspension"] is NSNull, "\(report["suspension"] ?? "")")
+    }
+
+    /// The same through timeout(1) itself, as the README runs it.
+    @Test(.enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/timeout"), "needs GNU timeout"))
+    func timeoutGivesNoStopWarning() throws {
+        let run = try GroupProcess(["socket", "1", "--cpus", "0"], prefix: ["/usr/bin/timeout", "-s", "INT", "2"])
+        let result = try run.wait(timeout: 60)
+        // timeout(1) exits 124 when it had to stop its command.
+        #expect(result.status == 124, "\(result.stderr)")
+        #expect(result.stdout.contains("stopped by SIGINT"), "\(result.stdout)")
+        #expect(!result.stdout.contains("stopped and continued"), "\(result.stdout)")
+    }
+
     @Test func aWindowFarPastItsPlannedEndIsFlagged() {
-        let open = WindowSuspension(continuesAtOpen: StopRequest.continueCount)
+        let open = WindowSuspension.open()
         #expect(open.note(windowSeconds: 1.789, plannedSeconds: 1)?.contains("0.789 s past its planned 1 s") == true)
         #expect(open.note(windowSeconds: 1.05, plannedSeconds: 1) == nil)
         #expect(open.note(windowSeconds: 30, plannedSeconds: nil) == nil)
@@ -534,6 +561,29 @@ import Testing
         #expect(result.status == 64, "\(result.stderr)")
         #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
         #expect(result.stderr.contains("power of two") && result.stderr.contains("would make \(rounded)"), "\(result.stderr)")
+    }
+
+    /// A ring with fewer entries than the actors it serves has no room for every
+    /// actor's transfer: before, `socket 1 --mode async --ring-entries 1` hung in
+    /// io_uring_enter until SIGKILL, and `socket 4 --mode green --ring-entries 2` exited 0
+    /// with 6 of 8 actors never passing. Refused before anything runs, naming the
+    /// entries a pass needs; a ring of exactly that many runs.
+    @Test(.enabled(if: URing.probe() == nil, "needs io_uring"), arguments: [
+        (["socket", "1", "--mode", "async", "--transport", "pipe"], "1", "2"),
+        (["socket", "1", "--mode", "async", "--syscalls", "send-recv", "--ring-setup", "none"], "1", "2"),
+        (["socket", "1", "--mode", "green"], "1", "2"),
+        (["socket", "4", "--mode", "green"], "2", "8"),
+        (["socket", "4", "--mode", "async", "--workers", "2"], "2", "4"),
+    ])
+    func ringsTooSmallForAPassAreRefused(arguments: [String], entries: String, needed: String) throws {
+        let base = arguments + ["--io", "uring", "-d", "0.2", "--format", "json"]
+        let refused = try CSGBProcess.run(base + ["--ring-entries", entries], timeout: 30)
+        #expect(refused.status == 64, "\(refused.stderr)")
+        #expect(refused.stderr.contains("a pass needs \(needed) entries"), "\(refused.stderr)")
+        #expect(refused.stdout.isEmpty)
+        let enough = try CSGBProcess.run(base + ["--ring-entries", needed], timeout: 30)
+        #expect(enough.status == 0, "\(enough.stderr)")
+        #expect(try CSGBProcess.json(enough.stdout)["failed_transfers"] as? Int == 0)
     }
 
     /// The entries the report gives are the kernel's (io_uring_params.sq_entries).

@@ -12,7 +12,10 @@ import Testing
     @Test func policiesParse() {
         #expect(SchedulingPolicy(parsing: "fifo") == .fifo(1))
         #expect(SchedulingPolicy(parsing: "fifo:50") == .fifo(50))
-        #expect(SchedulingPolicy(parsing: "rr:99") == .rr(99))
+        #expect(SchedulingPolicy(parsing: "rr:98") == .rr(98))
+        // 99 is the coordinator's: it must run above real-time actors to stop them.
+        #expect(SchedulingPolicy(parsing: "rr:99") == nil)
+        #expect(SchedulingPolicy(parsing: "fifo:99") == nil)
         #expect(SchedulingPolicy(parsing: "batch") == .batch)
         for bad in ["fifo:0", "fifo:100", "rr:x", "other:1", "deadline", "", "fifo:"] {
             #expect(SchedulingPolicy(parsing: bad) == nil, "\(bad)")

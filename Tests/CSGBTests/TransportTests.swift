@@ -42,12 +42,15 @@ import Testing
         defer { resources.release() }
         let channel = try resources.channel(kind)
         let outcome = ResultBox()
+        let tid = ThreadIDBox()
         let reader = try OSThread(name: "blocked-reader") {
+            tid.set(OSThread.currentID)
             var byte: UInt8 = 0
             outcome.set(channel.second.input.readByte(&byte))
         }
-        // Long enough for the reader to be asleep in read(2).
-        usleep(100_000)
+        // The kernel's own word that the reader sleeps in read(2): state S, and
+        // syscall 0 (read on x86_64) in /proc/self/task/TID/syscall.
+        #expect(Self.awaitBlockedInRead(tid), "the reader never blocked in read(2)")
         #expect(outcome.get() == nil, "the reader should still be blocked")
         resources.interruptBlockedActors()
         var waited = 0
@@ -59,12 +62,34 @@ import Testing
         #expect(outcome.get() == .closed)
     }
 
+    static func awaitBlockedInRead(_ tid: ThreadIDBox, timeout: Double = 30) -> Bool {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if let id = tid.get(),
+               let syscall = try? String(contentsOfFile: "/proc/self/task/\(id)/syscall", encoding: .utf8),
+               let stat = try? String(contentsOfFile: "/proc/self/task/\(id)/stat", encoding: .utf8),
+               let close = stat.lastIndex(of: ")"),
+               syscall.split(separator: " ").first == "0", stat[stat.index(close, offsetBy: 2)] == "S" {
+                return true
+            }
+            Thread.sleep(forTimeInterval: 0.001)
+        }
+        return false
+    }
+
     /// Pipes carry two descriptors per end; the plan's limit check counts them.
     @Test func descriptorCountsPerTransport() {
         #expect(SocketEcho(transport: .unix).descriptors(n: 10) == 20)
         #expect(SocketEcho(transport: .pipe).descriptors(n: 10) == 40)
         #expect(SocketEcho(transport: .tcp).descriptors(n: 10) == 21)
     }
+}
+
+final class ThreadIDBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Int32?
+    func set(_ id: Int32) { lock.lock(); value = id; lock.unlock() }
+    func get() -> Int32? { lock.lock(); defer { lock.unlock() }; return value }
 }
 
 private final class ResultBox: @unchecked Sendable {

@@ -38,7 +38,7 @@ MEASURED_FIELDS = frozenset((
     "voluntary_switches_per_iteration", "involuntary_switches_per_iteration",
     "usage_missed_actors", "user_seconds", "system_seconds", "max_rss_bytes",
     "setup_seconds", "memory_per_actor_bytes", "resident_bytes_at_gate",
-    "actor_process_bytes", "limits", "eagain", "failed_transfers", "nice",
+    "actor_process_bytes", "limits", "eagain", "failed_transfers", "broken_claims", "noise", "nice",
     "coordinator_nice", "coordinator_sched", "perf_sched", "perf_sched_note",
     "thread_settings_notes", "version", "claims", "environment", "ring_links_per_iteration",
     "ring_cancelled", "io_uring_enter_per_iteration", "sqes_per_enter",

@@ -46,7 +46,7 @@ public struct StatReport: Sendable {
         let iterations = summary.runs.map(\.iterations).min() ?? 0
         guard inFlight > 1, iterations > 0 else { return nil }
         let share = Double(inFlight) / Double(iterations)
-        return "bounds include the window's edges: \(Fmt.grouped(Double(inFlight))) iterations under way at once over \(Fmt.grouped(Double(iterations))) in the window, so each may be off by its own size × \(Fmt.fixed(share, 4))"
+        return "bounds include the window's edges: \(Fmt.whole(Double(inFlight))) iterations under way at once over \(Fmt.whole(Double(iterations))) in the window, so each may be off by its own size × \(Fmt.fixed(share, 4))"
     }
 
     public func rendered(_ format: ReportFormat) -> String {
@@ -87,7 +87,7 @@ public struct StatReport: Sendable {
             ("workload", "csgb " + command.joined(separator: " ")),
             ("runs", (runs == 1 ? "1 (perf stat over the measured window)" : "\(runs) (median, min–max in brackets)")
                 + (interruption.map { "; \($0.reportText)" } ?? "")),
-            ("iterations", Fmt.grouped(Double(median.iterations))),
+            ("iterations", Fmt.whole(Double(median.iterations))),
         ] + (report["perf_sched_note"]?.stringValue.map { [("perf", $0)] } ?? [])
         var rows: [(String, String)] = [
             ("ns (traced)", nanoseconds),
@@ -107,7 +107,7 @@ public struct StatReport: Sendable {
         if !median.multiplexed.isEmpty {
             rows.append(("multiplexed", "scaled by perf: " + median.multiplexed.joined(separator: ", ")))
         }
-        let indented = TextTable.keyValues(rows).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
+        let indented = TextTable.keyValues(rows, width: TextTable.width - 2).split(separator: "\n").map { "  " + $0 }.joined(separator: "\n")
         var lines = [TextTable.keyValues(heading), "per iteration:", indented, "  " + Self.tracedNote]
         lines.append("")
         lines.append("verification: \(verification.holds ? "PASS" : "FAIL") (\(verification.expectation.summary))")
@@ -125,7 +125,12 @@ public struct StatReport: Sendable {
             lines.append("")
             lines.append(stacksNote)
         }
-        return lines.joined(separator: "\n")
+        // Free lines wrap under their text: "  warning: …" under the word after the label.
+        return lines.map { line in
+            let lead = line.prefix { $0 == " " }.count
+            let label = line.dropFirst(lead).firstIndex(of: " ").map { line.distance(from: line.startIndex, to: $0) + 1 } ?? lead
+            return TextTable.wrapped(line, hanging: line.hasPrefix("verification:") ? 2 : min(label, lead + 10))
+        }.joined(separator: "\n")
     }
 
     // MARK: JSON

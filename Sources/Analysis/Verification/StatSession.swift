@@ -61,7 +61,10 @@ public enum StatSession {
                 interruption = StatInterruption(signal: StopSignal.received ?? "a stop request", run: run, requested: requested, cutShort: true)
                 break
             }
-            if outcome.status != 0 {
+            // Exit 3 with a report is a run that broke its claims (a failed transfer,
+            // a lost actor): it is judged like any other, and its rules fail.
+            let brokenRun = outcome.status == 3 && report?["broken_claims"]?.stringValue != nil
+            if outcome.status != 0 && !brokenRun {
                 throw PerfRunner.diagnose(status: outcome.status, stderr: outcome.stderr, tool: "perf stat", userEvents: request.events)
             }
             let output: PerfStatOutput

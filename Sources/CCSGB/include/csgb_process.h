@@ -25,6 +25,20 @@ void *csgb_shared_memory_map(int fd, size_t length);
 pid_t csgb_spawn_with_death_signal(const char *path, char *const argv[], char *const envp[],
                                    const int *keep, size_t keep_count, int death_signal);
 
+/// fork, then in the child (async-signal-safe calls only): PR_SET_PDEATHSIG(SIGKILL)
+/// (exit 127 if the parent is already gone), its own process group when `new_group`,
+/// SIGINT, SIGTERM, SIGQUIT, SIGHUP and SIGPIPE at their defaults and nothing
+/// blocked, stdin /dev/null, stdout and stderr into the two files (created, truncated,
+/// 0600), and execve. Returns the pid, or -1 with errno set when fork, a file or exec
+/// failed (exec's errno comes back over a close-on-exec pipe). A tool such as perf
+/// started this way dies with csgb, however csgb ends.
+pid_t csgb_spawn_dying_with_parent(const char *path, char *const argv[], char *const envp[],
+                                   const char *stdout_path, const char *stderr_path, int new_group);
+
+/// prctl(PR_SET_PDEATHSIG, SIGKILL) for the calling thread's process: it dies when
+/// the thread that started it ends.
+int csgb_die_with_parent(void);
+
 /// fork in a single-threaded process; the child gets PR_SET_PDEATHSIG(death_signal)
 /// and exits 127 if the parent is already gone. Returns the pid, 0 in the child, or -1.
 pid_t csgb_fork_with_death_signal(int death_signal);

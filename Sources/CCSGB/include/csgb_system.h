@@ -54,6 +54,15 @@ int csgb_wait_forwarding_stop(pid_t pid, int forward, int *status);
 /// How many times this process was continued (SIGCONT) after a stop.
 int csgb_continue_count(void);
 
+/// SIGCONTs handled in [start_ns, end_ns) (CLOCK_MONOTONIC), leaving out one sent by
+/// the sender of the first stop signal within follow_ns of it (GNU timeout's SIGCONT
+/// after its SIGINT or SIGTERM). Only the first 64 continues have times; later ones
+/// all count.
+int csgb_continues_between(int64_t start_ns, int64_t end_ns, int64_t follow_ns);
+
+/// When the first stop signal was handled (CLOCK_MONOTONIC ns), 0 before one came.
+int64_t csgb_stop_signal_time(void);
+
 /// A stop from inside the process (no signal): what a signal does, with
 /// csgb_stop_signal left at 0. For a run that must end because part of it died.
 void csgb_request_stop(void);

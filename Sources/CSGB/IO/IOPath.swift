@@ -63,6 +63,7 @@ public struct RingSettings: Sendable {
     /// would mean as many kernel threads spinning as there are rings, which at a few
     /// hundred starve the actors, the window's edges and the stop.
     func makeRing(forActors actors: Int, pollerCPU: Int32?, registry: RingRegistry) throws(CSGBError) -> URing {
+        if let refusal = entriesRefusal(forActors: actors) { throw .usage(refusal) }
         let ring: URing
         do {
             ring = try URing(entries: entries(forActors: actors), sqpoll: sqpoll, pollerCPU: pollerCPU,
@@ -72,6 +73,18 @@ public struct RingSettings: Sendable {
         }
         registry.add(ring)
         return ring
+    }
+
+    /// Why `--ring-entries` is too small for a ring that serves `actors` actors, nil
+    /// when it is not. Every actor of a ring may have its entry prepared before the
+    /// worker submits them in one enter (a linked write and the peer's read are two),
+    /// so a ring with fewer entries than actors has no room for one actor's transfer:
+    /// that actor's run would end mid-window, or its peer would wait for it forever.
+    func entriesRefusal(forActors actors: Int) -> String? {
+        guard let entries, entries < actors else { return nil }
+        var needed = 1
+        while needed < actors { needed <<= 1 }
+        return "--ring-entries \(entries): each ring of this run serves \(actors) actors, each with one entry in flight at a time, so a pass needs \(needed) entries; give --ring-entries \(needed) or more, or leave it out (the default sizes every ring)"
     }
 
     /// Entries for a ring that serves `actors` actors, each with at most one

@@ -108,11 +108,50 @@ public enum PerfTool {
 }
 
 /// `key: value` lines with the values aligned, as every text report prints them.
+/// Every line fits `width` columns (80, a terminal's): a long value wraps under
+/// its own start, a long free line under its first word's end (`hanging`).
 public enum TextTable {
-    public static func keyValues(_ rows: [(String, String)]) -> String {
-        let width = rows.map { $0.0.count }.max() ?? 0
+    public static let width = 80
+
+    public static func keyValues(_ rows: [(String, String)], width: Int = TextTable.width) -> String {
+        let keys = rows.map { $0.0.count }.max() ?? 0
         return rows.map { key, value in
-            "\(key):" + String(repeating: " ", count: width - key.count + 1) + value
+            let head = "\(key):" + String(repeating: " ", count: keys - key.count + 1)
+            return wrapped(head + value, hanging: head.count, width: width)
         }.joined(separator: "\n")
+    }
+
+    /// `line` broken at spaces into lines of at most `width` characters, each after
+    /// the first indented by `hanging`; a word longer than a line is cut. Lines
+    /// already in `line` are kept.
+    public static func wrapped(_ line: String, hanging: Int, width: Int = TextTable.width) -> String {
+        if line.contains("\n") {
+            return line.split(separator: "\n", omittingEmptySubsequences: false)
+                .map { wrapped(String($0), hanging: hanging, width: width) }.joined(separator: "\n")
+        }
+        guard line.count > width else { return line }
+        let indent = String(repeating: " ", count: min(hanging, width / 2))
+        var lines: [String] = []
+        var current = ""
+        for word in line.split(separator: " ", omittingEmptySubsequences: false) {
+            var word = Substring(word)
+            let room = width - current.count - (current.isEmpty || current == indent ? 0 : 1)
+            if word.count <= room || (current.isEmpty && lines.isEmpty && word.isEmpty) {
+                current += (current.isEmpty || current == indent ? "" : " ") + word
+                continue
+            }
+            if !(current.isEmpty || current == indent) {
+                lines.append(current)
+                current = indent
+            }
+            while indent.count + word.count > width {
+                let cut = width - indent.count
+                lines.append(indent + word.prefix(cut))
+                word = word.dropFirst(cut)
+            }
+            current = indent + word
+        }
+        if !(current.isEmpty || current == indent) { lines.append(current) }
+        return lines.joined(separator: "\n")
     }
 }

@@ -55,6 +55,10 @@ public final class PerfCounters: WindowObserver {
         self.events = events
         self.scope = scope
         self.cpus = cpus
+        // No hardware PMU, no hardware event to open. The kernel checks
+        // perf_event_paranoid before it looks for the PMU, so an unprivileged open
+        // here would say "not permitted" where there is nothing to permit.
+        if !Environment.hasHardwarePMU() { unsupported = Set(events.filter { $0.kind.isHardware }) }
     }
 
     deinit { closeAll() }

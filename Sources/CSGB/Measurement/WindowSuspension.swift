@@ -4,11 +4,26 @@ import CSGBSystem
 /// a debugger, a frozen cgroup, a starved VM): the window's time then includes time
 /// nothing ran, so ns/iteration is inflated and must be flagged, never reported as
 /// the workload's figure.
+///
+/// A stop is counted by its SIGCONT handled inside the window: after the window
+/// opened and before it closed or a stop signal came, whichever is first. GNU
+/// `timeout` sends SIGCONT right after its SIGINT or SIGTERM; that continue comes
+/// after the window's end, or from the stop signal's sender within
+/// `StopRequest.followNanoseconds` of it, and is not a pause. A process cannot read
+/// its own stops from the kernel (only its parent can, with waitid), so a SIGCONT
+/// sent inside the window to a process that was not stopped still counts.
 public struct WindowSuspension: Sendable {
-    let continuesAtOpen: Int
+    /// When the window opened (monotonic ns).
+    let openedAt: Int64
 
     /// Taken when the window opens.
-    public static func open() -> WindowSuspension { WindowSuspension(continuesAtOpen: StopRequest.continueCount) }
+    public static func open() -> WindowSuspension { WindowSuspension(openedAt: MonotonicClock.nanoseconds()) }
+
+    /// The continues inside the window that closed at `closedAt` (monotonic ns).
+    func continues(closedAt: Int64) -> Int {
+        let end = min(closedAt, StopRequest.signalTime ?? closedAt)
+        return StopRequest.continues(from: openedAt, to: end)
+    }
 
     /// A window that ends on its duration may overrun by scheduling latency; beyond
     /// this the coordinator did not run for a while.
@@ -17,8 +32,8 @@ public struct WindowSuspension: Sendable {
     /// The warning for the report, or nil for a window that ran throughout.
     /// `windowSeconds` is the window's wall time; `duration` the planned one when
     /// the window ended on it.
-    public func note(windowSeconds: Double, plannedSeconds: Double?) -> String? {
-        let continues = StopRequest.continueCount - continuesAtOpen
+    public func note(windowSeconds: Double, plannedSeconds: Double?, closedAt: Int64 = MonotonicClock.nanoseconds()) -> String? {
+        let continues = continues(closedAt: closedAt)
         if continues > 0 {
             return "the process was stopped and continued (SIGSTOP/SIGTSTP, SIGCONT) \(continues) time\(continues == 1 ? "" : "s") in the window: its time includes a pause, so ns/iteration is not the workload's"
         }

@@ -33,6 +33,12 @@ protocol ModeRunner: AnyObject {
     func finishedThreads(_ context: RunContext) -> Int
     /// Why the run ended, when neither the duration nor a signal ended it.
     func stopCause(_ context: RunContext) -> String?
+    /// Called at each poll once the stop has made no progress for
+    /// `Benchmark.stallSeconds`, with how long: a mode whose carriers can be ended by
+    /// force (processes) kills and reaps what does not answer when it is stopped or
+    /// has stalled far too long, says so in `stopCause`, and returns true. Threads
+    /// of this process cannot be; the default does nothing.
+    func abandon(_ context: RunContext, stalledSeconds: Double) -> Bool
     /// Memory the actors hold outside this process at the gate (their own
     /// processes), nil when every actor lives in this one; throws when it could not
     /// be read.
@@ -51,5 +57,6 @@ extension ModeRunner {
     func finishedThreads(_ context: RunContext) -> Int { context.finishedThreads }
     func passes(_ actor: Int, _ context: RunContext) -> UInt64 { context.slots.iterations(actor) }
     func stopCause(_ context: RunContext) -> String? { nil }
+    func abandon(_ context: RunContext, stalledSeconds: Double) -> Bool { false }
     func residentBytesElsewhere(_ context: RunContext) throws(SystemError) -> Int? { nil }
 }

@@ -375,6 +375,33 @@ final class ProcessMode: ModeRunner {
         }
     }
 
+    /// The host does not reap the actors (stopped with SIGSTOP, or wedged): it and
+    /// every actor are killed, the host reaped (its actors then go to init, which
+    /// reaps them), and the run says it lost them.
+    func abandon(_ context: RunContext, stalledSeconds: Double) -> Bool {
+        guard let region, host > 0, !hostReaped else { return false }
+        // Thousands of actors on a busy CPU may take a while to end: only a host the
+        // kernel shows stopped, or a stop stalled for seconds, is given up on.
+        let state = (try? ProcFile.read("/proc/\(host)/stat")).flatMap { stat in
+            stat.lastIndex(of: ")").map { stat[stat.index($0, offsetBy: 2)] }
+        }
+        guard state == "T" || state == "t" || stalledSeconds > Self.stalledStopSeconds else { return false }
+        for actor in 0..<region.actors {
+            let pid = region.status(actor, ProcessRegion.Status.pid).load(ordering: .acquiring)
+            if pid > 0 { ChildProcess.send(SIGKILL, to: pid_t(pid)) }
+        }
+        ChildProcess.send(SIGKILL, to: host)
+        _ = try? ChildProcess.wait(host)
+        hostReaped = true
+        let how = state == "T" || state == "t" ? "was stopped (SIGSTOP) and" : "did not answer the stop for \(Fmt.fixed(stalledSeconds, 1)) s:"
+        let message = "the actor host (pid \(host)) \(how) reaped no actor: it and its actors were killed"
+        death.withLock { if $0 == nil { $0 = message } }
+        return true
+    }
+
+    /// How long a stop may make no progress before a running host is given up on.
+    static let stalledStopSeconds = 10.0
+
     func join() {
         if host > 0 && !hostReaped {
             // Every actor has exited or been killed by now: the host follows at once.

@@ -9,11 +9,11 @@ public enum CSVColumns {
     static let run: [String] = [
         "workload", "mode", "executor", "transport", "io", "n", "actors", "workers", "os_threads", "cpus",
         "pin", "work_size", "numa", "stride", "access", "seconds", "warmup_seconds", "warmup_complete", "warmup_note", "stopped_by",
-        "suspension",
+        "suspension", "noise",
         "iterations", "iterations_per_second", "ns_per_iteration", "fairness_min", "fairness_max",
         "fairness_cv", "voluntary_switches", "involuntary_switches", "voluntary_switches_per_iteration",
         "involuntary_switches_per_iteration", "usage_missed_actors", "user_seconds", "system_seconds", "max_rss_bytes", "setup_seconds",
-        "memory_per_actor_bytes", "resident_bytes_at_gate", "actor_process_bytes", "limits", "eagain", "failed_transfers",
+        "memory_per_actor_bytes", "resident_bytes_at_gate", "actor_process_bytes", "limits", "eagain", "failed_transfers", "broken_claims",
         "syscalls", "ring_entries", "sqpoll", "fixed_files", "ring_setup", "ring_link", "ring_links_per_iteration",
         "ring_cancelled", "io_uring_enter_per_iteration", "sqes_per_enter",
         "sqpoll_cpu_seconds", "sqpoll_pollers", "nice", "coordinator_nice", "sched", "coordinator_sched", "perf_sched", "perf_sched_note", "speculation_ibpb",

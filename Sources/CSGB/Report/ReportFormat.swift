@@ -43,7 +43,7 @@ extension RunReport {
                 + (warmupNote.map { " (\($0))" } ?? "")
                 + (warmupComplete ? "" : " (stopped during warm-up: window = gate to stop)")
                 + ", stopped by \(stoppedBy)"),
-            ("iterations/s", Fmt.grouped(iterationsPerSecond)),
+            ("iterations/s", Fmt.whole(iterationsPerSecond)),
             ("ns/iteration", Fmt.fixed(nanosecondsPerIteration, 1)),
             ("fairness", "min \(fairness.min), max \(fairness.max), cv \(Fmt.fixed(fairness.cv, 4)) (passes per actor)"),
             ("switches/iteration", "voluntary \(Fmt.fixed(voluntarySwitchesPerIteration, 4)), involuntary \(Fmt.fixed(involuntarySwitchesPerIteration, 4))"
@@ -61,6 +61,8 @@ extension RunReport {
         if let phases { rows += phases.textRows }
         if let counters { rows += counters.textRows(iterations: iterations, windowSeconds: seconds) }
         if let suspension { rows.append(("warning", suspension)) }
+        if let noise { rows.append(("warning", noise)) }
+        for broken in brokenClaims { rows.append(("failed", broken + ": not the run it claims to be")) }
         if environment.build != "release" {
             rows.append(("warning", "\(environment.build) build: figures are not representative"))
         }
@@ -115,15 +117,12 @@ public enum Fmt {
         return (value < 0 && rounded != 0 ? "-" : "") + text
     }
 
-    public static func grouped(_ value: Double?) -> String {
+    /// A whole number as the report's first line prints it (`total iterations:
+    /// 179546`): digits only, no thousands separators, so every count in a report
+    /// reads and parses one way.
+    public static func whole(_ value: Double?) -> String {
         guard let value, value.isFinite else { return "n/a" }
-        let digits = String(Int64(value.rounded()))
-        var out = ""
-        for (i, c) in digits.reversed().enumerated() {
-            if i > 0 && i % 3 == 0 { out.append(",") }
-            out.append(c)
-        }
-        return String(out.reversed())
+        return String(Int64(value.rounded()))
     }
 
     public static func bytes(_ bytes: Int) -> String {

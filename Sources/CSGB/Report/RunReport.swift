@@ -85,6 +85,28 @@ public struct RunReport: Sendable {
     public var setup: SetupFigures? = nil
     /// Why the window's time includes time the process did not run; nil when it ran throughout.
     public var suspension: String? = nil
+    /// An actor (or the process that carries actors) that died or stopped answering
+    /// mid-run, as the mode saw it; nil when every one lasted to the stop.
+    public var lostActors: String? = nil
+    /// Other runnable work on the run's CPUs, or a load above them, at the window's
+    /// edges; nil on a quiet machine.
+    public var noise: String? = nil
+
+    /// What the run did that it claims it does not: a transfer that failed, an
+    /// EAGAIN where reads only follow the peer's write, an actor lost. Such a run
+    /// measured something else than it says, so csgb exits 3 after its report (the
+    /// code `csgb stat` gives a run whose expectation does not hold).
+    public var brokenClaims: [String] {
+        var broken: [String] = []
+        if let lostActors { broken.append(lostActors) }
+        if failedTransfers > 0 {
+            broken.append("\(failedTransfers) actor\(failedTransfers == 1 ? "" : "s") stopped on a failed or short transfer")
+        }
+        if claims.noEAGAIN && eagain > 0 {
+            broken.append("\(eagain) EAGAIN\(eagain == 1 ? "" : "s") where reads only follow the peer's write")
+        }
+        return broken
+    }
 
     public var iterationsPerSecond: Double? { seconds > 0 ? Double(iterations) / seconds : nil }
     public var nanosecondsPerIteration: Double? { iterations > 0 ? seconds * 1e9 / Double(iterations) : nil }
@@ -136,6 +158,7 @@ public struct RunReport: Sendable {
             ("warmup_note", warmupNote.map { .string($0) } ?? .null),
             ("stopped_by", .string(stoppedBy)),
             ("suspension", suspension.map { .string($0) } ?? .null),
+            ("noise", noise.map { .string($0) } ?? .null),
             ("iterations", .integer(iterations)),
             ("iterations_per_second", .number(iterationsPerSecond)),
             ("ns_per_iteration", .number(nanosecondsPerIteration)),
@@ -159,6 +182,7 @@ public struct RunReport: Sendable {
             ("limits", setup.map { .string($0.limitsText) } ?? .null),
             ("eagain", .integer(eagain)),
             ("failed_transfers", .integer(failedTransfers)),
+            ("broken_claims", brokenClaims.isEmpty ? .null : .string(brokenClaims.joined(separator: "; "))),
             ("nice", .integer(priority.map { Int($0.niceAtStart) })),
             ("coordinator_nice", .integer(priority.map { Int($0.niceInWindow) })),
             ("sched", threadSettings?.sched == nil ? .null : .string(readback?.sched?.description ?? "unknown")),

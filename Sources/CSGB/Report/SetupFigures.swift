@@ -63,7 +63,7 @@ public struct SetupFigures: Sendable {
 
     var textRows: [(String, String)] {
         [
-            ("set-up", "\(Fmt.fixed(seconds, 3)) s to get \(Fmt.grouped(Double(actors))) actors to the gate"),
+            ("set-up", "\(Fmt.fixed(seconds, 3)) s to get \(Fmt.whole(Double(actors))) actors to the gate"),
             ("memory/actor", memoryText),
             ("limits", limitsText),
         ]
@@ -74,10 +74,10 @@ public struct SetupFigures: Sendable {
         guard let perActor = memoryPerActorBytes else { return "n/a" }
         let how: String
         if case .measured(_, let processes) = elsewhere {
-            how = "this process at the gate minus before the actors, plus the anonymous memory (Pss_Anon) of the \(Fmt.grouped(Double(processes - 1))) actor processes and their host"
+            how = "this process at the gate minus before the actors, plus the anonymous memory (Pss_Anon) of the \(Fmt.whole(Double(processes - 1))) actor processes and their host"
         } else {
             how = "at the gate, minus before the actors"
         }
-        return "\(Fmt.bytes(Int(perActor.rounded()))) resident (\(how), over \(Fmt.grouped(Double(actors))) actors)"
+        return "\(Fmt.bytes(Int(perActor.rounded()))) resident (\(how), over \(Fmt.whole(Double(actors))) actors)"
     }
 }

@@ -27,6 +27,10 @@ extension WindowObserver {
 public enum Benchmark {
     /// How often the coordinator looks at a stop that is slow to land.
     static let stopPollSeconds = 0.005
+    /// How long a stop may go without one more thread or process finishing before
+    /// the mode ends what does not answer by force. Actors leave within
+    /// milliseconds of the stop; thousands of them finish one after another.
+    static let stallSeconds = 0.5
 
     /// Runs and returns the report once everything is torn down.
     public static func run(_ configuration: RunConfiguration, observers: [WindowObserver] = []) throws(CSGBError) -> RunReport {
@@ -89,15 +93,22 @@ public enum Benchmark {
         var window = try measureWindow(runner, context, observers: observers)
         let osThreads = runner.osThreads(context)
         for observer in observers.reversed() { observer.windowDidClose() }
+        window.noise.runnableAtClose = WindowNoise.sample(window.noise.cpus)
+        window.noise.loadAverage = WindowNoise.loadAverage()
         window.last = runner.finishEdge(window.last, context, by: nil)
-        // Both edges are taken: the stop and the teardown need no real-time priority.
-        schedule.restore()
+        // The stop too runs above the actors: real-time actors that never block
+        // (green or async on the coordinator's CPU) would otherwise hold the CPU the
+        // coordinator needs to stop them. The teardown needs no real-time priority.
         stop(runner, context, join: false)
+        schedule.restore()
         defer { runner.join() }
         // Merged only now: the actors have stopped writing their histograms.
         let latency = context.latency?.summary(sampleEvery: window.sampleEvery)
+        let lost = runner.stopCause(context)
         var built = report(context, window, osThreads: osThreads, latency: latency, environment: environment, priority: priority,
-                           stopCause: runner.stopCause(context))
+                           stopCause: lost)
+        built.lostActors = lost
+        built.noise = window.noise.note
         built.describeThreadSettings(configuration, readback: context.readbacks.first, schedule: schedule)
         if let board = context.phases, let nanoseconds = built.nanosecondsPerIteration {
             built.phases = PhaseSummary(board.totals(), iterations: built.iterations, nanosecondsPerIteration: nanoseconds,
@@ -185,7 +196,8 @@ public enum Benchmark {
         }
         if let failure = context.failureMessages.first {
             stop(runner, context)
-            throw .system(SystemError(failure, .invalidArgument))
+            // The message names the call, its error and the fix already: no errno of its own.
+            throw .limit(failure)
         }
         if StopRequest.isRequested {
             stop(runner, context)
@@ -201,6 +213,8 @@ public enum Benchmark {
         var warmupComplete: Bool
         var sampleEvery: UInt64
         var suspension: WindowSuspension
+        /// Other work on the run's CPUs at the window's edges.
+        var noise: WindowNoise
         /// The warm-up as run, gate edge to first edge (longer than asked when
         /// some actor had not made a pass yet), and what the report says about it.
         var warmupSeconds: Double
@@ -224,6 +238,9 @@ public enum Benchmark {
         if warmupComplete && configuration.warmup > 0 {
             (warmupComplete, warmupNote) = awaitFirstPasses(runner, context, since: gateEdge)
         }
+        // Before the observers and the edge: the scan of /proc stays out of the window.
+        let noiseCPUs = WindowNoise.cpus(configuration.placement)
+        let runnableAtOpen = WindowNoise.sample(noiseCPUs)
         // Observers first, then the edge: what they count then starts a few
         // microseconds before the iterations do, never after.
         try tell(observers, runner, context) { try $0.windowWillOpen(threads: threads) }
@@ -248,8 +265,12 @@ public enum Benchmark {
         }
         let sampleEvery = context.latency?.close() ?? 0
         context.phases?.closeWindow()
-        return Window(first: first, last: runner.takeEdge(context), warmupComplete: warmupComplete, sampleEvery: sampleEvery,
-                      suspension: suspension,
+        let last = runner.takeEdge(context)
+        // The close's sample is taken once the observers closed the window (perf
+        // would count its reads of /proc as the run's).
+        let noise = WindowNoise(runnableAtOpen: runnableAtOpen, runnableAtClose: 0, loadAverage: nil, cpus: noiseCPUs)
+        return Window(first: first, last: last, warmupComplete: warmupComplete, sampleEvery: sampleEvery,
+                      suspension: suspension, noise: noise,
                       warmupSeconds: warmupComplete ? Double(first.timeNanoseconds - gateEdge.timeNanoseconds) / 1e9 : configuration.warmup,
                       warmupNote: warmupNote)
     }
@@ -341,7 +362,8 @@ public enum Benchmark {
             priority: priority,
             suspension: window.suspension.note(
                 windowSeconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
-                plannedSeconds: window.warmupComplete && StopRequest.signal == 0 ? configuration.duration : nil))
+                plannedSeconds: window.warmupComplete && StopRequest.signal == 0 ? configuration.duration : nil,
+                closedAt: last.timeNanoseconds))
     }
 
     /// Tells every observer; a failing one stops the run before it is measured.
@@ -372,9 +394,21 @@ public enum Benchmark {
     static func stop(_ runner: any ModeRunner, _ context: RunContext, join: Bool = true) {
         context.requestStop()
         runner.openGate(context)
+        var finished = -1
+        var progressAt = MonotonicClock.nanoseconds()
+        var abandoned = false
         while true {
             runner.interrupt(context)
-            if runner.finishedThreads(context) >= runner.startedThreads { break }
+            let now = runner.finishedThreads(context)
+            if now >= runner.startedThreads { break }
+            if now != finished {
+                finished = now
+                progressAt = MonotonicClock.nanoseconds()
+            } else if !abandoned, case let stalled = Double(MonotonicClock.nanoseconds() - progressAt) / 1e9, stalled > stallSeconds {
+                // Something that carries actors may not answer (a stopped actor host):
+                // the stop must end anyway, with what it ended by force in the report.
+                abandoned = runner.abandon(context, stalledSeconds: stalled)
+            }
             MonotonicClock.sleep(seconds: stopPollSeconds)
         }
         if join { runner.join() }
