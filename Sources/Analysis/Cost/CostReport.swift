@@ -86,18 +86,15 @@ public struct CostReport {
         return .object(pairs)
     }
 
-    /// Grouped digits with the sign outside them (Fmt.grouped would print "-,564").
-    static func grouped(_ value: Double) -> String {
-        guard value.isFinite else { return "n/a" }
-        return (value.rounded() < 0 ? "-" : "") + Fmt.grouped(abs(value))
-    }
+    /// Whole nanoseconds, digits only, as every count in a report prints.
+    static func whole(_ value: Double) -> String { Fmt.whole(value) }
 
     static func line(_ label: String, _ estimate: PairedEstimate) -> String {
-        let value = grouped(estimate.estimate).padded(to: 8)
+        let value = whole(estimate.estimate).padded(to: 8)
         guard let low = estimate.low, let high = estimate.high else {
             return "\(label.padded(to: 10))\(value) ns   (no interval: \(estimate.count) rounds, \(PairedEstimate.minimumCount) needed)"
         }
-        return "\(label.padded(to: 10))\(value) ns   [\(grouped(low)), \(grouped(high))]"
+        return "\(label.padded(to: 10))\(value) ns   [\(whole(low)), \(whole(high))]"
             + (estimate.resolved ? "" : "  not resolved (the interval includes 0)")
     }
 
@@ -112,7 +109,7 @@ public struct CostReport {
             "  " + Self.line("indirect", split.indirect),
         ]
         if let dominant = split.dominant {
-            lines.append("  dominant: \(dominant) (indirect − direct \(Self.grouped(split.indirectMinusDirect.estimate)) ns, interval excludes 0)")
+            lines.append("  dominant: \(dominant) (indirect − direct \(Self.whole(split.indirectMinusDirect.estimate)) ns, interval excludes 0)")
         } else {
             lines.append("  dominant: not resolved (the interval of indirect − direct includes 0, or too few rounds)")
         }
