@@ -13,13 +13,7 @@ public final class LatencySampler: @unchecked Sendable {
     private let recorders: [Recorder]
 
     /// What two clock reads and a histogram record cost, about; measured once.
-    static let sampleCostNanoseconds: Double = {
-        let reads = 2_000
-        let start = MonotonicClock.nanoseconds()
-        for _ in 0..<reads { _ = MonotonicClock.nanoseconds() }
-        let perRead = Double(MonotonicClock.nanoseconds() - start) / Double(reads)
-        return 2 * perRead + 10
-    }()
+    static let sampleCostNanoseconds: Double = 2 * MonotonicClock.readCost(reads: 2_000) + 10
 
     final class Recorder {
         var histogram = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000_000,

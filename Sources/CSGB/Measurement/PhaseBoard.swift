@@ -168,16 +168,6 @@ public struct PhaseSummary: Sendable {
         let accounted = workNanosecondsPerIteration + handoffsPerIteration * handoffMean
         accountedRatio = nanosecondsPerIteration > 0 ? accounted / nanosecondsPerIteration : 0
     }
-
-    /// One clock read, timed over many back to back.
-    static func measureClockRead() -> Double {
-        let reads = 4_000
-        var sink: Int64 = 0
-        let start = MonotonicClock.nanoseconds()
-        for _ in 0..<reads { sink &+= MonotonicClock.nanoseconds() }
-        let elapsed = MonotonicClock.nanoseconds() - start
-        return sink == 0 ? 0 : Double(elapsed) / Double(reads)
-    }
 }
 
 extension PhaseSummary {

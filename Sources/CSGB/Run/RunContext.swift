@@ -48,7 +48,7 @@ public final class RunContext: @unchecked Sendable {
     /// Sets up `--phases` in memory of this process (actors that live here).
     func preparePhases() throws(SystemError) {
         guard configuration.phases else { return }
-        phaseClockRead = PhaseSummary.measureClockRead()
+        phaseClockRead = MonotonicClock.readCost()
         guard configuration.actorsInThisProcess else { return }
         let shape = Self.phaseShape(configuration, actors: actors.count)
         // MAP_NORESERVE: only the buckets a carrier reaches are ever touched.
