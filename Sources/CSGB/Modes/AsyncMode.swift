@@ -163,6 +163,13 @@ struct NotifyWaker: PeerWaking {
     func wakePeer() {
         peer?._withUnsafeGuaranteedRef { $0.notify() }
     }
+
+    /// A task awaits in its mode's loop, never in place.
+    static var waitsInPlace: Bool { false }
+
+    func waitInPlace(_ suspension: NonBlockingSuspension) {
+        preconditionFailure("a task cannot wait in place")
+    }
 }
 
 extension AsyncMode: SharedWorkerTraits {

@@ -120,26 +120,43 @@ final class GreenMode: ModeRunner {
     @inline(__always)
     private static func drive<Phases: PhaseProbe>(_ start: NonBlockingInterpreter<FiberWaker, Phases>, _ scheduler: GreenScheduler) {
         var interpreter = start
-        while true {
-            switch interpreter.advance() {
-            case .peer, .ring: scheduler.park()
-            case .turn: scheduler.yield()
-            case .finished: return
-            }
-        }
+        // Every wait happens in place (FiberWaker), so one advance is the whole run.
+        let end = interpreter.advance()
+        precondition(end == .finished, "a green thread returned from its script to wait: \(end)")
     }
 }
 
-/// A green thread wakes its peer by making it runnable on their shared scheduler.
+/// A green thread wakes its peer by making it runnable on their shared scheduler, and
+/// waits by parking (for its peer or its ring entry) or yielding (for its turn) in
+/// place.
 struct FiberWaker: PeerWaking {
-    // The worker's scheduler outlives every fiber on it; unowned(unsafe) keeps a
-    // retain/release pair out of every wake.
-    unowned(unsafe) let scheduler: GreenScheduler
-    let peer: FiberID?
+    // The worker's scheduler outlives every fiber on it. Called through an unmanaged
+    // reference: loaded from the interpreter's frame, a plain (even unowned(unsafe))
+    // one gets a retain/release pair around every park and yield.
+    private let scheduler: Unmanaged<GreenScheduler>
+    private let peer: FiberID?
+
+    init(scheduler: GreenScheduler, peer: FiberID?) {
+        self.scheduler = Unmanaged.passUnretained(scheduler)
+        self.peer = peer
+    }
 
     @inline(__always)
     func wakePeer() {
-        if let peer { scheduler.unpark(peer) }
+        if let peer { scheduler._withUnsafeGuaranteedRef { $0.unpark(peer) } }
+    }
+
+    static var waitsInPlace: Bool { true }
+
+    @inline(__always)
+    func waitInPlace(_ suspension: NonBlockingSuspension) {
+        scheduler._withUnsafeGuaranteedRef { scheduler in
+            switch suspension {
+            case .peer, .ring: scheduler.park()
+            case .turn: scheduler.yield()
+            case .finished: preconditionFailure("nothing to wait for once finished")
+            }
+        }
     }
 }
 
