@@ -98,7 +98,7 @@ enum ProcessModeChildren {
     /// (they are read at the edge itself), and the report says whose usage is missing,
     /// in the JSON and in the text.
     @Test func anActorThatMissesTheEdgesIsCounted() throws {
-        let (result, report) = try run(["socket", "2", "--cpus", "0", "--duration", "0.3", "--inject-deaf-actor", "1"])
+        let (result, report) = try run(["socket", "2", "--cpus", "0", "--duration", "0.3", "--inject-deaf-actor", "1", "--until-passes", "1"])
         #expect(result.status == 0, "\(result.stderr)")
         #expect(report["usage_missed_actors"] as? Int == 1)
         #expect((report["fairness"] as? [String: Any])?["min"] as? Int ?? 0 > 0, "the deaf actor's passes counted too")
@@ -141,8 +141,9 @@ enum ProcessModeChildren {
             configuration.mode = .process
             configuration.duration = 0.1
             configuration.warmup = 0.02
+            configuration.untilPasses = 1
             let report = try Benchmark.run(configuration)
-            #expect(report.iterations > 0, "\(workload.name)")
+            #expect(report.iterations > 0, "\(workload.name), \(report.seconds) s measured; \(report.noise ?? "no noise seen")")
             #expect(report.osThreads == report.actors)
             #expect(report.switches.total > 0, "the children's own getrusage reached the report")
         }
