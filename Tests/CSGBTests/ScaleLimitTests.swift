@@ -79,6 +79,21 @@ import Testing
         #expect(result.stdout.isEmpty)
     }
 
+    /// A fork that meets RLIMIT_NPROC mid set-up (tasks started after `max` chose N,
+    /// as other programs' may) ends in one line naming the limit and its fix, with no
+    /// errno of another call after it. Before: "… or lower N: Invalid argument".
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/usr/bin/setpriv"),
+                   "needs root to start a child as nobody, who is held to RLIMIT_NPROC"))
+    func aForkThatMeetsTheUserTaskLimitNamesIt() throws {
+        let result = try CSGBProcess.run(["socket", "max", "--mode", "process", "-d", "0.1", "--warmup", "0"], timeout: 60,
+                                         shellPrefix: "CSGB_INJECT_TASKS_AFTER_MAX=20 " + Self.asNobodyWithTaskLimit)
+        #expect(result.status == 71, "\(result.stderr)")
+        #expect(result.stderr.contains("could not fork actor") && result.stderr.contains("ulimit -u"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("or lower N\n"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(ProcessModeChildren.noneLeft(timeout: 10).isEmpty)
+    }
+
     @Test func theSoftLimitIsRaisedAsFarAsNeededAndReported() throws {
         let result = try CSGBProcess.run(["socket", "60", "-d", "0.1", "--warmup", "0", "--format", "json"], timeout: 60,
                                          shellPrefix: "ulimit -Sn 100 && ulimit -Hn 1000 &&")
