@@ -252,7 +252,10 @@ public enum Benchmark {
         if warmupComplete {
             // What the first edge still gathers is gathered inside the window: never past its planned end.
             first = runner.takeEdge(context)
-            first = runner.finishEdge(first, context, by: configuration.duration.map { first.timeNanoseconds + Int64($0 * 1e9) })
+            // Under --until-passes the window lasts as long as the actors need, so
+            // their answers to this edge may take as long too.
+            first = runner.finishEdge(first, context, by: configuration.untilPasses > 0 ? nil
+                                          : configuration.duration.map { first.timeNanoseconds + Int64($0 * 1e9) })
         }
         let suspension = WindowSuspension.open()
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
