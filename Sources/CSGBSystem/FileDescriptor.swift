@@ -162,7 +162,25 @@ extension FileDescriptor {
     /// be (0644 before the umask), and writes `text` into it. A close that reports a
     /// failed write (NFS, a full disk) is a failure too.
     public static func writeFile(_ path: String, _ text: String) throws(SystemError) {
-        let fd = try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        try write(text, into: try open(path, O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644), path)
+    }
+
+    /// Creates the file at `path` only if nothing is there (O_EXCL: of two processes
+    /// at once exactly one succeeds) and writes `text` into it: true when this call
+    /// made it, false when it existed.
+    public static func createNewFile(_ path: String, _ text: String) throws(SystemError) -> Bool {
+        let fd: FileDescriptor
+        do {
+            fd = try open(path, O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)
+        } catch {
+            if error.errno == .fileExists { return false }
+            throw error
+        }
+        try write(text, into: fd, path)
+        return true
+    }
+
+    private static func write(_ text: String, into fd: FileDescriptor, _ path: String) throws(SystemError) {
         let bytes = Array(text.utf8)
         let failure: SystemError? = bytes.withUnsafeBytes { buffer in
             do throws(SystemError) { try fd.write(buffer) } catch { return SystemError("write \(path)", error.errno) }

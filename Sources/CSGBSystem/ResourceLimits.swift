@@ -98,13 +98,61 @@ public enum ResourceLimits {
         }
         try ensureMappings(threads * 2)
         try ensureAddressSpace(threads: threads)
-        if getuid() != 0 {
-            var limit = rlimit()
-            getrlimit(RLIMIT_NPROC_VALUE, &limit)
-            if limit.rlim_cur != rlim_t.max && rlim_t(needed) > limit.rlim_cur {
-                throw LimitError(description: "this run needs \(needed) threads but RLIMIT_NPROC is \(limit.rlim_cur); raise it with `ulimit -u \(needed * 2)`")
-            }
+        try ensureUserTasks(threads)
+    }
+
+    /// Tasks kept free under RLIMIT_NPROC for what starts beside the run's own
+    /// threads: the Swift runtime's and Dispatch's threads, perf under csgb stat.
+    static let userTaskHeadroom = 16
+
+    /// Checks RLIMIT_NPROC (`ulimit -u`) for `threads` more threads or processes.
+    /// It bounds the tasks of this process's real user, all of its processes
+    /// together, so the user's tasks are counted, not the machine's; the kernel does
+    /// not hold root to it.
+    public static func ensureUserTasks(_ threads: Int) throws(LimitError) {
+        guard getuid() != 0 else { return }
+        var limit = rlimit()
+        getrlimit(RLIMIT_NPROC_VALUE, &limit)
+        guard limit.rlim_cur != rlim_t.max else { return }
+        let hard = limit.rlim_max == rlim_t.max ? nil : UInt64(limit.rlim_max)
+        if let message = userTaskShortfall(threads: threads, userTasks: userTaskCount(uid: getuid()) ?? currentThreadCount(),
+                                           soft: UInt64(limit.rlim_cur), hard: hard) {
+            throw LimitError(description: message)
         }
+    }
+
+    /// The refusal for `threads` more tasks when the user already runs `userTasks`
+    /// and RLIMIT_NPROC is `soft` (`hard`, nil when unlimited); nil when they fit.
+    static func userTaskShortfall(threads: Int, userTasks: Int, soft: UInt64, hard: UInt64?) -> String? {
+        let needed = UInt64(threads + userTasks + userTaskHeadroom)
+        guard needed > soft else { return nil }
+        let wanted = needed * 2
+        let fix = hard.map { wanted > $0 } == true
+            ? "the hard limit is \(hard!), so an administrator raises it (LimitNPROC= in a systemd unit, nproc in /etc/security/limits.conf), then `ulimit -u \(wanted)`"
+            : "raise it with `ulimit -u \(wanted)`"
+        return "this run needs \(threads) threads or processes, \(needed) tasks with the \(userTasks) this user already runs and \(userTaskHeadroom) for the runtime, but RLIMIT_NPROC (ulimit -u, the tasks one user may run) is \(soft); \(fix), or lower N"
+    }
+
+    /// Tasks (threads) of every process whose real user is `uid`, as RLIMIT_NPROC
+    /// counts them; nil when /proc cannot be read.
+    static func userTaskCount(uid: uid_t) -> Int? {
+        guard let entries = try? ProcFile.listDirectory("/proc") else { return nil }
+        var tasks = 0
+        for entry in entries where entry.first?.isNumber == true {
+            // A process that ended meanwhile has no status: it holds no task either.
+            guard let status = try? ProcFile.read("/proc/\(entry)/status") else { continue }
+            var real: uid_t?
+            var threads = 1
+            for line in status.split(separator: "\n") {
+                if line.hasPrefix("Uid:") {
+                    real = line.dropFirst(4).split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { uid_t($0) }
+                } else if line.hasPrefix("Threads:") {
+                    threads = Int(line.dropFirst(8).trimming(.blanks)) ?? 1
+                }
+            }
+            if real == uid { tasks += threads }
+        }
+        return tasks
     }
 
     /// Checks the threads and mappings of `needs` (its descriptors are counted with

@@ -21,8 +21,9 @@ struct ExplainCommand: ParsableCommand {
             counts (perf stat -I 1, separate runs) as CSV and PNG, and the report into --out. \
             Exit 69 when perf is missing or not permitted, 74 when the results folder cannot \
             take the report (checked before anything runs), 130 when stopped by a signal \
-            (nothing is written). A --out folder that already holds files is kept: the \
-            report goes beside it, into NAME-2.
+            (nothing is written). A --out folder that already holds files is kept, and one \
+            another explain is writing (its .claimed file) is left to it: the report goes \
+            beside it, into NAME-2.
             """)
 
     @Option(help: ArgumentHelp("Two modes, compared as first − second: any two of \(Mode.allCases.map(\.rawValue).joined(separator: ", ")).", valueName: "A,B"))

@@ -137,6 +137,9 @@ struct WorkloadOptions: ParsableArguments {
     @Flag(name: .customLong("inject-cold-work"), help: ArgumentHelp("Fault injection for tests: every line of an actor's work buffer is evicted from the caches (clflush) before each pass, so the work runs on cold caches after every switch and csgb cost must count the slowdown as indirect.", visibility: .hidden))
     var injectColdWork = false
 
+    @Option(name: .customLong("until-passes"), help: ArgumentHelp("K: for tests that assume every actor passed: the window stays open past --duration until every actor has made K passes in it (at most 60 s more), so a loaded machine lengthens the run instead of leaving an actor at none.", visibility: .hidden))
+    var untilPasses = 0
+
     var resolvedMode: Mode { sync ? .synchronous : (mode ?? .default) }
 
     mutating func validate() throws {
@@ -237,6 +240,7 @@ struct WorkloadOptions: ParsableArguments {
         configuration.injectBlockingSleep = injectBlockingSleep
         configuration.injectClosedChannel = injectClosedChannel
         configuration.injectDeafActor = injectDeafActor
+        configuration.untilPasses = untilPasses
         return configuration
     }
 }

@@ -10,9 +10,22 @@ import Testing
 /// Recorded `perf script` and `perf stat -I` text under Tests/Fixtures/explain:
 /// nothing here needs perf.
 enum ExplainFixture {
+    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Fixtures/explain").path
+
+    static func path(_ name: String) -> String { directory + "/" + name }
+
     static func text(_ name: String) throws -> String {
-        let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        return try String(contentsOf: directory.appendingPathComponent("Fixtures/explain/\(name)"), encoding: .utf8)
+        try String(contentsOfFile: path(name), encoding: .utf8)
+    }
+
+    /// `csgb explain` through a fake perf that runs each mode's workload for real and
+    /// hands back the recorded `perf script` and `perf stat -I` output: the whole
+    /// command, its notes and its files, with no perf, root or PMU.
+    static func explain(_ arguments: [String], perf: FakePerf) throws -> CSGBProcess.Result {
+        try CSGBProcess.run(["explain", "--seconds", "0.2", "--timeline-seconds", "0.1"] + arguments, timeout: 120,
+                            shellPrefix: perf.shellPrefix(["FAKE_PERF_SCRIPT_DIR": directory,
+                                                           "FAKE_PERF_CSV": path("perf-stat-intervals-nopmu.csv")]))
     }
 
     /// Sample headers in the text: lines that start neither with a tab nor blank.
@@ -135,6 +148,12 @@ enum ExplainFixture {
         ])
     }
 
+    /// The report's text with its wrapped lines joined again, so a test can find a
+    /// sentence wherever the 80-column wrap broke it.
+    static func unwrapped(_ text: String) -> String {
+        text.split(separator: "\n").map { $0.drop { $0 == " " } }.joined(separator: " ")
+    }
+
     @Test func holdsWithinTenPerCent() {
         #expect(SumCheck(rowsSum: 95, measured: 100).holds)
         #expect(SumCheck(rowsSum: 110, measured: 100).holds)
@@ -147,7 +166,7 @@ enum ExplainFixture {
         let report = Self.report(threadRows: 9_000, threadMeasured: 9_200, greenRows: 3_300, greenMeasured: 3_400)
         #expect(report.holds)
         #expect(report.allHold)
-        #expect(report.text.contains("rows sum to the measured difference within 10 % (-1.7 %), and each mode's rows to its own time"))
+        #expect(Self.unwrapped(report.text).contains("rows sum to the measured difference within 10 % (-1.7 %), and each mode's rows to its own time"))
         #expect(report.json["difference"]?["within_tolerance"] == .bool(true))
     }
 
@@ -157,7 +176,7 @@ enum ExplainFixture {
         let report = Self.report(threadRows: 8_000, threadMeasured: 10_000, greenRows: 1_000, greenMeasured: 3_000)
         #expect(report.holds)
         #expect(!report.allHold)
-        #expect(report.text.contains("but FLAGGED: thread and green rows miss their own measured time"))
+        #expect(Self.unwrapped(report.text).contains("but FLAGGED: thread and green rows miss their own measured time"))
         #expect(report.json["difference"]?["every_mode_within_tolerance"] == .bool(false))
     }
 
@@ -385,7 +404,7 @@ enum ExplainFixture {
         try ExplainSession.writeFiles(request: request, folder: folder, folds: [], timelines: [("thread", timeline), ("green", timeline)],
                                       pmu: false, plotStderr: scratch.file("plot-stderr"), report: &report)
         #expect(report.notes.filter { $0 == Timeline.noPMUNote }.count == 1)
-        #expect(report.text.components(separatedBy: "no hardware PMU here").count == 2)
+        #expect(ExplainSumCheckTests.unwrapped(report.text).components(separatedBy: "no hardware PMU here").count == 2)
         #expect(report.warnings.isEmpty, "\(report.warnings)")
         let png = try Data(contentsOf: URL(fileURLWithPath: folder.file("timeline.png")))
         #expect(png.starts(with: [0x89, 0x50, 0x4e, 0x47]))

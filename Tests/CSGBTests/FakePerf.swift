@@ -9,7 +9,9 @@ import Foundation
 /// `FAKE_PERF_STARTED` (a file touched when it starts), `FAKE_PERF_SWALLOW_INT`
 /// (catch the first SIGINT, touch this file, then exec the workload, as perf's
 /// forked child does when the stop lands before its exec), `FAKE_PERF_ARGS` (a file
-/// its arguments are appended to, one a line).
+/// its arguments are appended to, one a line), `FAKE_PERF_SCRIPT_DIR` (for `perf
+/// script -i …/perf-MODE.data`, print that folder's `perf-script-MODE.txt`, as the
+/// recorded fixtures of Tests/Fixtures/explain are named).
 final class FakePerf {
     let directory: URL
 
@@ -20,6 +22,11 @@ final class FakePerf {
             #!/bin/bash
             [ -n "$FAKE_PERF_STARTED" ] && touch "$FAKE_PERF_STARTED"
             [ -n "$FAKE_PERF_ARGS" ] && printf '%s\n' "$@" >> "$FAKE_PERF_ARGS"
+            if [ "$1" = script ] && [ -n "$FAKE_PERF_SCRIPT_DIR" ]; then
+                while (($#)); do if [ "$1" = -i ]; then data=$2; fi; shift; done
+                mode=${data##*/perf-}; mode=${mode%.data}
+                exec cat "$FAKE_PERF_SCRIPT_DIR/perf-script-$mode.txt"
+            fi
             out=""
             while (($#)); do case "$1" in -o) out=$2; shift 2;; --) shift; break;; *) shift;; esac; done
             child=()

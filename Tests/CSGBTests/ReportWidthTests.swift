@@ -49,6 +49,21 @@ import Testing
         #expect(Self.longLines(result.stdout).isEmpty, "\(Self.longLines(result.stdout))")
     }
 
+    /// csgb explain's report: the table with its difference column, the verdict, the
+    /// notes and warnings, and the files (here under a long temporary path), through a
+    /// fake perf and the recorded perf output of Tests/Fixtures/explain. Before: every
+    /// table row was 83 characters and the verdict and notes up to 300.
+    @Test func explainReportFits() throws {
+        let perf = try FakePerf()
+        let out = perf.file("explain-report-with-a-long-folder-name")
+        let result = try ExplainFixture.explain(["--out", out, "--", "socket", "1", "--cpus", "0"], perf: perf)
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("sum of rows (sampled CPU time)") && result.stdout.contains("note: "), "\(result.stdout)")
+        #expect(Self.longLines(result.stdout).isEmpty, "\(Self.longLines(result.stdout))")
+        let written = try String(contentsOfFile: out + "/report.txt", encoding: .utf8)
+        #expect(Self.longLines(written).isEmpty, "\(Self.longLines(written))")
+    }
+
     @Test func wrappingKeepsEveryWordAndItsLabel() {
         let value = (1...40).map { "word\($0)" }.joined(separator: " ")
         let text = TextTable.keyValues([("label", value), ("long-label-here", "short")])

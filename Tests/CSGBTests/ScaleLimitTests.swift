@@ -1,3 +1,4 @@
+@testable import CSGBSystem
 import Foundation
 import Testing
 
@@ -39,6 +40,58 @@ import Testing
         #expect(result.stderr.contains("hard limit (RLIMIT_NOFILE) is 200"), "\(result.stderr)")
         #expect(result.stderr.contains("CAP_SYS_RESOURCE") && result.stderr.contains("ulimit -Hn 264"), "\(result.stderr)")
         #expect(result.stdout.isEmpty)
+    }
+
+    /// RLIMIT_NPROC bounds the tasks of one user: the refusal counts the user's
+    /// tasks, names the limit and gives the fix, the hard limit's too when the soft
+    /// one cannot be raised far enough.
+    @Test func userTaskLimitNamesTheLimitAndTheFix() throws {
+        #expect(ResourceLimits.userTaskShortfall(threads: 10, userTasks: 3, soft: 40, hard: 40) == nil)
+        let soft = try #require(ResourceLimits.userTaskShortfall(threads: 40, userTasks: 3, soft: 40, hard: nil))
+        #expect(soft.contains("needs 40 threads or processes, 59 tasks with the 3 this user already runs"), "\(soft)")
+        #expect(soft.contains("RLIMIT_NPROC (ulimit -u, the tasks one user may run) is 40; raise it with `ulimit -u 118`"), "\(soft)")
+        let hard = try #require(ResourceLimits.userTaskShortfall(threads: 40, userTasks: 3, soft: 40, hard: 50))
+        #expect(hard.contains("the hard limit is 50") && hard.contains("limits.conf"), "\(hard)")
+    }
+
+    static let asNobodyWithTaskLimit = #"exec /usr/bin/setpriv --reuid=65534 --regid=65534 --clear-groups /bin/bash -c 'ulimit -Su 60 && exec "$@"'"#
+
+    /// End to end, in a child run as nobody under `ulimit -Su 60` (root is not held to
+    /// RLIMIT_NPROC, and the test runner's own limit stays as it is): a run needing
+    /// more threads or processes is refused before anything starts, naming the limit
+    /// and the fix; one that fits runs. Before: the check counted every task of the
+    /// machine (about 170 here, plus 256 kept free) against the user's limit, so the
+    /// 11 processes of `socket 5 --mode process` were refused ("needs 453 threads").
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/usr/bin/setpriv"),
+                   "needs root to start a child as nobody, who is held to RLIMIT_NPROC"),
+          arguments: [["socket", "30", "--mode", "thread"], ["socket", "30", "--mode", "process"], ["socket", "5", "--mode", "process"]])
+    func userTaskLimitIsCheckedBeforeTheRun(arguments: [String]) throws {
+        let result = try CSGBProcess.run(arguments + ["-d", "0.1", "--warmup", "0"], timeout: 60,
+                                         shellPrefix: Self.asNobodyWithTaskLimit)
+        if arguments[1] == "5" {
+            #expect(result.status == 0, "\(result.stderr)")
+            return
+        }
+        #expect(result.status == 71, "\(result.stderr)")
+        #expect(result.stderr.contains("RLIMIT_NPROC (ulimit -u, the tasks one user may run) is 60"), "\(result.stderr)")
+        #expect(result.stderr.contains("raise it with `ulimit -u"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(result.stdout.isEmpty)
+    }
+
+    /// A fork that meets RLIMIT_NPROC mid set-up (tasks started after `max` chose N,
+    /// as other programs' may) ends in one line naming the limit and its fix, with no
+    /// errno of another call after it. Before: "… or lower N: Invalid argument".
+    @Test(.enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/usr/bin/setpriv"),
+                   "needs root to start a child as nobody, who is held to RLIMIT_NPROC"))
+    func aForkThatMeetsTheUserTaskLimitNamesIt() throws {
+        let result = try CSGBProcess.run(["socket", "max", "--mode", "process", "-d", "0.1", "--warmup", "0"], timeout: 60,
+                                         shellPrefix: "CSGB_INJECT_TASKS_AFTER_MAX=20 " + Self.asNobodyWithTaskLimit)
+        #expect(result.status == 71, "\(result.stderr)")
+        #expect(result.stderr.contains("could not fork actor") && result.stderr.contains("ulimit -u"), "\(result.stderr)")
+        #expect(result.stderr.hasSuffix("or lower N\n"), "\(result.stderr)")
+        #expect(result.stderr.split(separator: "\n").count == 1, "\(result.stderr)")
+        #expect(ProcessModeChildren.noneLeft(timeout: 10).isEmpty)
     }
 
     @Test func theSoftLimitIsRaisedAsFarAsNeededAndReported() throws {

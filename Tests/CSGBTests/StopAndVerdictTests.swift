@@ -315,6 +315,56 @@ import Testing
         #expect(try ResultsFolder(empty).path == empty)
     }
 
+    /// Two explains given the same --out at once both find it missing (or empty):
+    /// the claim lets one have it and sends the other beside it. Two claims in one
+    /// process stand for the two runs, with nothing written between them, as when
+    /// both start before either writes. Before: both took the folder, and the second
+    /// report overwrote the first.
+    @Test func twoClaimsOfOneFolderGetTwoFolders() throws {
+        let base = temporary("claimed")
+        defer { for path in [base, base + "-2", base + "-3"] { try? FileManager.default.removeItem(atPath: path) } }
+        let first = try ResultsFolder(base)
+        let second = try ResultsFolder(base)
+        #expect(first.path == base)
+        #expect(second.path == base + "-2")
+        #expect(second.requested == base)
+        #expect(second.besideReason?.contains("claimed by another run (csgb explain, pid \(getpid()))") == true, "\(second.besideReason ?? "nil")")
+        // An empty folder made beforehand and claimed by a third run: the same.
+        let empty = base + "-3"
+        try FileManager.default.createDirectory(atPath: empty, withIntermediateDirectories: true)
+        let third = try ResultsFolder(empty)
+        #expect(third.path == empty)
+        #expect(try ResultsFolder(empty).path == empty + "-2")
+        try? FileManager.default.removeItem(atPath: empty + "-2")
+        // A finished report's folder holds its files and no claim.
+        try first.write("report.txt", "first")
+        first.finish()
+        #expect(try FileManager.default.contentsOfDirectory(atPath: base) == ["report.txt"])
+        // A discarded one is taken back with its claim.
+        second.discard()
+        #expect(!FileManager.default.fileExists(atPath: base + "-2"))
+    }
+
+    /// End to end: a folder another explain holds (its claim file, as a run killed
+    /// mid-way leaves it) is left as it is and the report goes beside it, saying why.
+    @Test func explainGoesBesideAClaimedFolder() throws {
+        let perf = try FakePerf()
+        let out = perf.file("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        try "csgb explain, pid 99999\n".write(toFile: out + "/.claimed", atomically: false, encoding: .utf8)
+        let result = try ExplainFixture.explain(["--out", out, "--format", "json", "--", "socket", "1", "--cpus", "0"], perf: perf)
+        #expect(result.status == 0, "\(result.stderr)")
+        let report = try CSGBProcess.json(result.stdout)
+        let files = try #require(report["files"] as? [String: String])
+        #expect(files["report"]?.hasPrefix(out + "-2/report.txt") == true, "\(files)")
+        let notes = report["notes"] as? [String] ?? []
+        #expect(notes.contains { $0.contains("\(out) was claimed by another run (csgb explain, pid 99999)") }, "\(notes)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out) == [".claimed"])
+        #expect(try String(contentsOfFile: out + "/.claimed", encoding: .utf8) == "csgb explain, pid 99999\n")
+        let beside = try FileManager.default.contentsOfDirectory(atPath: out + "-2")
+        #expect(beside.contains("report.txt") && !beside.contains(".claimed"), "\(beside)")
+    }
+
     /// A folder without room is refused before anything is measured (exit 74), and
     /// what the run made is taken back.
     @Test func aFolderWithoutRoomIsRefusedBeforeMeasuring() throws {

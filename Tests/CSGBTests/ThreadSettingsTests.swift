@@ -40,7 +40,7 @@ import Testing
     @Test(.enabled(if: root, "real-time policies need root"), arguments: ["thread", "process", "green", "async"])
     func fifoRunsInEveryMode(mode: String) throws {
         let result = try CSGBProcess.run(["socket", "1", "--mode", mode, "--cpus", "0", "-d", "0.3", "--sched", "fifo",
-                                          "--format", "json"], timeout: 30)
+                                          "--until-passes", "1", "--format", "json"], timeout: 90)
         #expect(result.status == 0, "\(result.stderr)")
         let report = try CSGBProcess.json(result.stdout)
         #expect(report["sched"] as? String == "fifo:1")

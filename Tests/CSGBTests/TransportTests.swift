@@ -10,7 +10,7 @@ import Testing
     @Test(arguments: ["thread", "green", "async"], ["unix", "pipe", "tcp"])
     func everyTransportInEveryMode(mode: String, transport: String) throws {
         let result = try CSGBProcess.run(["socket", "3", "--mode", mode, "--transport", transport, "--cpus", "0"]
-            + EndToEndTests.short)
+            + EndToEndTests.passing, timeout: 90)
         #expect(result.status == 0, "\(mode) \(transport): \(result.stderr)")
         let report = try CSGBProcess.json(result.stdout)
         #expect(report["transport"] as? String == transport)

@@ -7,7 +7,7 @@ import Testing
 /// write→read chains and their failure path, and send/recv in every mode.
 @Suite(.serialized) struct URingSetupTests {
     func run(_ arguments: [String]) throws -> [String: Any] {
-        let result = try CSGBProcess.run(arguments + EndToEndTests.short, timeout: 90)
+        let result = try CSGBProcess.run(arguments + EndToEndTests.passing, timeout: 90)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
         return try CSGBProcess.json(result.stdout)
     }

@@ -7,7 +7,7 @@ import Testing
 /// reads and writes as ring entries.
 @Suite(.serialized) struct URingTests {
     func run(_ arguments: [String]) throws -> [String: Any] {
-        let result = try CSGBProcess.run(arguments + EndToEndTests.short, timeout: 30)
+        let result = try CSGBProcess.run(arguments + EndToEndTests.passing, timeout: 90)
         #expect(result.status == 0, "\(arguments): \(result.stderr)")
         return try CSGBProcess.json(result.stdout)
     }

@@ -55,21 +55,18 @@ public struct ExplainReport: Sendable {
     /// Every check: the difference and each mode's own rows.
     public var allHold: Bool { holds && modeChecks.allSatisfy(\.holds) }
 
+    /// The table and its lines fit `TextTable.width` columns: each column is as wide
+    /// as its longest cell, and free lines wrap under their first word.
     public var text: String {
-        var lines = ["csgb explain: \(workload.joined(separator: " ")) — ns per iteration, measured window only"]
+        let title = "csgb explain: \(workload.joined(separator: " ")) — ns per iteration, measured window only"
         let names = modes.map(\.mode)
         let columns = names + (modes.count >= 2 ? ["\(names[0]) − \(names[1])"] : [])
-        let labelWidth = max(34, TimeBucket.allCases.map { $0.title.count }.max() ?? 0)
-        func row(_ label: String, _ values: [String]) -> String {
-            label + String(repeating: " ", count: max(1, labelWidth - label.count + 1))
-                + values.map { String(repeating: " ", count: max(1, 16 - $0.count)) + $0 }.joined()
-        }
-        lines.append(row("", columns))
+        var table: [(String, [String])] = []
         let difference = self.difference
         for bucket in TimeBucket.allCases {
             var values = modes.map { Fmt.fixed($0.rows[bucket], 1) }
             if modes.count >= 2 { values.append(Fmt.fixed(difference[bucket], 1)) }
-            lines.append(row(bucket.title, values))
+            table.append((bucket.title, values))
         }
         let checks = modeChecks
         var sums = modes.map { Fmt.fixed($0.sampledNs, 1) }
@@ -80,15 +77,24 @@ public struct ExplainReport: Sendable {
             measured.append(Fmt.fixed(check.measured, 1))
             deviations.append(Fmt.fixed(check.deviation * 100, 1) + " %")
         }
-        lines.append(row("sum of rows (sampled CPU time)", sums))
-        lines.append(row("measured ns/iteration", measured))
-        lines.append(row("rows − measured", deviations))
-        lines.append(row("samples", modes.map { String($0.samples) }))
-        lines.append(row("iterations", modes.map { String($0.iterations) }))
+        table.append(("sum of rows (sampled CPU time)", sums))
+        table.append(("measured ns/iteration", measured))
+        table.append(("rows − measured", deviations))
+        table.append(("samples", modes.map { String($0.samples) }))
+        table.append(("iterations", modes.map { String($0.iterations) }))
+        let labelWidth = table.map(\.0.count).max() ?? 0
+        let widths = columns.indices.map { column in
+            ([columns[column]] + table.compactMap { column < $0.1.count ? $0.1[column] : nil }).map(\.count).max() ?? 0
+        }
+        func row(_ label: String, _ values: [String]) -> String {
+            label + String(repeating: " ", count: labelWidth - label.count)
+                + zip(values, widths).map { String(repeating: " ", count: $1 - $0.count + 2) + $0 }.joined()
+        }
+        var lines = [TextTable.wrapped(title, hanging: 4), row("", columns)] + table.map { row($0.0, $0.1) }
         lines.append("")
-        lines.append(verdict)
-        for note in notes { lines.append("note: " + note) }
-        for warning in warnings { lines.append("warning: " + warning) }
+        lines.append(TextTable.wrapped(verdict, hanging: 2))
+        for note in notes { lines.append(TextTable.wrapped("note: " + note, hanging: "note: ".count)) }
+        for warning in warnings { lines.append(TextTable.wrapped("warning: " + warning, hanging: "warning: ".count)) }
         if !files.isEmpty {
             lines.append("")
             lines.append(TextTable.keyValues(files))

@@ -45,7 +45,9 @@ public enum ExplainSession {
         // minutes of recording would waste them.
         let folder = try ResultsFolder(request.outputPath)
         do {
-            return try run(request, into: folder)
+            let report = try run(request, into: folder)
+            folder.finish()
+            return report
         } catch {
             folder.discard()
             throw error
@@ -123,7 +125,7 @@ public enum ExplainSession {
 
         var result = ExplainReport(workload: request.workloadArguments, modes: modes)
         if let requested = folder.requested {
-            result.notes.append("\(requested) already held files, kept as they were: this report is in \(folder.path)")
+            result.notes.append("\(requested) \(folder.besideReason ?? "already held files, kept as they were"): this report is in \(folder.path)")
         }
         result.notes.append(pmu
             ? "sampled event: cycles at \(request.frequency) Hz, turned into ns with each run's CPU time"

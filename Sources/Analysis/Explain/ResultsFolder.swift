@@ -5,56 +5,115 @@ import CSGB
 import CSGBSystem
 
 /// The folder one `csgb explain` run writes its flame graphs, folded stacks,
-/// timeline and report into. It is made and proven writable before anything is
-/// measured, never receives a second report over a first, and is taken back when the
-/// run writes nothing or fails half-way.
+/// timeline and report into. It is made, claimed and proven writable before
+/// anything is measured, never receives a second report over a first, and is
+/// taken back when the run writes nothing or fails half-way.
+///
+/// Two runs started at once on the same `--out` both see it missing or empty: the
+/// claim, a `.claimed` file created with O_EXCL (as experiments/lib/results_folder.py
+/// claims a sweep's folder), lets exactly one of them have it, and the other goes
+/// beside it as a run finding files there does. The claim is removed once the
+/// report is whole; a run killed before that leaves it, so later runs go beside.
 public final class ResultsFolder {
     public let path: String
-    /// The folder asked for, when it already held files and this run went beside it.
+    /// The folder asked for, when this run went beside it.
     public private(set) var requested: String?
+    /// Why it went beside the folder asked for: "already held files, kept as they
+    /// were", or "was claimed by another run (csgb explain, pid 123)".
+    public private(set) var besideReason: String?
     /// Room the report needs at the least: three flame graphs, the folded stacks and
     /// the timeline of a busy run take about 1 MiB.
     public static let minimumFreeBytes: UInt64 = 2 << 20
+    /// The claim file's name, the one the experiments' drivers use.
+    public static let claimName = ".claimed"
     private var created: [String] = []
     private var written: [String] = []
+    private var claimPath: String?
 
-    /// Picks, creates and checks the folder. A folder that exists and holds files
-    /// keeps them: the report goes to `NAME-2` (or the first free `NAME-k`) beside it.
-    public init(_ requestedPath: String, minimumFreeBytes: UInt64 = ResultsFolder.minimumFreeBytes) throws(CSGBError) {
+    /// Picks, creates, claims and checks the folder. A folder that exists and holds
+    /// files keeps them, and one another run has claimed is left to it: the report
+    /// goes to `NAME-2` (or the first free `NAME-k`) beside it.
+    public init(_ requestedPath: String, minimumFreeBytes: UInt64 = ResultsFolder.minimumFreeBytes,
+                owner: String = "csgb explain") throws(CSGBError) {
         guard !requestedPath.isEmpty else {
             throw .usage("--out needs a folder name; an empty one would write into the current folder's parent or /")
         }
         let base = requestedPath.count > 1 && requestedPath.hasSuffix("/") ? String(requestedPath.dropLast()) : requestedPath
         var chosen = base
         var suffix = 2
-        while FileDescriptor.exists(chosen) && !Self.isEmptyFolder(chosen) {
+        var reason: String?
+        while true {
+            // A folder seen to hold files is passed over without a claim file put in it.
+            if FileDescriptor.exists(chosen) && !Self.isEmptyFolder(chosen) {
+                reason = reason ?? Self.heldBy(chosen)
+            } else {
+                let made: [String]
+                do {
+                    made = try FileDescriptor.makeDirectories(chosen)
+                } catch {
+                    throw .lostOutput("cannot create the results folder \(chosen): \(error.errno)")
+                }
+                if !FileDescriptor.isDirectory(chosen) {
+                    throw .lostOutput("the results folder \(chosen) is not a folder")
+                }
+                let claim = "\(chosen)/\(Self.claimName)"
+                do throws(SystemError) {
+                    // Creating and writing the claim also proves the folder writable.
+                    if try FileDescriptor.createNewFile(claim, "\(owner), pid \(getpid())\n") {
+                        // Files that a writer which does not claim put there meanwhile stay its own.
+                        if Self.holdsOnly(chosen, Self.claimName) {
+                            created = made
+                            claimPath = claim
+                            break
+                        }
+                        FileDescriptor.remove(claim)
+                    }
+                } catch {
+                    FileDescriptor.remove(claim)
+                    for folder in made.reversed() where FileDescriptor.removeEmptyDirectory(folder) == false { break }
+                    throw .lostOutput("the results folder \(chosen) cannot take the report: \(error.description)")
+                }
+                reason = reason ?? Self.heldBy(chosen)
+            }
             chosen = "\(base)-\(suffix)"
             suffix += 1
         }
         path = chosen
         requested = chosen == base ? nil : base
-        do {
-            created = try FileDescriptor.makeDirectories(path)
-        } catch {
-            throw .lostOutput("cannot create the results folder \(path): \(error.errno)")
-        }
-        if !FileDescriptor.isDirectory(path) {
-            throw .lostOutput("the results folder \(path) is not a folder")
-        }
-        let probe = file(".csgb-write-check")
+        besideReason = requested == nil ? nil : reason
         do throws(SystemError) {
-            try FileDescriptor.writeFile(probe, "csgb explain checks that its results can be written\n")
-            FileDescriptor.remove(probe)
             let free = try FileDescriptor.availableBytes(path)
             if free < minimumFreeBytes {
                 throw SystemError("only \(free / 1024) KiB free of the \(minimumFreeBytes / 1024) KiB the report needs at the least; free some space or choose another --out",
                                   .noSpace)
             }
         } catch {
-            FileDescriptor.remove(probe)
             discard()
             throw .lostOutput("the results folder \(path) cannot take the report: \(error.description)")
         }
+    }
+
+    /// What keeps `path` from this run, for the note that says where the report went.
+    static func heldBy(_ path: String) -> String {
+        guard FileDescriptor.isDirectory(path) else { return "is not a folder" }
+        if let holder = try? ProcFile.read("\(path)/\(claimName)") {
+            let who = holder.trimming(.blanks)
+            return "was claimed by another run (\(who.isEmpty ? "no details" : who)); if none runs, remove \(path)/\(claimName)"
+        }
+        return "already held files, kept as they were"
+    }
+
+    static func holdsOnly(_ path: String, _ name: String) -> Bool {
+        guard let names = try? ProcFile.listDirectory(path) else { return false }
+        return names == [name]
+    }
+
+    /// The report is whole: the claim goes, and the folder's files stay.
+    public func finish() {
+        if let claimPath { FileDescriptor.remove(claimPath) }
+        claimPath = nil
+        written.removeAll()
+        created.removeAll()
     }
 
     static func isEmptyFolder(_ path: String) -> Bool {
@@ -76,6 +135,8 @@ public final class ResultsFolder {
     /// for a run that stopped or failed before its report was whole.
     public func discard() {
         for path in written { FileDescriptor.remove(path) }
+        if let claimPath { FileDescriptor.remove(claimPath) }
+        claimPath = nil
         written.removeAll()
         for folder in created.reversed() where FileDescriptor.removeEmptyDirectory(folder) == false { break }
         created.removeAll()

@@ -32,7 +32,8 @@ final class ProcessMode: ModeRunner {
     /// misses a later edge.
     private var lastUsage: [SelfUsage] = []
     private var failuresCollected = false
-    private var edgeWait = ProcessMode.edgeWaitNanoseconds
+    /// `--inject-deaf-actor`'s actor: it never answers an edge, so no edge waits for it.
+    private var deafActor: Int?
 
     /// How long an edge waits for every actor to record its getrusage: one pass
     /// each, microseconds, unless thousands of processes queue for one CPU (9,968
@@ -105,8 +106,9 @@ final class ProcessMode: ModeRunner {
         header[H.speculation] = configuration.threadSettings.speculationMask
         header[H.deafActor] = configuration.injectDeafActor.map { UInt64($0) + 1 } ?? 0
         header[H.phaseSlots] = UInt64(phaseSlots)
-        // A test's actor that never answers need not hold up each edge the full limit.
-        edgeWait = configuration.injectDeafActor == nil ? Self.edgeWaitNanoseconds : Self.stoppingEdgeWaitNanoseconds
+        // A test's actor that never answers need not hold up an edge; the others get
+        // the whole limit, as a loaded machine may make them late.
+        deafActor = configuration.injectDeafActor
         for (i, cpu) in cpus.enumerated() { region.cpus[i] = cpu }
         var next = 0
         for (index, actor) in context.actors.enumerated() {
@@ -279,11 +281,11 @@ final class ProcessMode: ModeRunner {
         var pending = Array(0..<region.actors)
         while true {
             pending.removeAll { actor in
-                region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch
+                actor == deafActor || region.recordEpoch(actor, epoch: epoch).load(ordering: .acquiring) == epoch
                     || region.status(actor, ProcessRegion.Status.exited).load(ordering: .acquiring) == 1
             }
             // A stop requested meanwhile shortens the wait too.
-            let limit = StopRequest.isRequested ? Self.stoppingEdgeWaitNanoseconds : edgeWait
+            let limit = StopRequest.isRequested ? Self.stoppingEdgeWaitNanoseconds : Self.edgeWaitNanoseconds
             let now = MonotonicClock.nanoseconds()
             if pending.isEmpty || now - started > limit || deadline.map({ now >= $0 }) == true { break }
             var interval = timespec(tv_sec: 0, tv_nsec: pause)

@@ -219,6 +219,8 @@ public enum Benchmark {
         /// some actor had not made a pass yet), and what the report says about it.
         var warmupSeconds: Double
         var warmupNote: String?
+        /// What `--until-passes` held the window open past its duration.
+        var passWaitSeconds = 0.0
     }
 
     /// How long a warm-up may be extended waiting for every actor's first pass.
@@ -250,16 +252,23 @@ public enum Benchmark {
         if warmupComplete {
             // What the first edge still gathers is gathered inside the window: never past its planned end.
             first = runner.takeEdge(context)
-            first = runner.finishEdge(first, context, by: configuration.duration.map { first.timeNanoseconds + Int64($0 * 1e9) })
+            // Under --until-passes the window lasts as long as the actors need, so
+            // their answers to this edge may take as long too.
+            first = runner.finishEdge(first, context, by: configuration.untilPasses > 0 ? nil
+                                          : configuration.duration.map { first.timeNanoseconds + Int64($0 * 1e9) })
         }
         let suspension = WindowSuspension.open()
         if configuration.injectClosedChannel { context.resources.interruptFirstChannel() }
         context.latency?.open(nanosecondsPerPass: passTime(context, from: gateEdge, to: first))
         if warmupComplete { context.phases?.openWindow() }
+        var passWaitSeconds = 0.0
         if warmupComplete, let duration = configuration.duration {
             // Sleep until the window's planned end, measured from the edge itself.
             let remaining = duration - Double(MonotonicClock.nanoseconds() - first.timeNanoseconds) / 1e9
-            StopRequest.sleep(seconds: max(remaining, 0))
+            if !StopRequest.sleep(seconds: max(remaining, 0)) && configuration.untilPasses > 0 {
+                passWaitSeconds = awaitPasses(runner, context, since: first, count: UInt64(configuration.untilPasses),
+                                              limitSeconds: untilPassesLimitSeconds).seconds
+            }
         } else if warmupComplete {
             StopRequest.sleep(seconds: nil)
         }
@@ -272,7 +281,7 @@ public enum Benchmark {
         return Window(first: first, last: last, warmupComplete: warmupComplete, sampleEvery: sampleEvery,
                       suspension: suspension, noise: noise,
                       warmupSeconds: warmupComplete ? Double(first.timeNanoseconds - gateEdge.timeNanoseconds) / 1e9 : configuration.warmup,
-                      warmupNote: warmupNote)
+                      warmupNote: warmupNote, passWaitSeconds: passWaitSeconds)
     }
 
     /// Extends the warm-up until every actor has made a pass since the gate's edge,
@@ -284,24 +293,37 @@ public enum Benchmark {
     /// the report's note when it was extended.
     static func awaitFirstPasses(_ runner: any ModeRunner, _ context: RunContext,
                                  since gate: WindowEdge) -> (complete: Bool, note: String?) {
+        let wait = awaitPasses(runner, context, since: gate, count: 1, limitSeconds: firstPassLimitSeconds)
+        if wait.stopped { return (false, nil) }
+        if wait.missing == 0 {
+            return (true, !wait.slept ? nil : "extended by \(Fmt.fixed(wait.seconds, 3)) s until every actor had made a pass")
+        }
+        return (true, "extended by \(Fmt.fixed(wait.seconds, 2)) s, its limit, with \(wait.missing) of \(gate.iterations.count) actors still without a pass")
+    }
+
+    /// How long `--until-passes` may hold the window open past its duration.
+    static let untilPassesLimitSeconds = 60.0
+
+    /// Waits until every actor has made `count` passes since `edge`, a stop, or
+    /// `limitSeconds`: whether a stop ended it, the seconds waited, whether it slept
+    /// at all, and the actors still short of `count`.
+    static func awaitPasses(_ runner: any ModeRunner, _ context: RunContext, since edge: WindowEdge, count: UInt64,
+                            limitSeconds: Double) -> (stopped: Bool, seconds: Double, slept: Bool, missing: Int) {
         let started = MonotonicClock.nanoseconds()
-        let actors = gate.iterations.count
+        let actors = edge.iterations.count
         var next = 0
         var pause = 0.0001
         var slept = false
-        func passed(_ actor: Int) -> Bool { runner.passes(actor, context) != gate.iterations[actor] }
+        func passed(_ actor: Int) -> Bool { runner.passes(actor, context) &- edge.iterations[actor] >= count }
         while true {
             // Once an actor has passed it stays passed: each scan starts at the first that had not.
             while next < actors && passed(next) { next += 1 }
             let waited = Double(MonotonicClock.nanoseconds() - started) / 1e9
-            if next == actors {
-                return (true, !slept ? nil : "extended by \(Fmt.fixed(waited, 3)) s until every actor had made a pass")
+            if next == actors { return (false, waited, slept, 0) }
+            if waited >= limitSeconds {
+                return (false, waited, slept, (next..<actors).filter { !passed($0) }.count)
             }
-            if waited >= firstPassLimitSeconds {
-                let missing = (next..<actors).filter { !passed($0) }.count
-                return (true, "extended by \(Fmt.fixed(waited, 2)) s, its limit, with \(missing) of \(actors) actors still without a pass")
-            }
-            if StopRequest.sleep(seconds: pause) { return (false, nil) }
+            if StopRequest.sleep(seconds: pause) { return (true, waited, slept, 0) }
             slept = true
             pause = min(pause * 2, 0.005)
         }
@@ -362,7 +384,8 @@ public enum Benchmark {
             priority: priority,
             suspension: window.suspension.note(
                 windowSeconds: Double(last.timeNanoseconds - first.timeNanoseconds) / 1e9,
-                plannedSeconds: window.warmupComplete && StopRequest.signal == 0 ? configuration.duration : nil,
+                plannedSeconds: window.warmupComplete && StopRequest.signal == 0
+                    ? configuration.duration.map { $0 + window.passWaitSeconds } : nil,
                 closedAt: last.timeNanoseconds))
     }
 

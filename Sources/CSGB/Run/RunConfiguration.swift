@@ -56,6 +56,11 @@ public struct RunConfiguration: Sendable {
     /// as a switch's indirect cost would make it: a fault for testing that `csgb cost`
     /// puts such a slowdown in the indirect part.
     public var injectColdWork = false
+    /// Hidden `--until-passes K`, for tests that assume every actor passed: the
+    /// window stays open past the duration until every actor has made K passes in it
+    /// (at most `Benchmark.untilPassesLimitSeconds` more), so that a loaded machine
+    /// lengthens the run instead of leaving an actor at none.
+    public var untilPasses = 0
     /// N came from `max`: its search passed the machine-wide limit checks (task ids,
     /// threads, mappings) for this N moments ago, so the run does not repeat them. A
     /// repeat would count tasks other programs started in between and could refuse the
