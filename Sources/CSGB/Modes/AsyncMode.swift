@@ -177,6 +177,7 @@ extension AsyncMode: SharedWorkerTraits {
                 ? "applies to --executor dedicated; --executor global runs tasks on Swift's own thread pool" : nil
         case .stackSize: return "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
         case .executor: return nil
+        case .latency: return nil
         }
     }
 

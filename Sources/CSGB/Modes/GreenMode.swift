@@ -166,6 +166,7 @@ extension GreenMode: SharedWorkerTraits {
                 return "must be a multiple of \(FiberStack.pageSize) from \(FiberStack.minimumSize / 1024)K to \(FiberStack.maximumSize >> 30)G: \(error)"
             }
         case .executor: return "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+        case .latency: return nil
         }
     }
 

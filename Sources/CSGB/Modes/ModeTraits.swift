@@ -65,11 +65,13 @@ extension ModeTraits {
 
 /// The options whose meaning belongs to a mode: each mode says which it gives a
 /// meaning, and the run refuses the others (an option accepted and ignored would
-/// make the user believe it shaped the run).
+/// make the user believe it shaped the run). Each has its rule in `OptionRules`,
+/// which asks the mode.
 public enum ModeOption: String, CaseIterable, Sendable {
     case workers = "--workers"
     case stackSize = "--stack-size"
     case executor = "--executor"
+    case latency = "--latency"
 }
 
 /// A mode whose actors share a worker OS thread and switch in user mode (green

@@ -115,6 +115,7 @@ extension ThreadMode: ModeTraits {
         case .workers: return "applies to modes with workers; --mode \(configuration.mode.rawValue) runs one kernel thread per actor"
         case .stackSize: return "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
         case .executor: return "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+        case .latency: return nil
         }
     }
 
