@@ -311,7 +311,7 @@ def sweep_into(opts, argv, outdir, previous, done, info, caps, cases, settings, 
     """Runs the plan into the claimed folder and writes it; the exit status."""
 
     collect, counter_note = decide_counters(settings["counters"], info, opts.csgb, cases)
-    plan = plan_runs(cases, settings, collect)
+    plan = plan_runs(cases, settings, collect, caps)
     if collect:
         estimate += counter_estimate
     if previous is not None:
