@@ -40,7 +40,8 @@ import Testing
         }
     }
 
-    @Test(arguments: [
+    /// Each rule's refusal as a user meets it: the command and the words of its line.
+    static let refusals: [([String], String)] = [
         // Applies with --io uring only.
         (["socket", "1", "--ring-entries", "8"], "--ring-entries applies to --io uring only: --io direct has no ring"),
         (["socket", "1", "--sqpoll"], "--sqpoll applies to --io uring only: --io direct has no ring"),
@@ -83,7 +84,21 @@ import Testing
         (["socket", "1", "--io", "uring", "--ring-link"], "--ring-link: --mode thread gives each actor its own ring"),
         (["socket", "1", "--mode", "green", "--io", "uring", "--ring-link", "--sqpoll"], "--ring-link with --sqpoll: linked"),
         (["socket", "1", "--inject-cold-work"], "--inject-cold-work evicts the work buffer, and there is none: give --work-size"),
-    ])
+        (["socket", "1", "--stack-size", "64K"], "--stack-size sets green thread stacks; --mode thread has none"),
+    ]
+
+    /// Every rule that can refuse an option given has its message among `refusals`:
+    /// a rule added to the table without a test of its words fails here.
+    @Test func everyRefusingRuleHasItsMessageTested() {
+        for rule in OptionRules.all where !rule.needs.isEmpty || rule.given != nil || rule.plan != nil {
+            let tested = Self.refusals.contains { arguments, message in
+                rule.names.contains { name in arguments.contains(name) && message.hasPrefix(name) }
+            }
+            #expect(tested, "\(rule.name) refuses, and no test checks its message")
+        }
+    }
+
+    @Test(arguments: OptionRulesTests.refusals)
     func eachRuleSaysWhatIsWrong(arguments: [String], message: String) throws {
         let result = try CSGBProcess.run(arguments + ["-d", "0.1"], timeout: 20)
         #expect(result.status == 64, "\(arguments): \(result.stderr)")

@@ -730,7 +730,7 @@ def test_the_real_csgbs_facts_answer_what_the_drivers_ask(fx):
     keeps csgb's reason, and one with a flag process mode refuses stops with csgb's
     own message (exit 64), before any run."""
     if not REAL_CSGB:
-        print("skipped  test_the_real_csgbs_facts_answer_what_the_drivers_ask: no --csgb given")
+        print("         skipped: needs the csgb built here (--csgb PATH, as make test gives)")
         return
     info = json.loads(subprocess.run([REAL_CSGB, "info", "--format", "json"], stdout=subprocess.PIPE,
                                      text=True, timeout=60, check=True).stdout)
