@@ -52,6 +52,15 @@ protocol ModeTraits {
 }
 
 extension ModeTraits {
+    /// `--stack-size` in a mode whose actors have no stacks of csgb's own.
+    static func hasNoStacks(_ configuration: RunConfiguration) -> String {
+        "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
+    }
+    /// `--executor` in a mode that runs no Swift tasks.
+    static func runsNoTasks(_ configuration: RunConfiguration) -> String {
+        "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+    }
+
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { true }
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
     static var carrier: String { "OS thread" }

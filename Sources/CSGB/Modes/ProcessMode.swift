@@ -483,8 +483,8 @@ extension ProcessMode: ModeTraits {
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {
         case .workers: return "applies to modes with workers; --mode process runs one process per actor"
-        case .stackSize: return "sets green thread stacks; --mode process has none"
-        case .executor: return "chooses the executor of Swift tasks; --mode process runs none"
+        case .stackSize: return hasNoStacks(configuration)
+        case .executor: return runsNoTasks(configuration)
         case .latency: return "is not available with --mode process: each actor's histogram would live in its own process"
         }
     }
