@@ -96,7 +96,7 @@ test: baselines $(GENERATE_MANUAL)
 	$(SWIFT) build
 	$(SWIFT) test --no-parallel
 	python3 experiments/sweep.py --self-test
-	python3 experiments/tests/experiments_test.py
+	python3 experiments/tests/experiments_test.py --csgb $(DEBUG_BIN)
 	python3 experiments/check_links.py
 	python3 experiments/cli_docs.py --check --csgb $(DEBUG_BIN)
 	python3 experiments/tests/docs_test.py --csgb $(DEBUG_BIN)

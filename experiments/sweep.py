@@ -56,6 +56,7 @@ from sweep_runner import (ResumeError, completed_runs, decide_counters, defer_st
                           git_describe, install_stop_signals, log, plan_runs, resummarize,
                           run_plan, stop_deferred, write_outputs)
 from results_folder import CLAIM, EXIT_CANTCREAT, FolderError, claim, read_results, release
+from sweep_summary import workers_not_applied
 
 EXIT_BAD_INPUT = EXIT_USAGE
 
@@ -311,7 +312,7 @@ def sweep_into(opts, argv, outdir, previous, done, info, caps, cases, settings, 
     """Runs the plan into the claimed folder and writes it; the exit status."""
 
     collect, counter_note = decide_counters(settings["counters"], info, opts.csgb, cases)
-    plan = plan_runs(cases, settings, collect)
+    plan = plan_runs(cases, settings, collect, caps)
     if collect:
         estimate += counter_estimate
     if previous is not None:
@@ -325,6 +326,8 @@ def sweep_into(opts, argv, outdir, previous, done, info, caps, cases, settings, 
     log("sweep: %s: %d case(s), %d run(s), estimated %.0f s; results to %s"
         % (opts.manifest, len(cases), len(plan), estimate, outdir))
     log("sweep: %s" % counter_note)
+    for mode, reason in sorted(settings.get("workers_not_applied", {}).items()):
+        log("sweep: %s" % workers_not_applied(mode, reason))
     if settings["excluded"]:
         log("sweep: %d combination(s) excluded (a mode or transport the workload does not "
             "take, per csgb info; manifest excludes)" % settings["excluded"])

@@ -7,10 +7,10 @@ import CSGBSystem
 /// and "nan". Both get one line saying what is wrong and what the option accepts.
 enum ArgumentScreen {
     /// What a value-taking option accepts, for the message (OptionRules holds it).
-    static func accepts(_ option: String) -> String? { OptionRules.rule(option)?.accepts }
+    static func accepts(_ option: String) -> String? { OptionRules.rule(option).flatMap { $0.accepts.isEmpty ? nil : $0.accepts } }
 
     /// Options whose value is a number of seconds, parsed as Double.
-    static let seconds: Set<String> = ["--duration", "-d", "--warmup", "--seconds", "--timeline-seconds"]
+    static let seconds = OptionRules.secondsOptions
 
     /// Options that take no value: a number after one of them is N.
     static let flags: Set<String> = ["-s", "--sync", "--latency", "--phases", "--counters", "--inject-blocking-sleep",

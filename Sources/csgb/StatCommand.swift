@@ -19,7 +19,7 @@ struct StatCommand: ParsableCommand {
         commandName: "stat",
         abstract: "Run a workload under perf stat, count its measured window only, and verify that its mode did what it claims.",
         discussion: """
-            Example: csgb stat -- socket 1 --mode green --cpus 0 --duration 2
+            Example: csgb stat -- socket 1 --mode \(Mode.defaultComparison.user.rawValue) --cpus 0 --duration 2
             Prints per iteration: context switches, CPU migrations, syscalls by name (\
             \(Claims.alwaysTraced.joined(separator: ", ")), and every other one the run's claims name), instructions, \
             cycles, IPC, cache and dTLB misses, the user/kernel split, and ns/iteration. Then \
@@ -43,7 +43,7 @@ struct StatCommand: ParsableCommand {
     @Flag(name: .customLong("explain-rules"), help: "Print the expectations for every workload, mode and io path (a Markdown table, generated from the claims the runs state) and exit.")
     var explainRules = false
 
-    @Argument(parsing: .postTerminator, help: "After --: the workload and its options, as for csgb itself (socket 1 --mode thread --cpus 0 --duration 1).")
+    @Argument(parsing: .postTerminator, help: ArgumentHelp("After --: the workload and its options, as for csgb itself (socket 1 --mode \(Mode.synchronous.rawValue) --cpus 0 --duration 1)."))
     var workload: [String] = []
 
     /// Seconds the workload runs when its arguments name no duration.
@@ -55,7 +55,7 @@ struct StatCommand: ParsableCommand {
             return
         }
         if workload.isEmpty {
-            throw ValidationError("csgb stat needs a workload after --, e.g. csgb stat -- socket 1 --mode green --duration 2")
+            throw ValidationError("csgb stat needs a workload after --, e.g. csgb stat -- socket 1 --mode \(Mode.defaultComparison.user.rawValue) --duration 2")
         }
         if repeatCount < 1 || repeatCount > 100 { throw ValidationError("--repeat must be between 1 and 100, got \(repeatCount)") }
         if let events, StatEvents.split(events).isEmpty { throw ValidationError("--events must list at least one event") }

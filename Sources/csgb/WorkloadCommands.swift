@@ -42,25 +42,25 @@ struct WorkloadOptions: ParsableArguments {
     @Option(name: [.short, .long], help: ArgumentHelp("How actors run: " + Mode.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + " (default: \(Mode.default.rawValue))."))
     var mode: Mode?
 
-    @Flag(name: [.short, .long], help: "Same as --mode thread, as in the original csgb.")
+    @Flag(name: [.short, .long], help: ArgumentHelp("Same as --mode \(Mode.synchronous.rawValue), as in the original csgb."))
     var sync = false
 
-    @Option(name: [.short, .long], help: "OS threads that carry the actors of a mode with workers (default 1). Both ends of a pair share a worker.")
+    @Option(name: [.short, .long], help: ArgumentHelp(OptionRules.workers.help("OS threads that carry the actors, " + OptionRules.workers.accepts + " (default 1). Both ends of a pair share a worker.")))
     var workers: Int?
 
     @Option(help: "Pin every OS thread of the run to these CPUs with sched_setaffinity: 0, 0-3, 0,2.")
     var cpus: CPUList?
 
-    @Option(help: "With --cpus: set (every thread may use every listed CPU; the default) or each (thread i gets CPU i mod count).")
+    @Option(help: ArgumentHelp(OptionRules.pin.help("set (every thread may use every listed CPU; the default) or each (thread i gets CPU i mod count).")))
     var pin: Pinning?
 
     @Option(name: .customLong("work-size"), help: ArgumentHelp("Bytes of its own buffer each actor reads and writes every iteration: " + OptionRules.workSize.accepts + "; 0 = none."))
     var workSize = ByteSize(bytes: 0)
 
-    @Option(help: "With --work-size: distance in bytes between the bytes touched in the work buffer (default 64).")
+    @Option(help: ArgumentHelp(OptionRules.stride.help("distance in bytes between the bytes touched in the work buffer (default 64).")))
     var stride: ByteSize?
 
-    @Option(help: ArgumentHelp("With --work-size: how each iteration walks the buffer: " + AccessPattern.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + ". Default stride. With li, --stride and --work-size must be multiples of 8.", valueName: "walk"))
+    @Option(help: ArgumentHelp(OptionRules.access.help("how each iteration walks the buffer: ") + AccessPattern.allCases.map { "\($0.rawValue) (\($0.summary))" }.joined(separator: ", ") + ". Default stride. With li, --stride and --work-size must be multiples of 8.", valueName: "walk"))
     var access: AccessPattern?
 
     @Option(name: [.short, .long], help: ArgumentHelp("Measured seconds, " + OptionRules.duration.accepts + "; without it the run lasts until SIGINT or SIGTERM."))
@@ -75,39 +75,39 @@ struct WorkloadOptions: ParsableArguments {
     @Option(help: "Report format: text, json or csv (one header line and one row).")
     var format: ReportFormat = .text
 
-    @Option(name: .customLong("stack-size"), help: ArgumentHelp("Green mode: stack size in bytes (suffixes K, M; default \(ByteSize(bytes: FiberStack.defaultSize)); a guard page sits below each stack)."))
+    @Option(name: .customLong("stack-size"), help: ArgumentHelp(OptionRules.stackSize.help("stack size of each actor: " + OptionRules.stackSize.accepts + "; default \(ByteSize(bytes: FiberStack.defaultSize)); a guard page sits below each stack.")))
     var stackSize: ByteSize?
 
-    @Option(help: "Async mode: dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")
+    @Option(help: ArgumentHelp(OptionRules.executor.help("dedicated (one TaskExecutor thread per worker) or global (Swift's default executor, to show thread hops).")))
     var executor: ExecutorChoice?
 
-    @Option(help: "How reads and writes reach the kernel: direct (read(2)/write(2)) or uring (io_uring entries: one ring per actor thread in thread mode, one per worker in green and async modes, batched).")
+    @Option(help: ArgumentHelp("How reads and writes reach the kernel: direct (read(2)/write(2)) or uring (io_uring entries: one ring per actor in --mode \(Mode.spoken(Mode.allCases.filter { !$0.hasWorkers })), one per worker, batched, in --mode \(Mode.spoken(Mode.allCases.filter { $0.hasWorkers })))."))
     var io: IOChoice = .direct
 
-    @Option(name: .customLong("ring-entries"), help: "With --io uring: submission queue entries per ring, a power of two (default: the actors the ring serves, rounded up to a power of two, at least 4).")
+    @Option(name: .customLong("ring-entries"), help: ArgumentHelp(OptionRules.ringEntries.help("per ring, " + OptionRules.ringEntries.accepts + " (default: the actors the ring serves, rounded up to a power of two, at least 4).")))
     var ringEntries: Int?
 
-    @Flag(help: "With --io uring: a kernel thread polls each ring's submission queue (IORING_SETUP_SQPOLL); enters drop to about 0 but a CPU spins.")
+    @Flag(help: ArgumentHelp(OptionRules.sqpoll.help("a kernel thread polls each ring's submission queue (IORING_SETUP_SQPOLL); enters drop to about 0 but a CPU spins.")))
     var sqpoll = false
 
-    @Flag(name: .customLong("fixed-files"), help: "With --io uring: register the descriptors with each ring (IOSQE_FIXED_FILE).")
+    @Flag(name: .customLong("fixed-files"), help: ArgumentHelp(OptionRules.fixedFiles.help("register the descriptors with each ring (IOSQE_FIXED_FILE).")))
     var fixedFiles = false
 
     @Option(help: ArgumentHelp("Scheduling policy of every OS thread (or process) that carries actors, in every mode: " + SchedulingPolicy.acceptedForms + "; P defaults to 1. Real-time policies need root or CAP_SYS_NICE; the coordinator then runs one priority above the actors from the gate to the stop.", valueName: "policy"))
     var sched: SchedulingPolicy?
 
-    @Option(help: ArgumentHelp("A per-task speculation control set on every actor before the gate and read back (repeatable): ibpb (PR_SPEC_INDIRECT_BRANCH force-disabled: a barrier at every address-space switch, so only --mode process feels it), ssbd (PR_SPEC_STORE_BYPASS), l1d-flush (PR_SPEC_L1D_FLUSH).", valueName: "control"))
+    @Option(help: ArgumentHelp("A per-task speculation control set on every actor before the gate and read back (repeatable): ibpb (PR_SPEC_INDIRECT_BRANCH force-disabled: a barrier at every address-space switch, so only --mode " + Mode.spoken(Mode.allCases.filter(\.switchesAddressSpace)) + " feels it), ssbd (PR_SPEC_STORE_BYPASS), l1d-flush (PR_SPEC_L1D_FLUSH).", valueName: "control"))
     var spec: [SpeculationControl] = []
-    @Option(name: .customLong("ring-setup"), help: ArgumentHelp("With --io uring: how every ring is set up, a comma-separated list of single-issuer (IORING_SETUP_SINGLE_ISSUER), defer-taskrun (IORING_SETUP_DEFER_TASKRUN, needs single-issuer), coop-taskrun, register-ring-fd (io_uring_register_ring_fd), submit-all, or none (default: single-issuer,defer-taskrun,register-ring-fd,submit-all; without defer-taskrun under --sqpoll).", valueName: "LIST"))
+    @Option(name: .customLong("ring-setup"), help: ArgumentHelp(OptionRules.ringSetup.help("how every ring is set up, a comma-separated list of single-issuer (IORING_SETUP_SINGLE_ISSUER), defer-taskrun (IORING_SETUP_DEFER_TASKRUN, needs single-issuer), coop-taskrun, register-ring-fd (io_uring_register_ring_fd), submit-all, or none (default: single-issuer,defer-taskrun,register-ring-fd,submit-all; without defer-taskrun under --sqpoll)."), valueName: "LIST"))
     var ringSetup: String?
 
-    @Flag(name: .customLong("ring-link"), inversion: .prefixedNo, help: "With --io uring in green and async modes: a write the script follows by waking the peer goes to the ring in one chain with the peer's read (IOSQE_IO_LINK), halving the enters of a lone pair (default: on).")
+    @Flag(name: .customLong("ring-link"), inversion: .prefixedNo, help: ArgumentHelp(OptionRules.ringLink.help(also: ["--mode \(Mode.spoken(Mode.allCases.filter { $0.linksRingEntries }))"], "a write the script follows by waking the peer goes to the ring in one chain with the peer's read (IOSQE_IO_LINK), halving the enters of a lone pair (default: on, off under --sqpoll).")))
     var ringLink: Bool?
 
     @Option(help: "Which syscalls move the byte: read-write (read(2)/write(2)) or send-recv (send(2)/recv(2) with flags 0, which the kernel sees as sendto/recvfrom; sockets only). With --io uring: IORING_OP_READ/WRITE or IORING_OP_RECV/SEND.")
     var syscalls: TransferCalls = .readWrite
 
-    @Flag(help: "Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")
+    @Flag(help: ArgumentHelp(OptionRules.latency.help("Sample iteration durations (round trips, yields) into an HDR histogram and report p50, p90, p99, p99.9 and max; sampling costs about 0.5 %.")))
     var latency = false
 
     @Flag(help: "Time every actor's work (--work-size) and every hand-off between actors (a write, wake or yield to the moment its peer's read, wait or yield returns): work ns/iteration, hand-off p50 to max, and the same work timed alone before the window (warm caches). Off: it costs nothing.")
@@ -125,13 +125,13 @@ struct WorkloadOptions: ParsableArguments {
     @Option(name: .customLong("window-file"), help: ArgumentHelp("PATH: written with `open` as the measured window opens, so a test or a script can act inside the window without guessing the set-up time.", visibility: .hidden))
     var windowFile: String?
 
-    @Flag(name: .customLong("inject-blocking-sleep"), help: ArgumentHelp("Fault injection for tests: every iteration also sleeps 1 µs in the kernel, so green and async modes block and their verification must fail.", visibility: .hidden))
+    @Flag(name: .customLong("inject-blocking-sleep"), help: ArgumentHelp("Fault injection for tests: every iteration also sleeps 1 µs in the kernel, so modes that switch in user mode block and their verification must fail.", visibility: .hidden))
     var injectBlockingSleep = false
 
     @Flag(name: .customLong("inject-closed-channel"), help: ArgumentHelp("Fault injection for tests: the first pair's channel is shut down as the window opens, so its transfers fail mid-run and the report and verification must say so.", visibility: .hidden))
     var injectClosedChannel = false
 
-    @Option(name: .customLong("inject-deaf-actor"), help: ArgumentHelp("K: fault injection for tests of --mode process: actor K never records its own getrusage at the window's edges, so the report must count it as missing there.", visibility: .hidden))
+    @Option(name: .customLong("inject-deaf-actor"), help: ArgumentHelp("K: fault injection for tests of modes whose actors are processes: actor K never records its own getrusage at the window's edges, so the report must count it as missing there.", visibility: .hidden))
     var injectDeafActor: Int?
 
     @Flag(name: .customLong("inject-cold-work"), help: ArgumentHelp("Fault injection for tests: every line of an actor's work buffer is evicted from the caches (clflush) before each pass, so the work runs on cold caches after every switch and csgb cost must count the slowdown as indirect.", visibility: .hidden))
@@ -152,14 +152,11 @@ struct WorkloadOptions: ParsableArguments {
             if let missing = cpus.cpus.first(where: { !allowed.contains($0) }) {
                 throw ValidationError("--cpus \(cpus): CPU \(missing) is not available to this process (allowed: \(allowedDescription()))")
             }
-        } else if let pin {
-            throw ValidationError("--pin \(pin.rawValue) needs --cpus LIST")
         }
         if let duration, let refusal = OptionRules.duration.outOfRange(duration) { throw ValidationError(refusal) }
         if let refusal = OptionRules.warmup.outOfRange(warmup) { throw ValidationError(refusal) }
         if let stride, let refusal = OptionRules.stride.outOfRange(Double(stride.bytes)) { throw ValidationError(refusal) }
         if let refusal = OptionRules.workSize.outOfRange(Double(workSize.bytes)) { throw ValidationError(refusal) }
-        try rejectIgnoredOptions()
         if numa != .off && !NUMAPolicy.isAvailable {
             throw ValidationError("--numa \(numa.rawValue): this kernel has no NUMA memory policies; use --numa off")
         }
@@ -177,9 +174,36 @@ struct WorkloadOptions: ParsableArguments {
         if let perfControl, PerfControl.paths(perfControl) == nil {
             throw ValidationError("--perf-control must be CTL-FIFO,ACK-FIFO, got \(perfControl)")
         }
-        if counters == .cpu && cpus == nil {
-            throw ValidationError("--counters cpu counts the CPUs the run is pinned to: give them with --cpus LIST")
-        }
+    }
+
+    /// The options given, for `OptionRules.refusal(given:_:)`: each long name with
+    /// the value its refusal quotes ("" for none). `--workers` carries its count
+    /// only where N is known (`count`), to refuse workers that would sit idle.
+    func given(count: Int?) -> [String: String] {
+        var given: [String: String] = [:]
+        if let workers { given["--workers"] = count == nil ? "" : "\(workers)" }
+        if stride != nil { given["--stride"] = "" }
+        if access != nil { given["--access"] = "" }
+        if stackSize != nil { given["--stack-size"] = "" }
+        if executor != nil { given["--executor"] = "" }
+        if latency { given["--latency"] = "" }
+        if ringEntries != nil { given["--ring-entries"] = "" }
+        if sqpoll { given["--sqpoll"] = "" }
+        if fixedFiles { given["--fixed-files"] = "" }
+        if ringSetup != nil { given["--ring-setup"] = "" }
+        if let ringLink { given[ringLink ? "--ring-link" : "--no-ring-link"] = "" }
+        if sched != nil { given["--sched"] = "" }
+        if !spec.isEmpty { given["--spec"] = "" }
+        if let pin { given["--pin"] = pin.rawValue }
+        if let counters { given["--counters"] = counters.rawValue }
+        return given
+    }
+
+    /// An option that would be accepted and then do nothing is bad input: the user
+    /// believes it shaped the run. Each is refused with its rule's reason.
+    func rejectIgnoredOptions(workload: any Workload, count: Int?) throws {
+        let configuration = configuration(workload: workload, n: count ?? 1)
+        if let refusal = OptionRules.refusal(given: given(count: count), configuration) { throw ValidationError(refusal) }
     }
 
     /// What watches the window's edges: perf's control fifo and the counters.
@@ -252,7 +276,7 @@ enum WorkloadCount: ExpressibleByArgument {
     case largest
 
     /// The N csgb accepts at most, whatever the limits.
-    static let ceiling = 1_000_000
+    static let ceiling = OptionRules.countCeiling
 
     init?(argument: String) {
         if argument == "max" { self = .largest } else if let n = Int(argument) { self = .exactly(n) } else { return nil }
@@ -273,11 +297,12 @@ extension WorkloadCommand {
         if case .exactly(let n) = count, OptionRules.count.outOfRange(Double(n)) != nil {
             throw ValidationError("N \(n): out of range; N takes \(OptionRules.count.accepts)")
         }
-        // An option the mode gives no meaning is the first thing wrong with a command.
-        try options.checkAgainstMode(options.configuration(workload: workload, n: 1))
+        // An option the rest of the command gives no meaning is the first thing wrong with it.
         if case .exactly(let n) = count {
-            try options.rejectIdleWorkers(units: n, unit: type(of: workload).command.unit)
+            try options.rejectIgnoredOptions(workload: workload, count: n)
             if options.largestN { throw ValidationError("--largest-n finds N itself: give N as max") }
+        } else {
+            try options.rejectIgnoredOptions(workload: workload, count: nil)
         }
     }
 

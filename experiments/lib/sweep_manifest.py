@@ -277,6 +277,14 @@ def expand_manifest(doc, caps, largest_n=None):
                                         "duration": duration, "warmup": warmup,
                                         "repeats": repeats, "timeout": timeout,
                                     }
+                                    # A flag the mode's facts refuse would end the
+                                    # sweep at its first run with exit 64: refused
+                                    # here, in csgb's own words, before anything runs.
+                                    for f in case["flags"]:
+                                        reason = caps.refusal(m, f)
+                                        if reason:
+                                            raise ManifestError("%s: %s with --mode %s: csgb refuses it: %s %s"
+                                                                % (where, f, m, f, reason))
                                     if n == "max":
                                         if largest_n is None:
                                             raise ManifestError("%s: n = max needs csgb to find the largest N" % where)

@@ -348,16 +348,20 @@ def write_outputs(outdir, doc, cases, runs, counter_note, caps, plots=True):
 
 
 
-def plan_runs(cases, settings, collect_counters):
+def plan_runs(cases, settings, collect_counters, caps=None):
     """(case, kind, repeat) in the order they run: repeat 1 of every case, then
     repeat 2, ... (drift of a shared machine hits every case alike), then the
-    counter pass, which skips baselines."""
+    counter pass, which skips baselines and the cases whose mode refuses --counters
+    by csgb's facts (`caps`; its actors are not csgb's threads): such a run would
+    exit 64 and stop the sweep."""
     plan = []
     for r in range(1, max(c["repeats"] for c in cases) + 1):
         plan += [(c, "timing", r) for c in cases if r <= c["repeats"]]
     if collect_counters:
+        counted = [c for c in cases if not c.get("program")
+                   and (caps is None or caps.accepts(c["mode"], "--counters") is not False)]
         for r in range(1, settings["counter_repeats"] + 1):
-            plan += [(c, "counters", r) for c in cases if not c.get("program")]
+            plan += [(c, "counters", r) for c in counted]
     return plan
 
 

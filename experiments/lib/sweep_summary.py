@@ -156,6 +156,12 @@ def io_verdicts(rows, caps):
     return out
 
 
+def workers_not_applied(mode, reason):
+    """The line saying that a pinning's workers were left out for `mode`, in csgb's
+    words (its facts refuse --workers)."""
+    return "--mode %s ran without the pinning's --workers: csgb: --workers %s" % (mode, reason or "refused")
+
+
 def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, caps):
     L = []
     man = doc["manifest"]
@@ -211,6 +217,8 @@ def write_summary(path, doc, cases, runs, plot_files, plot_notes, counter_note, 
     for note in plot_notes:
         L.append("- %s" % note)
     L.append("- %s" % counter_note)
+    for mode, reason in sorted(((doc.get("settings") or {}).get("workers_not_applied") or {}).items()):
+        L.append("- %s" % workers_not_applied(mode, reason))
     L.append("")
 
     show_counters = any(c["summary"]["counters_" + f] is not None

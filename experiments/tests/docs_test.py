@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """Tests that the docs still describe the code: every option and file the docs name
-exists, docs/architecture.md's file list matches Sources/, and every results folder is
+exists, docs/architecture.md's file list matches Sources/, no Swift outside
+Sources/CSGB/Modes/ names a mode (the registry's cases), and every results folder is
 named <date>T<time>-<host>-<what> with its README. Needs a built csgb
 (for its options, from `csgb --experimental-dump-help`); `make test` runs it after
 `swift build`.
@@ -133,6 +134,43 @@ def architecture_mismatch(text, root=REPO):
     return unlisted, unknown
 
 
+def mode_names(root=REPO):
+    """The modes, from their registry (the cases of `Mode` in Modes/Mode.swift)."""
+    with open(os.path.join(root, "Sources", "CSGB", "Modes", "Mode.swift")) as f:
+        text = f.read()
+    body = text.split("enum Mode", 1)[1].split("var traits", 1)[0]
+    return re.findall(r"^\s*case (\w+)\s*$", body, re.M)
+
+
+def swift_naming_modes(files, modes):
+    """(path:line, text) of each code line (comments aside) of a Swift file outside
+    Sources/CSGB/Modes/ that names a mode: `Mode.green`, `mode == .green`, a type
+    `GreenMode`, or a string with `--mode green`, "green", "green mode", "green and
+    async". Such a line decides or says something a mode's traits should."""
+    names = "|".join(modes)
+    types = "|".join(m[0].upper() + m[1:] for m in modes)
+    pattern = re.compile(r"Mode\.(%s)\b|mode\s*[!=]=\s*\.(%s)\b|\b(%s)Mode\b|--mode (%s)\b|\"(%s)\"|\b(%s) modes?\b"
+                         r"|\b(%s) and (%s)\b" % (names, names, types, names, names, names + "|" + types, names, names))
+    hits = []
+    for path, text in files:
+        for i, line in enumerate(text.splitlines(), 1):
+            code = line.split("//", 1)[0] if not line.lstrip().startswith("//") else ""
+            if pattern.search(code):
+                hits.append("%s:%d: %s" % (path, i, line.strip()[:120]))
+    return hits
+
+
+def swift_outside_modes(root=REPO):
+    out = []
+    for path in sorted(glob.glob(os.path.join(root, "Sources", "**", "*.swift"), recursive=True)):
+        rel = os.path.relpath(path, root)
+        if rel.startswith(os.path.join("Sources", "CSGB", "Modes") + os.sep):
+            continue
+        with open(path, errors="replace") as f:
+            out.append((rel, f.read()))
+    return out
+
+
 RESULT_NAME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{6}-[A-Za-z0-9]+-[A-Za-z0-9._-]+$")
 
 
@@ -197,6 +235,10 @@ def main(argv):
           architecture_mismatch(arch.replace("BlockingInterpreter", "Blocking"))[0])
     check("every name in architecture.md's file list exists", unknown,
           architecture_mismatch(arch.replace("RunQueue", "RunQueue, NoSuchThing"))[1])
+    modes = mode_names()
+    check("no Swift outside Sources/CSGB/Modes/ names a mode", swift_naming_modes(swift_outside_modes(), modes),
+          swift_naming_modes([("made", 'help: "Same as --mode %s"' % modes[0]), ("made2", "if mode != .%s {" % modes[1])],
+                             modes) if len(modes) >= 2 else [])
     import tempfile
     with tempfile.TemporaryDirectory() as tmp:
         os.makedirs(os.path.join(tmp, "experiments", "results", "2026-12-07T0905-vm-x"))

@@ -689,6 +689,77 @@ def test_workers_follow_the_mode_facts(fx):
     assert all("--workers" in case_argv("csgb", c) for c in cases)
 
 
+def test_a_flag_the_mode_refuses_is_refused_in_csgbs_words(fx):
+    """A manifest flag that a mode's facts refuse (process mode's --latency here) is
+    refused before anything runs, with csgb's own reason; the same flag with the
+    modes that take it expands."""
+    from sweep_manifest import ManifestError, expand_manifest
+    man = {"matrix": [{"workloads": ["socket"], "modes": ["process", "green"], "n": [1],
+                       "flags": ["--latency"]}]}
+    try:
+        expand_manifest(man, caps_with_process())
+        raise AssertionError("a flag process mode refuses was expanded")
+    except ManifestError as e:
+        assert "--latency with --mode process: csgb refuses it: --latency is not available with " \
+               "--mode process" in str(e), e
+    man["matrix"][0]["modes"] = ["green"]
+    cases, _ = expand_manifest(man, caps_with_process())
+    assert [c["flags"] for c in cases] == [["--latency"]], cases
+
+
+def test_the_counter_pass_skips_a_mode_that_refuses_counters(fx):
+    """The counter pass adds --counters to every case; a mode whose facts refuse it
+    (its actors are other processes) would exit 64 there and stop the sweep, so its
+    cases get no counter runs; a csgb without facts gets them all."""
+    from sweep_manifest import expand_manifest
+    from sweep_runner import plan_runs
+    man = {"matrix": [{"workloads": ["socket"], "modes": ["process", "green"], "n": [1]}]}
+    caps = caps_with_process()
+    cases, settings = expand_manifest(man, caps)
+    counted = {c["mode"] for c, kind, _ in plan_runs(cases, settings, True, caps) if kind == "counters"}
+    assert counted == {"green"}, counted
+    counted = {c["mode"] for c, kind, _ in plan_runs(cases, settings, True, caps_with_process(facts=False))
+               if kind == "counters"}
+    assert counted == {"process", "green"}, counted
+
+
+def test_the_real_csgbs_facts_answer_what_the_drivers_ask(fx):
+    """Against the csgb built here (`--csgb`, as make test gives): every mode's facts
+    state each option the drivers ask about, with csgb's reason where it refuses; a
+    manifest of process mode with workers lists process mode without --workers and
+    keeps csgb's reason, and one with a flag process mode refuses stops with csgb's
+    own message (exit 64), before any run."""
+    if not REAL_CSGB:
+        print("         skipped: needs the csgb built here (--csgb PATH, as make test gives)")
+        return
+    info = json.loads(subprocess.run([REAL_CSGB, "info", "--format", "json"], stdout=subprocess.PIPE,
+                                     text=True, timeout=60, check=True).stdout)
+    facts = info["capabilities"]["mode_facts"]
+    for f in facts:
+        for option in ("--workers", "--stack-size", "--executor", "--latency", "--counters"):
+            assert option in f["options"], (f["name"], option, f["options"])
+            assert f["options"][option] is None or isinstance(f["options"][option], str), f
+    process = [f["name"] for f in facts if not f["actors_in_this_process"]]
+    workers = [f["name"] for f in facts if f["has_workers"]]
+    assert process and workers, facts
+    manifest = fx.tmp / "m.json"
+    manifest.write_text(json.dumps({"matrix": [{"workloads": ["socket"], "modes": process + workers[:1],
+                                                "n": [2], "pinning": [{"cpus": "0", "workers": 2}]}]}))
+    sweep = [sys.executable, str(DRIVERS_DIR / "sweep.py"), "--csgb", REAL_CSGB]
+    listed = subprocess.run(sweep + ["--list", str(manifest)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, timeout=120)
+    assert listed.returncode == 0, listed.stderr
+    lines = [line for line in listed.stdout.splitlines() if "--mode" in line]
+    assert any("--mode %s" % process[0] in line and "--workers" not in line for line in lines), listed.stdout
+    assert any("--mode %s" % workers[0] in line and "--workers 2" in line for line in lines), listed.stdout
+    manifest.write_text(json.dumps({"matrix": [{"workloads": ["socket"], "modes": process, "n": [1],
+                                                "flags": ["--latency"]}]}))
+    refused = subprocess.run(sweep + ["--list", str(manifest)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             text=True, timeout=120)
+    reason = [f for f in facts if f["name"] == process[0]][0]["options"]["--latency"]
+    assert refused.returncode == 64 and ("--latency " + reason) in refused.stderr, (refused.returncode, refused.stderr)
+
+
 def test_estimate_follows_the_carrier(fx):
     """The set-up part of the time estimate follows what carries the actors (kernel
     threads cost more to create than green threads), from the facts."""
@@ -1117,8 +1188,16 @@ def test_max_runs_as_max_and_stays_one_row(fx):
 
 # ---------------------------------------------------------------- runner
 
+# The csgb built here, for the tests that ask the real one (`--csgb PATH`); without
+# it they say they were skipped.
+REAL_CSGB = None
+
+
 def main(argv):
+    global REAL_CSGB
     pattern = argv[argv.index("-k") + 1] if "-k" in argv else ""
+    if "--csgb" in argv:
+        REAL_CSGB = os.path.abspath(argv[argv.index("--csgb") + 1])
     tests = [(n, f) for n, f in sorted(globals().items())
              if n.startswith("test_") and callable(f) and pattern in n]
     failed = []

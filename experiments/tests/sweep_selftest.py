@@ -42,15 +42,18 @@ RECORDED_INFO = {
              "carrier": "kernel thread", "kernel_switching": True, "switches_address_space": False,
              "actors_in_this_process": True, "workloads": ["socket", "yield", "futex"],
              "options": {"--workers": "thread mode runs one kernel thread per actor",
-                         "--stack-size": "green mode only", "--executor": "async mode only"}},
+                         "--stack-size": "green mode only", "--executor": "async mode only",
+                         "--latency": None, "--counters": None}},
             {"name": "green", "summary": "green threads on our own stacks", "colour": "#2ca02c",
              "carrier": "green thread", "kernel_switching": False, "switches_address_space": False,
              "actors_in_this_process": True, "workloads": ["socket", "yield"],
-             "options": {"--workers": None, "--stack-size": None, "--executor": "async mode only"}},
+             "options": {"--workers": None, "--stack-size": None, "--executor": "async mode only",
+                         "--latency": None, "--counters": None}},
             {"name": "async", "summary": "Swift tasks on one thread per worker", "colour": "#ff7f0e",
              "carrier": "Swift task", "kernel_switching": False, "switches_address_space": False,
              "actors_in_this_process": True, "workloads": ["socket", "yield"],
-             "options": {"--workers": None, "--stack-size": "green mode only", "--executor": None}},
+             "options": {"--workers": None, "--stack-size": "green mode only", "--executor": None,
+                         "--latency": None, "--counters": None}},
         ],
     },
 }
@@ -61,7 +64,11 @@ PROCESS_FACTS = {
     "carrier": "process", "kernel_switching": True, "switches_address_space": True,
     "actors_in_this_process": False, "workloads": ["socket", "yield", "futex"],
     "options": {"--workers": "process mode runs one process per actor",
-                "--stack-size": "green mode only", "--executor": "async mode only"}}
+                "--stack-size": "green mode only", "--executor": "async mode only",
+                "--latency": "is not available with --mode process: each actor's histogram would "
+                             "live in its own process",
+                "--counters": "counts csgb's own threads and getrusage, and the actors of --mode "
+                              "process are other processes"}}
 
 
 def self_test(keep_dir=None):

@@ -164,7 +164,7 @@ public struct KernelEnvironment: Sendable, Equatable {
             warnings.append("\(busyOnCPUs) other runnable task\(busyOnCPUs == 1 ? "" : "s") on CPU \(cpus) right now: they will share the run's CPUs; pick idle CPUs or stop them")
         }
         for monitor in damon where monitor.reclaims {
-            warnings.append("DAMON's kdamond \(monitor.index) is on with a \(monitor.actions.joined(separator: ", ")) scheme: it may reclaim memory a run holds (its faults then count in the run), and it samples page accesses through every page's mappings, which costs it more the more processes share a page (process mode's actors); stop it with `echo off > /sys/kernel/mm/damon/admin/kdamonds/\(monitor.index)/state`")
+            warnings.append("DAMON's kdamond \(monitor.index) is on with a \(monitor.actions.joined(separator: ", ")) scheme: it may reclaim memory a run holds (its faults then count in the run), and it samples page accesses through every page's mappings, which costs it more the more processes share a page (actors that are processes); stop it with `echo off > /sys/kernel/mm/damon/admin/kdamonds/\(monitor.index)/state`")
         }
         if transparentHugePages == "always" {
             warnings.append("transparent huge pages are always on: --work-size buffers may get huge pages in one run and not the next; `echo madvise > /sys/kernel/mm/transparent_hugepage/enabled` makes runs comparable")

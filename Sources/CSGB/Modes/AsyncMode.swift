@@ -182,8 +182,9 @@ extension AsyncMode: SharedWorkerTraits {
         case .workers:
             return configuration.executor == .global
                 ? "applies to --executor dedicated; --executor global runs tasks on Swift's own thread pool" : nil
-        case .stackSize: return "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
+        case .stackSize: return hasNoStacks(configuration)
         case .executor: return nil
+        case .latency: return nil
         }
     }
 

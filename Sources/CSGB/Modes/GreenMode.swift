@@ -182,7 +182,8 @@ extension GreenMode: SharedWorkerTraits {
             } catch {
                 return "must be a multiple of \(FiberStack.pageSize) from \(FiberStack.minimumSize / 1024)K to \(FiberStack.maximumSize >> 30)G: \(error)"
             }
-        case .executor: return "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+        case .executor: return runsNoTasks(configuration)
+        case .latency: return nil
         }
     }
 

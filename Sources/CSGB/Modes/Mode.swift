@@ -60,6 +60,27 @@ extension Mode {
     public var kernelSwitching: Bool { traits.kernelSwitching }
     /// What one actor is, for the reports and `csgb info`.
     public var actorKind: String { traits.actorKind }
+    /// Whether the kernel changes address space at a switch between actors.
+    public var switchesAddressSpace: Bool { traits.switchesAddressSpace }
+    /// Whether the mode carries its actors on workers (`--workers`).
+    public var hasWorkers: Bool { traits.workers(plainConfiguration) != nil }
+    /// Whether the mode's rings can link a write to the peer's read (`--ring-link`).
+    public var linksRingEntries: Bool {
+        var configuration = plainConfiguration
+        configuration.io = .uring
+        return traits.ringLinkRefusal(configuration) == nil
+    }
+
+    /// A run of this mode that asks for nothing else: the first workload, N = 1, and
+    /// every option at its default (what `csgb info` and the help describe).
+    var plainConfiguration: RunConfiguration {
+        var configuration = RunConfiguration(workload: WorkloadRegistry.defaults[0], n: 1)
+        configuration.mode = self
+        return configuration
+    }
+
+    /// This mode's refusal of `option` in a run that asks for nothing else.
+    func refusal(_ option: ModeOption) -> String? { traits.refusal(option, plainConfiguration) }
 
     /// Rejects a plan whose scripts use an operation this mode cannot interpret,
     /// before any kernel object or thread exists.

@@ -52,6 +52,15 @@ protocol ModeTraits {
 }
 
 extension ModeTraits {
+    /// `--stack-size` in a mode whose actors have no stacks of csgb's own.
+    static func hasNoStacks(_ configuration: RunConfiguration) -> String {
+        "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
+    }
+    /// `--executor` in a mode that runs no Swift tasks.
+    static func runsNoTasks(_ configuration: RunConfiguration) -> String {
+        "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+    }
+
     static func ownsItsThreads(_ configuration: RunConfiguration) -> Bool { true }
     static func executor(_ configuration: RunConfiguration) -> ExecutorChoice? { nil }
     static var carrier: String { "OS thread" }
@@ -65,11 +74,13 @@ extension ModeTraits {
 
 /// The options whose meaning belongs to a mode: each mode says which it gives a
 /// meaning, and the run refuses the others (an option accepted and ignored would
-/// make the user believe it shaped the run).
+/// make the user believe it shaped the run). Each has its rule in `OptionRules`,
+/// which asks the mode.
 public enum ModeOption: String, CaseIterable, Sendable {
     case workers = "--workers"
     case stackSize = "--stack-size"
     case executor = "--executor"
+    case latency = "--latency"
 }
 
 /// A mode whose actors share a worker OS thread and switch in user mode (green

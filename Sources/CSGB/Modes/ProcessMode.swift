@@ -57,9 +57,6 @@ final class ProcessMode: ModeRunner {
     func prepare(_ context: RunContext) throws {
         let configuration = context.configuration
         expected = context.actors.count
-        if configuration.latency {
-            throw CSGBError.usage("--latency is not available with --mode process: each actor's histogram would live in its own process")
-        }
         try configuration.checkNeeds(Self.needs(actors: expected, configuration))
         if let deaf = configuration.injectDeafActor, !(0..<expected).contains(deaf) {
             throw CSGBError.usage("--inject-deaf-actor \(deaf): this run's actors are 0 to \(expected - 1)")
@@ -488,8 +485,9 @@ extension ProcessMode: ModeTraits {
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {
         case .workers: return "applies to modes with workers; --mode process runs one process per actor"
-        case .stackSize: return "sets green thread stacks; --mode process has none"
-        case .executor: return "chooses the executor of Swift tasks; --mode process runs none"
+        case .stackSize: return hasNoStacks(configuration)
+        case .executor: return runsNoTasks(configuration)
+        case .latency: return "is not available with --mode process: each actor's histogram would live in its own process"
         }
     }
 

@@ -113,8 +113,9 @@ extension ThreadMode: ModeTraits {
     static func refusal(_ option: ModeOption, _ configuration: RunConfiguration) -> String? {
         switch option {
         case .workers: return "applies to modes with workers; --mode \(configuration.mode.rawValue) runs one kernel thread per actor"
-        case .stackSize: return "sets green thread stacks; --mode \(configuration.mode.rawValue) has none"
-        case .executor: return "chooses the executor of Swift tasks; --mode \(configuration.mode.rawValue) runs none"
+        case .stackSize: return hasNoStacks(configuration)
+        case .executor: return runsNoTasks(configuration)
+        case .latency: return nil
         }
     }
 

@@ -27,16 +27,10 @@ public enum Capabilities {
 
     /// What a mode declares, so that drivers and plots never restate it: who switches,
     /// its colour, what carries its actors, the workloads it runs, and each
-    /// mode-dependent option with nil (given its meaning) or the refusal a run of the
-    /// default configuration would give.
+    /// option whose rule asks the mode (`OptionRules`) with nil (given its meaning) or
+    /// the refusal a run of the default configuration would give.
     static func facts(_ mode: Mode) -> JSON {
-        var configuration = RunConfiguration(workload: workloads[0], n: 1)
-        configuration.mode = mode
-        var options = ModeOption.allCases.map { option -> (String, JSON) in
-            (option.rawValue, mode.traits.refusal(option, configuration).map { .string($0) } ?? .null)
-        }
-        options.append(("--counters", configuration.actorsInThisProcess ? .null
-            : .string("counts csgb's own threads, and this mode's actors are other processes")))
+        let options = OptionRules.modeFacts(mode).map { ($0.option, $0.refusal.map { JSON.string($0) } ?? .null) }
         return .object([
             ("name", .string(mode.rawValue)),
             ("summary", .string(mode.summary)),
@@ -44,9 +38,9 @@ public enum Capabilities {
             ("actor", .string(mode.actorKind)),
             ("carrier", .string(mode.traits.carrier)),
             ("kernel_switching", .bool(mode.kernelSwitching)),
-            ("switches_address_space", .bool(mode.traits.switchesAddressSpace)),
+            ("switches_address_space", .bool(mode.switchesAddressSpace)),
             ("actors_in_this_process", .bool(mode.traits.actorsInThisProcess)),
-            ("has_workers", .bool(mode.traits.workers(configuration) != nil)),
+            ("has_workers", .bool(mode.hasWorkers)),
             ("workloads", .array(workloads.filter { mode.runs($0) }.map { .string($0.name) })),
             ("options", .object(options)),
         ])

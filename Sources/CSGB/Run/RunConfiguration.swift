@@ -75,42 +75,14 @@ public struct RunConfiguration: Sendable {
 }
 
 extension RunConfiguration {
-    /// Checks that the mode can run the workload's scripts; nothing is created.
+    /// Checks that the mode can run the workload's scripts, and every option rule of
+    /// the plan (`OptionRules`); nothing is created.
     public func validatePlan() throws(CSGBError) {
         try mode.check(workload, touches: workSize > 0)
-        if workSize > 0, let reason = access.refusal(size: workSize, stride: stride) { throw .usage(reason) }
-        if injectColdWork && workSize == 0 {
-            throw .usage("--inject-cold-work evicts the work buffer, and there is none: give --work-size")
-        }
-        if injectColdWork && !CacheEviction.isSupported {
-            throw .usage("--inject-cold-work needs clflush (x86_64), which this architecture lacks")
-        }
-        // A ring carries reads and writes; a workload without them would run on
-        // no ring while its report said "io uring".
-        if io == .uring && !workload.scripts(touches: false).joined().contains(where: { $0 == .read || $0 == .write }) {
-            throw .usage("--io uring puts reads and writes on a ring, and \(workload.name) makes none; leave out --io uring (and its ring options)")
-        }
-        if syscalls == .sendRecv {
-            guard let transport = workload.transport else {
-                throw .usage("--syscalls applies to workloads that move bytes; \(workload.name) makes no read or write")
-            }
-            if transport == .pipe {
-                throw .usage("--syscalls send-recv needs a socket: pipes take read(2) and write(2) only (use --transport unix or tcp)")
-            }
-        }
-        if io == .uring {
-            // A ring is owned by the thread that submits to it: actors on a runtime's
-            // threads (Swift's global executor) have no such thread.
-            if !ownsItsThreads {
-                throw .usage("--io uring needs worker threads the run owns to carry its rings, and this run's actors run on threads it does not own (--executor global); use --executor dedicated")
-            }
-            if let reason = ring.setupRefusal() { throw .usage(reason) }
-            if ring.link == true, let reason = mode.traits.ringLinkRefusal(self) { throw .usage("--ring-link: \(reason)") }
-            if ring.link == true && ring.sqpoll {
-                throw .usage("--ring-link with --sqpoll: linked write→read chains submitted by the SQ poller fail transfers here (actors stop on a failed read); leave out --ring-link, --sqpoll turns it off")
-            }
-            if ring.sqpoll, let reason = mode.traits.pollerRefusal(actors: workload.actors(n: n), self) { throw .usage(reason) }
-        }
+        if let reason = OptionRules.planRefusal(self) { throw .usage(reason) }
+        // A configuration made in code (explain, cost, tests) has no command line:
+        // what it asks for that a mode may refuse is checked as if given.
+        if latency, let reason = OptionRules.refusal(given: ["--latency": ""], self) { throw .usage(reason) }
     }
 
     /// `--io uring` and a write→read link where the script orders them: asked for,
@@ -124,9 +96,8 @@ extension RunConfiguration {
     /// Refuses, before anything starts, an option the user gave (`given`) that the
     /// mode gives no meaning, and a configuration the mode cannot honour.
     public func checkOptions(given: Set<ModeOption>) throws(CSGBError) {
-        for option in ModeOption.allCases where given.contains(option) {
-            if let reason = mode.traits.refusal(option, self) { throw .usage("\(option.rawValue) \(reason)") }
-        }
+        let names = Dictionary(uniqueKeysWithValues: given.map { ($0.rawValue, "") })
+        if let reason = OptionRules.refusal(given: names, self) { throw .usage(reason) }
     }
 
     /// Whether every OS thread that carries actors is one the run started (and so
