@@ -43,10 +43,13 @@ csgb_jump_context:
     // argument on a fresh one (see csgb_context_trampoline).
     movq    %rdx, %rax
     movq    %rdx, %rdi
-    // Not `ret`: the return-stack predictor expects the caller of this very jump,
-    // which is only sometimes where we go; an indirect jump gets a predicted target.
-    popq    %r8
-    jmpq    *%r8
+    // `ret`, not an indirect jump: the call that entered here pushed an entry on the
+    // return-stack predictor, and only a `ret` pops it. With `jmp` every `ret` after
+    // the switch was predicted one entry off (a green yield behind a function of its
+    // own measured 15.7 ns instead of 11). The prediction itself is right whenever
+    // the other side resumes where this one called from, as two fibers running the
+    // same loop do.
+    ret
     .cfi_endproc
     .size   csgb_jump_context, .-csgb_jump_context
 

@@ -94,6 +94,33 @@ public final class GreenScheduler {
         _ = csgb_jump_context(c.pointee.contexts + Int(me), c.pointee.contexts[Int(next)]!, UnsafeMutableRawPointer(c))
     }
 
+    /// The scheduler as a plain value, for a loop of yields (`yield(_:)`).
+    public struct YieldHandle {
+        // Optional as the switch returns it: unwrapping after the switch would keep
+        // `yield(_:)` from ending in a tail jump to it.
+        fileprivate let core: UnsafeMutableRawPointer?
+    }
+
+    public var yieldHandle: YieldHandle { YieldHandle(core: UnsafeMutableRawPointer(core)) }
+
+    /// `yield()` for a loop that does nothing else between turns: returns the handle
+    /// the switch back hands over (every jump passes the scheduler's state), so the
+    /// loop carries it in a register. Otherwise each turn's next stack pointer comes
+    /// at the end of a chain of dependent loads that starts from the restored frame
+    /// (the scheduler, its state, the queue's head, the slot, the saved context); a
+    /// green turn is bound by that chain's latency, not by its instructions.
+    @inline(never)
+    public static func yield(_ handle: YieldHandle) -> YieldHandle {
+        let c = handle.core.unsafelyUnwrapped.assumingMemoryBound(to: SchedulerCore.self)
+        let me = c.pointee.current
+        precondition(me >= 0, "GreenScheduler.yield(_:) outside a green thread")
+        let next = c.pointee.queue.pop()
+        if next < 0 { return handle }
+        c.pointee.queue.push(me)
+        c.pointee.current = next
+        return YieldHandle(core: csgb_jump_context(c.pointee.contexts + Int(me), c.pointee.contexts[Int(next)]!, handle.core))
+    }
+
     /// Consumes the current fiber's permit if it has one; otherwise suspends it until
     /// `unpark`. A permit stored by an earlier unpark makes this return at once.
     public func park() {

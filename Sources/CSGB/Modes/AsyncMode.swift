@@ -170,6 +170,10 @@ struct NotifyWaker: PeerWaking {
     func waitInPlace(_ suspension: NonBlockingSuspension) {
         preconditionFailure("a task cannot wait in place")
     }
+
+    func takeTurns(while step: () -> Bool) {
+        preconditionFailure("a task cannot wait in place")
+    }
 }
 
 extension AsyncMode: SharedWorkerTraits {

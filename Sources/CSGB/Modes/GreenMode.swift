@@ -149,6 +149,14 @@ struct FiberWaker: PeerWaking {
     static var waitsInPlace: Bool { true }
 
     @inline(__always)
+    func takeTurns(while step: () -> Bool) {
+        var handle = scheduler._withUnsafeGuaranteedRef { $0.yieldHandle }
+        repeat {
+            handle = GreenScheduler.yield(handle)
+        } while step()
+    }
+
+    @inline(__always)
     func waitInPlace(_ suspension: NonBlockingSuspension) {
         scheduler._withUnsafeGuaranteedRef { scheduler in
             switch suspension {

@@ -25,6 +25,10 @@ protocol PeerWaking {
     static var waitsInPlace: Bool { get }
     /// Waits for `suspension`; only called when `waitsInPlace`.
     func waitInPlace(_ suspension: NonBlockingSuspension)
+    /// Takes turns in place while `step` returns true, `step` running between them
+    /// (before the first turn comes from the caller); only called when
+    /// `waitsInPlace`.
+    func takeTurns(while step: () -> Bool)
 }
 
 /// The interpreter of green and async mode, written once: the script runs until it
@@ -169,12 +173,16 @@ struct NonBlockingInterpreter<Waker: PeerWaking, Phases: PhaseProbe> {
     /// one turn, so the run is a loop of turns without the dispatch on operations
     /// and positions (with it, a green turn measured 10.0 ns instead of 9.0).
     private mutating func takeTurns() -> NonBlockingSuspension {
-        while !context.shouldStop {
-            passes.beginPass()
-            phases.before(0)
-            waker.waitInPlace(.turn)
+        if context.shouldStop { return finish() }
+        passes.beginPass()
+        phases.before(0)
+        waker.takeTurns {
             phases.after(0)
             passes.endPass()
+            if context.shouldStop { return false }
+            passes.beginPass()
+            phases.before(0)
+            return true
         }
         return finish()
     }
