@@ -95,7 +95,7 @@ public final class GreenScheduler {
     }
 
     /// The scheduler as a plain value, for a loop of yields (`yield(_:)`).
-    public struct YieldHandle {
+    public struct YieldHandle: Equatable {
         // Optional as the switch returns it: unwrapping after the switch would keep
         // `yield(_:)` from ending in a tail jump to it.
         fileprivate let core: UnsafeMutableRawPointer?

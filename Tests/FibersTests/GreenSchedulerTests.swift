@@ -101,6 +101,51 @@ private final class Box<Value> {
         #expect(counters.value.allSatisfy { $0 == rounds })
     }
 
+    /// The handle each yield gets back came through the switch from whichever fiber
+    /// ran before: it must be the scheduler's, or the next yield would work on
+    /// another scheduler's queue. Mixed with plain yields, parks and unparks, the
+    /// turns still go round fairly and every handle is the one the scheduler gives.
+    @Test func aLoopOfHandleYieldsTakesTurnsWithTheOthers() throws {
+        let scheduler = try GreenScheduler()
+        let fibers = 4, rounds = 300
+        let counters = Box([Int](repeating: 0, count: fibers))
+        let worstSpread = Box(0)
+        let foreignHandles = Box(0)
+        let mine = scheduler.yieldHandle
+        for index in 0..<fibers {
+            try scheduler.spawn(name: "turns-\(index)") {
+                var handle = scheduler.yieldHandle
+                for round in 0..<rounds {
+                    counters.value[index] += 1
+                    worstSpread.value = max(worstSpread.value, counters.value.max()! - counters.value.min()!)
+                    if index == 0 && round % 7 == 0 {
+                        scheduler.yield()
+                    } else {
+                        handle = GreenScheduler.yield(handle)
+                        if handle != mine { foreignHandles.value += 1 }
+                    }
+                }
+            }
+        }
+        #expect(scheduler.run() == 0)
+        #expect(foreignHandles.value == 0)
+        #expect(worstSpread.value <= 1)
+        #expect(counters.value.allSatisfy { $0 == rounds })
+    }
+
+    @Test func aHandleYieldAloneReturnsItsHandle() throws {
+        let scheduler = try GreenScheduler()
+        let same = Box(0)
+        let mine = scheduler.yieldHandle
+        try scheduler.spawn(name: "alone") {
+            for _ in 0..<100 {
+                if GreenScheduler.yield(mine) == mine { same.value += 1 }
+            }
+        }
+        #expect(scheduler.run() == 0)
+        #expect(same.value == 100)
+    }
+
     @Test func yieldAloneReturnsAtOnce() throws {
         let scheduler = try GreenScheduler()
         let yields = Box(0)
