@@ -75,35 +75,24 @@ public final class GreenScheduler {
     }
 
     /// Moves the current fiber to the back of the run queue and runs the next one;
-    /// returns at once if no other fiber is runnable. Out of line on purpose: alone,
-    /// the function ends in a tail jump to the switch, so the resumed fiber lands
-    /// straight back in its caller's loop, and the caller keeps this scheduler in a
-    /// register. Inlined into the interpreter's turn loop it measured 10.0 ns a turn
-    /// instead of 9.0 (when the switch still ended in an indirect jump); written
-    /// through switchAway (with its branch to run()'s context) 9.7 instead of 7.4 in
-    /// the loop of the time.
-    @inline(never)
+    /// returns at once if no other fiber is runnable (`yield(_:)` does the work).
+    @inlinable
     public func yield() {
-        let c = core
-        let me = c.pointee.current
-        precondition(me >= 0, "GreenScheduler.yield() outside a green thread")
-        // A running fiber is already `.active`: the state needs no write.
-        let next = c.pointee.queue.pop()
-        if next < 0 { return }
-        c.pointee.queue.push(me)
-        c.pointee.current = next
-        _ = csgb_jump_context(c.pointee.contexts + Int(me), c.pointee.contexts[Int(next)]!, UnsafeMutableRawPointer(c))
+        _ = GreenScheduler.yield(yieldHandle)
     }
 
     /// The scheduler as a plain value, for a loop of yields (`yield(_:)`).
     public struct YieldHandle: Equatable {
         // Optional as the switch returns it, so nothing is checked after the switch.
-        fileprivate let core: UnsafeMutableRawPointer?
+        @usableFromInline let core: UnsafeMutableRawPointer?
+
+        @usableFromInline init(core: UnsafeMutableRawPointer?) { self.core = core }
     }
 
+    @inlinable
     public var yieldHandle: YieldHandle { YieldHandle(core: UnsafeMutableRawPointer(core)) }
 
-    /// `yield()` for a loop that does nothing else between turns: returns the handle
+    /// The yield, for a loop that does nothing else between turns: returns the handle
     /// the switch back hands over (every jump passes the scheduler's state), so the
     /// loop carries it in a register. Otherwise each turn's next stack pointer comes
     /// at the end of a chain of dependent loads that starts from the restored frame
@@ -113,7 +102,7 @@ public final class GreenScheduler {
     public static func yield(_ handle: YieldHandle) -> YieldHandle {
         let c = handle.core.unsafelyUnwrapped.assumingMemoryBound(to: SchedulerCore.self)
         let me = c.pointee.current
-        precondition(me >= 0, "GreenScheduler.yield(_:) outside a green thread")
+        precondition(me >= 0, "GreenScheduler.yield outside a green thread")
         let next = c.pointee.queue.pop()
         if next < 0 { return handle }
         c.pointee.queue.push(me)
