@@ -21,18 +21,57 @@ struct CSGBProcess {
         return directory.appendingPathComponent("csgb")
     }
 
-    /// Starts csgb; `signal` (if any) is sent when the run reaches `signalAt` (csgb
+    /// The binary where another user can run it, for the tests whose `shellPrefix`
+    /// drops to nobody: the build's own when every folder above it lets others in,
+    /// otherwise a copy in a folder of its own that does (a clone in a `mktemp -d`
+    /// folder is 0700, and nobody's exec then fails with 126 before csgb starts).
+    /// The copy goes when the test process exits.
+    static let binaryForOtherUsers: URL = {
+        let built = binary
+        if othersCanRun(built.path) { return built }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("csgb-tests-\(getpid())")
+        try? FileManager.default.removeItem(at: folder)
+        do {
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: false,
+                                                    attributes: [.posixPermissions: 0o755])
+            try FileManager.default.copyItem(at: built, to: folder.appendingPathComponent("csgb"))
+        } catch {
+            fatalError("cannot copy \(built.path) where other users can run it: \(error)")
+        }
+        chmod(folder.appendingPathComponent("csgb").path, 0o755)
+        copiedBinaryFolder = folder.path
+        atexit { if let folder = CSGBProcess.copiedBinaryFolder { try? FileManager.default.removeItem(atPath: folder) } }
+        return folder.appendingPathComponent("csgb")
+    }()
+
+    nonisolated(unsafe) private static var copiedBinaryFolder: String?
+
+    /// Whether a user other than the owner may execute `path`: it and every folder
+    /// above it must give others the x bit.
+    static func othersCanRun(_ path: String) -> Bool {
+        var current = path
+        while true {
+            var info = stat()
+            guard stat(current, &info) == 0, info.st_mode & S_IXOTH != 0 else { return false }
+            if current == "/" { return true }
+            current = (current as NSString).deletingLastPathComponent
+            if current.isEmpty { return true }
+        }
+    }
+
+    /// Starts csgb (`asOtherUser`: from where the user `shellPrefix` drops to can
+    /// run it); `signal` (if any) is sent when the run reaches `signalAt` (csgb
     /// announces it through `--window-file`, added to the arguments), or, for a
     /// moment csgb cannot announce, after `signalAfter` seconds.
     static func run(_ arguments: [String], signal: Int32? = nil, signalAt: RunMoment? = nil, signalAfter: Double = 0.5,
-                    timeout: Double = 60, shellPrefix: String? = nil) throws -> Result {
+                    timeout: Double = 60, shellPrefix: String? = nil, asOtherUser: Bool = false) throws -> Result {
         let windowFile = RunMoment.newPath()
         defer { unlink(windowFile) }
         let arguments = signalAt == nil ? arguments : arguments + ["--window-file", windowFile]
         let process = Process()
         if let shellPrefix {
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            let quoted = ([binary.path] + arguments).map { "'\($0)'" }.joined(separator: " ")
+            let quoted = ([(asOtherUser ? binaryForOtherUsers : binary).path] + arguments).map { "'\($0)'" }.joined(separator: " ")
             process.arguments = ["-c", "\(shellPrefix) exec \(quoted)"]
         } else {
             process.executableURL = binary

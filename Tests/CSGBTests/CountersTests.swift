@@ -327,7 +327,7 @@ extension PerfProcessTests { @Suite struct CountersEndToEndTests {
     @Test(.enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/usr/bin/setpriv"), "needs root to drop to nobody"))
     func notPermittedExits69WithOneLine() throws {
         let result = try CSGBProcess.run(["socket", "1", "--duration", "0.2", "--counters"],
-                                         shellPrefix: Self.asNobody)
+                                         shellPrefix: Self.asNobody, asOtherUser: true)
         guard (ResourceLimits.readInteger("/proc/sys/kernel/perf_event_paranoid") ?? 0) >= 2 else { return }
         if !(Environment.hasHardwarePMU()) {
             #expect(result.status == 0, "\(result.stderr)")

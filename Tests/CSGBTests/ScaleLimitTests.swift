@@ -67,7 +67,7 @@ import Testing
           arguments: [["socket", "30", "--mode", "thread"], ["socket", "30", "--mode", "process"], ["socket", "5", "--mode", "process"]])
     func userTaskLimitIsCheckedBeforeTheRun(arguments: [String]) throws {
         let result = try CSGBProcess.run(arguments + ["-d", "0.1", "--warmup", "0"], timeout: 60,
-                                         shellPrefix: Self.asNobodyWithTaskLimit)
+                                         shellPrefix: Self.asNobodyWithTaskLimit, asOtherUser: true)
         if arguments[1] == "5" {
             #expect(result.status == 0, "\(result.stderr)")
             return
@@ -86,7 +86,7 @@ import Testing
                    "needs root to start a child as nobody, who is held to RLIMIT_NPROC"))
     func aForkThatMeetsTheUserTaskLimitNamesIt() throws {
         let result = try CSGBProcess.run(["socket", "max", "--mode", "process", "-d", "0.1", "--warmup", "0"], timeout: 60,
-                                         shellPrefix: "CSGB_INJECT_TASKS_AFTER_MAX=20 " + Self.asNobodyWithTaskLimit)
+                                         shellPrefix: "CSGB_INJECT_TASKS_AFTER_MAX=20 " + Self.asNobodyWithTaskLimit, asOtherUser: true)
         #expect(result.status == 71, "\(result.stderr)")
         #expect(result.stderr.contains("could not fork actor") && result.stderr.contains("ulimit -u"), "\(result.stderr)")
         #expect(result.stderr.hasSuffix("or lower N\n"), "\(result.stderr)")

@@ -163,7 +163,7 @@ extension PerfProcessTests { @Suite struct StatCommandTests {
     @Test(.enabled(if: perfUsable && FileManager.default.fileExists(atPath: "/usr/bin/setpriv"), "needs root to drop to nobody"))
     func perfNotPermittedExits69() throws {
         let result = try CSGBProcess.run(["stat", "--", "socket", "1", "--duration", "0.2"], timeout: 30,
-                                         shellPrefix: PerfProcessTests.CountersEndToEndTests.asNobody)
+                                         shellPrefix: PerfProcessTests.CountersEndToEndTests.asNobody, asOtherUser: true)
         #expect(result.status == 69, "\(result.stderr)")
         #expect(result.stderr.contains("not permitted"))
         #expect(result.stderr.contains("perf_event_paranoid"))
